@@ -1,0 +1,259 @@
+"""Train the WaveNet vocoder of examples/wavenet.py on the espeak-ng corpus (examples/corpus.py).
+
+Teacher-forced cross-entropy on mu-law classes: input x[t] = class(y[t-1]) (128 before the first
+sample), target class(y[t]), conditioning = wncc.features.log_mel of the utterance. Batches are
+random crops of ``--frames`` frames; the loss skips the first receptive_field - 1 samples of a
+crop that does not start at the beginning of its utterance (their left context is missing, and the
+convolutions' zero padding only matches inference at the true start).
+
+Features are computed once per corpus into ``<corpus>/features.npz``. Outputs in ``--out``:
+``last.pt`` (every ``--ckpt-minutes`` and at the end), ``best.pt`` (lowest validation NLL) and
+``log.jsonl`` (one JSON object per line: ``{"step", "wall", "train_bits", "lr"}`` and, every
+``--val-every`` steps, ``{"step", "wall", "val_bits", "unigram_bits"}``).
+
+    python examples/train.py --config tiny --out /work/runs/tiny --minutes 5 --threads 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import sys
+import time
+import wave
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+import wavenet  # noqa: E402
+from wncc import features, mulaw  # noqa: E402
+
+SPLITS = ("train", "validation", "test")
+
+
+def read_wav(path: Path) -> np.ndarray:
+    """16-bit mono wav -> float64 in [-1, 1)."""
+    with wave.open(str(path), "rb") as w:
+        assert w.getsampwidth() == 2 and w.getnchannels() == 1, path
+        data = w.readframes(w.getnframes())
+    return np.frombuffer(data, dtype="<i2").astype(np.float64) / 32768.0
+
+
+def feature_cache(corpus: Path, cache: Path | None = None) -> dict[str, np.ndarray]:
+    """Per split: ``<split>_mel`` [frames, 80] f32, ``<split>_cls`` [frames*hop] u8 and
+    ``<split>_frames`` (frames per utterance), all utterances concatenated (trailing partial hop
+    dropped). Rebuilt when the manifest changes."""
+    cache = cache or corpus / "features.npz"
+    manifest = (corpus / "manifest.json").read_bytes()
+    digest = hashlib.sha256(manifest).hexdigest()
+    if cache.exists():
+        data = dict(np.load(cache))
+        if str(data["digest"]) == digest:
+            return data
+    utts = json.loads(manifest)["utterances"]
+    out: dict[str, np.ndarray] = {"digest": np.array(digest)}
+    for split in SPLITS:
+        mels, classes, counts = [], [], []
+        for u in (u for u in utts if u["split"] == split):
+            audio = read_wav(corpus / u["path"])
+            mel = features.log_mel(audio)
+            mels.append(mel)
+            classes.append(mulaw.encode(audio[:len(mel) * features.HOP]).astype(np.uint8))
+            counts.append(len(mel))
+        out[f"{split}_mel"] = np.concatenate(mels) if mels else np.zeros((0, 80), np.float32)
+        out[f"{split}_cls"] = np.concatenate(classes) if classes else np.zeros(0, np.uint8)
+        out[f"{split}_frames"] = np.array(counts, dtype=np.int64)
+    tmp = cache.with_name(cache.name + ".tmp.npz")
+    np.savez(tmp, **out)
+    tmp.replace(cache)
+    return out
+
+
+def unigram_bits(classes: np.ndarray) -> float:
+    """Entropy (bits) of the class histogram: the NLL of a model that ignores all context."""
+    p = np.bincount(classes.astype(np.int64), minlength=256) / len(classes)
+    p = p[p > 0]
+    return float(-(p * np.log2(p)).sum())
+
+
+class Split:
+    """Concatenated utterances of one split with random-crop sampling."""
+
+    def __init__(self, data: dict[str, np.ndarray], split: str, hop: int) -> None:
+        self.mel = torch.from_numpy(data[f"{split}_mel"])
+        self.cls = torch.from_numpy(data[f"{split}_cls"].astype(np.int64))
+        self.frames = data[f"{split}_frames"]
+        self.start = np.concatenate([[0], np.cumsum(self.frames)[:-1]])  # first frame of utt
+        self.hop = hop
+
+    def utterance(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(x [T], mel [80, F], target [T]) of a whole utterance."""
+        f0, n = int(self.start[i]), int(self.frames[i])
+        return self.crop(f0, n, f0)
+
+    def crop(self, f: int, n: int, utt_f0: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        s, e = f * self.hop, (f + n) * self.hop
+        target = self.cls[s:e]
+        prev = self.cls[s - 1:s] if f > utt_f0 else torch.tensor([mulaw.SILENCE])
+        x = torch.cat([prev, target[:-1]])
+        return x, self.mel[f:f + n].T, target
+
+    def batch(self, rng: np.random.Generator, size: int, n: int, skip: int
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Random crops of n frames (utterances weighted by length); masked targets are -100."""
+        ok = np.flatnonzero(self.frames >= n)
+        weights = self.frames[ok] / self.frames[ok].sum()
+        xs, mels, ts = [], [], []
+        for i in rng.choice(ok, size=size, p=weights):
+            off = int(rng.integers(0, self.frames[i] - n + 1))
+            x, mel, t = self.crop(int(self.start[i]) + off, n, int(self.start[i]))
+            if off > 0:
+                t = t.clone()
+                t[:skip] = -100
+            xs.append(x), mels.append(mel), ts.append(t)
+        return torch.stack(xs), torch.stack(mels), torch.stack(ts)
+
+
+@torch.no_grad()
+def validate(model: wavenet.WaveNet, split: Split, seconds: float) -> float:
+    """Teacher-forced NLL in bits/sample over whole utterances (the first ones up to
+    ``seconds`` of audio; 0 = all)."""
+    model.eval()
+    total, count = 0.0, 0
+    for i in range(len(split.frames)):
+        x, mel, t = split.utterance(i)
+        logits = model(x[None], mel[None])
+        total += F.cross_entropy(logits, t[None], reduction="sum").item()
+        count += t.numel()
+        if seconds and count >= seconds * 16000:
+            break
+    model.train()
+    return total / count / math.log(2.0)
+
+
+def save(path: Path, **payload: object) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", default="tiny", choices=sorted(wavenet.CONFIGS))
+    ap.add_argument("--corpus", type=Path, default=HERE / "data" / "corpus")
+    ap.add_argument("--cache", type=Path, help="feature cache (default <corpus>/features.npz)")
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--resume", action="store_true", help="continue from <out>/last.pt")
+    ap.add_argument("--steps", type=int, default=0, help="stop after this many steps (0: none)")
+    ap.add_argument("--minutes", type=float, default=0.0, help="wall-clock budget (0: none)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--frames", type=int, default=8, help="frames per random crop")
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--lr-final", type=float, default=0.1, help="final lr factor of the cosine "
+                    "decay (over --steps, or --minutes of wall time)")
+    ap.add_argument("--log-every", type=int, default=50)
+    ap.add_argument("--val-every", type=int, default=500)
+    ap.add_argument("--val-seconds", type=float, default=60.0, help="0: whole validation split")
+    ap.add_argument("--ckpt-minutes", type=float, default=5.0)
+    args = ap.parse_args()
+    if not (args.steps or args.minutes):
+        ap.error("give --steps and/or --minutes")
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    cfg = wavenet.CONFIGS[args.config]
+    t0 = time.time()
+    data = feature_cache(args.corpus, args.cache)
+    train, val = Split(data, "train", cfg.hop), Split(data, "validation", cfg.hop)
+    unigram = unigram_bits(data["validation_cls"])
+    print(json.dumps({"features_s": round(time.time() - t0, 1), "train_frames":
+                      int(train.frames.sum()), "val_frames": int(val.frames.sum()),
+                      "unigram_bits": round(unigram, 4)}), flush=True)
+
+    model = wavenet.build(cfg, args.seed).train()
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    rng = np.random.default_rng(args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    step, wall_before, best = 0, 0.0, math.inf
+    if args.resume and (args.out / "last.pt").exists():
+        ck = torch.load(args.out / "last.pt", map_location="cpu", weights_only=False)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        rng.bit_generator.state = ck["rng"]
+        torch.set_rng_state(ck["torch_rng"])
+        step, wall_before, best = ck["step"], ck["wall"], ck.get("best_val_bits", math.inf)
+    skip = cfg.receptive_field - 1
+    log = (args.out / "log.jsonl").open("a")
+
+    def emit(rec: dict) -> None:
+        log.write(json.dumps(rec) + "\n")
+        log.flush()
+        print(json.dumps(rec), flush=True)
+
+    start = time.time()
+    last_ckpt = start
+
+    def checkpoint(path: Path) -> None:
+        save(path, model=model.state_dict(), config=asdict(cfg), step=step,
+             optimizer=opt.state_dict(), rng=rng.bit_generator.state,
+             torch_rng=torch.get_rng_state(), wall=wall_before + time.time() - start,
+             best_val_bits=best, args={k: str(v) for k, v in vars(args).items()})
+
+    def validation() -> None:
+        nonlocal best
+        bits = validate(model, val, args.val_seconds)
+        emit({"step": step, "wall": round(wall_before + time.time() - start, 1),
+              "val_bits": round(bits, 4), "unigram_bits": round(unigram, 4)})
+        if bits < best:
+            best = bits
+            checkpoint(args.out / "best.pt")
+
+    running = 0.0
+    while True:
+        elapsed = time.time() - start
+        if (args.steps and step >= args.steps) or (args.minutes and elapsed >= args.minutes * 60):
+            break
+        progress = max(step / args.steps if args.steps else 0.0,
+                       elapsed / (args.minutes * 60) if args.minutes else 0.0)
+        lr = args.lr * (args.lr_final + (1 - args.lr_final) * 0.5 * (1 + math.cos(math.pi *
+                                                                          min(progress, 1.0))))
+        for group in opt.param_groups:
+            group["lr"] = lr
+        x, mel, t = train.batch(rng, args.batch, args.frames, skip)
+        loss = F.cross_entropy(model(x, mel), t, ignore_index=-100)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        running += loss.item()
+        if step % args.log_every == 0:
+            emit({"step": step, "wall": round(wall_before + time.time() - start, 1),
+                  "train_bits": round(running / args.log_every / math.log(2), 4),
+                  "lr": round(lr, 6)})
+            running = 0.0
+        if step % args.val_every == 0:
+            validation()
+        if time.time() - last_ckpt >= args.ckpt_minutes * 60:
+            checkpoint(args.out / "last.pt")
+            last_ckpt = time.time()
+    if step % args.val_every:
+        validation()
+    checkpoint(args.out / "last.pt")
+    emit({"done": True, "step": step, "wall": round(wall_before + time.time() - start, 1),
+          "best_val_bits": round(best, 4), "unigram_bits": round(unigram, 4)})
+
+
+if __name__ == "__main__":
+    main()

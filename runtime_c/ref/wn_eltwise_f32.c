@@ -1,0 +1,51 @@
+/* Elementwise fp32 kernels: one rounding per operation. */
+#include "wn_runtime.h"
+
+void wn_embed_f32(float *y, const float *table, int32_t index, int32_t channels)
+{
+    const float *row = table + (size_t)index * (size_t)channels;
+    int32_t c;
+    for (c = 0; c < channels; ++c) {
+        y[c] = row[c];
+    }
+}
+
+void wn_add_f32(float *y, const float *a, const float *b, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        y[i] = a[i] + b[i];
+    }
+}
+
+void wn_mul_f32(float *y, const float *a, const float *b, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        y[i] = a[i] * b[i];
+    }
+}
+
+void wn_add_const_f32(float *y, const float *x, const float *c, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        y[i] = x[i] + c[i];
+    }
+}
+
+void wn_scale_f32(float *y, const float *x, float s, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        y[i] = x[i] * s;
+    }
+}
+
+void wn_relu_f32(float *y, const float *x, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    }
+}

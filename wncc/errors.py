@@ -1,0 +1,22 @@
+"""Errors a user can meet. The CLI prints them as one line and exits 2; tracebacks are for bugs."""
+
+from __future__ import annotations
+
+
+class WnccError(Exception):
+    """Bad input: malformed model, unsupported op, non-causal graph, wrong shapes."""
+
+    def __init__(self, message: str, node: str | None = None, path: str | None = None) -> None:
+        self.node = node
+        self.path = path
+        where = []
+        if path:
+            where.append(str(path))
+        if node:
+            where.append(f"node '{node}'")
+        prefix = ": ".join(where)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class CheckFailed(Exception):
+    """A verification check did not hold (exit status 1)."""

@@ -1,0 +1,453 @@
+"""ONNX -> IR.
+
+Accepts graphs from PyTorch's dynamo exporter (pads folded into Conv, Split) and from the legacy
+TorchScript exporter (separate Pad nodes whose pads come from shape arithmetic, chunk as Shape /
+Gather / Div / Slice). Everything computed from constants is folded with ONNX's reference
+evaluator; ``Shape`` of a tensor folds as far as its static dimensions go (channels are static,
+the time axis is not). The remaining nodes must map onto IR ops; anything else is refused with an
+error naming the node.
+
+Each ONNX value is tracked with its layout: ``T`` ([1, T] class indices), ``TC`` ([1, T, C], the
+embedding output before its transpose), ``CT`` ([1, C, T]), and its time base (mel frames or
+samples) and, for Pad outputs, the pending time padding that the consuming Conv absorbs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
+
+from wncc.errors import WnccError
+from wncc.ir import Graph, Node, Rate, Tensor
+from wncc.passes.shapes import infer_node
+
+OPSETS = range(17, 24)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Value:
+    tensor: str  # IR tensor name
+    layout: str  # "T", "TC" or "CT"
+    timebase: str  # "frame" or "sample"
+    pad: tuple[int, int] = (0, 0)  # pending (left, right) time padding from a Pad node
+
+
+def load(path: str | Path) -> onnx.ModelProto:
+    """Read and check an ONNX file (external data resolved next to it)."""
+    path = Path(path)
+    if not path.exists():
+        raise WnccError("file not found", path=str(path))
+    if path.is_dir():
+        raise WnccError("is a directory, expected an .onnx file", path=str(path))
+    try:
+        model = onnx.load(str(path))
+        onnx.checker.check_model(model)
+    except Exception as exc:  # protobuf, checker and external-data errors all mean a bad file
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise WnccError(f"not a valid ONNX model (truncated or corrupt?): {first}",
+                        path=str(path)) from None
+    if not model.graph.node:
+        raise WnccError("ONNX graph has no nodes (truncated file?)", path=str(path))
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+    if opset not in OPSETS:
+        raise WnccError(f"opset {opset} is not supported (use {OPSETS.start}..{OPSETS.stop - 1})",
+                        path=str(path))
+    return model
+
+
+def import_model(path: str | Path) -> Graph:
+    """Load an ONNX file and translate it to the IR."""
+    path = Path(path)
+    model = load(path)
+    graph = _Importer(model, str(path)).run()
+    graph.source = path.name
+    graph.source_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    return graph
+
+
+def _attrs(node: onnx.NodeProto) -> dict:
+    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+
+def _ident(name: str) -> str:
+    return re.sub(r"[^0-9A-Za-z_]", "_", name).strip("_") or "t"
+
+
+class _Importer:
+    def __init__(self, model: onnx.ModelProto, path: str) -> None:
+        self.model = model
+        self.path = path
+        self.opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
+        self.consts: dict[str, np.ndarray] = {}
+        self.shapes: dict[str, list[int | None]] = {}  # partially known shapes for Shape folding
+        self.values: dict[str, _Value] = {}
+        self.nodes: list[Node] = []
+        self.tensors: dict[str, Tensor] = {}
+        self.hop: int | None = None
+        self.names: set[str] = set()
+
+    # -- helpers ---------------------------------------------------------------------------
+    def error(self, message: str, node: onnx.NodeProto | None = None) -> WnccError:
+        return WnccError(message, node=self.node_name(node) if node is not None else None,
+                         path=self.path)
+
+    def node_name(self, node: onnx.NodeProto) -> str:
+        return node.name or f"{node.op_type}({', '.join(node.output)})"
+
+    def fresh(self, base: str) -> str:
+        name = _ident(base)
+        candidate, i = name, 1
+        while candidate in self.names:
+            i += 1
+            candidate = f"{name}_{i}"
+        self.names.add(candidate)
+        return candidate
+
+    def const(self, name: str, node: onnx.NodeProto, what: str) -> np.ndarray:
+        if name not in self.consts:
+            raise self.error(f"{what} must be a constant", node)
+        return self.consts[name]
+
+    def value(self, name: str, node: onnx.NodeProto) -> _Value:
+        if name in self.values:
+            return self.values[name]
+        if name in self.shapes:
+            raise self.error("shape arithmetic depends on the time length; cannot resolve", node)
+        raise self.error(f"input '{name}' is not produced by any node", node)
+
+    def add(self, op: str, onnx_node: onnx.NodeProto, inputs: list[str], onnx_out: str,
+            layout: str, timebase: str, attrs: dict | None = None,
+            weights: dict | None = None) -> str:
+        out = self.fresh(onnx_out)
+        attrs = dict(attrs or {})
+        if weights and len(onnx_node.input) > 1:  # label layers by their weight's name
+            weight_name = onnx_node.input[0] if op == "embed" else onnx_node.input[1]
+            attrs["label"] = re.sub(r"\.weight$", "", weight_name)
+        node = Node(op, self.node_name(onnx_node), inputs, [out], attrs, weights or {})
+        graph_view = Graph(self.nodes, self.tensors, "", "", "", 0)
+        for t in infer_node(graph_view, node):
+            self.tensors[t.name] = t
+        self.nodes.append(node)
+        self.values[onnx_out] = _Value(out, layout, timebase)
+        return out
+
+    # -- driver ------------------------------------------------------------------------------
+    def run(self) -> Graph:
+        g = self.model.graph
+        for init in g.initializer:
+            try:
+                self.consts[init.name] = numpy_helper.to_array(init)
+            except Exception as exc:
+                raise self.error(f"initializer '{init.name}' cannot be read: {exc}") from None
+        class_input, mel_input = self.inputs()
+        for node in g.node:
+            self.convert(node)
+        if len(g.output) != 1:
+            raise self.error(f"expected one output (logits), found {len(g.output)}")
+        out = self.values.get(g.output[0].name)
+        if out is None or out.layout != "CT" or out.timebase != "sample" or out.pad != (0, 0):
+            raise self.error(f"output '{g.output[0].name}' is not a [1, classes, samples] tensor")
+        if self.hop is None:
+            raise self.error("no upsampling from mel frames to samples found")
+        return Graph(self.nodes, self.tensors, class_input, mel_input, out.tensor, self.hop)
+
+    def inputs(self) -> tuple[str, str]:
+        found: dict[str, str] = {}
+        for inp in self.model.graph.input:
+            if inp.name in self.consts:
+                continue
+            ttype = inp.type.tensor_type
+            dims = [d.dim_value if d.HasField("dim_value") else None for d in ttype.shape.dim]
+            if ttype.elem_type in (onnx.TensorProto.INT64, onnx.TensorProto.INT32) and len(dims) == 2:
+                name = self.fresh(inp.name)
+                self.tensors[name] = Tensor(name, 1, Rate.SAMPLE, dtype="class")
+                self.values[inp.name] = _Value(name, "T", "sample")
+                found.setdefault("class", name)
+            elif ttype.elem_type == onnx.TensorProto.FLOAT and len(dims) == 3:
+                if dims[1] is None:
+                    raise self.error(f"input '{inp.name}': the mel dimension must be static")
+                name = self.fresh(inp.name)
+                self.tensors[name] = Tensor(name, dims[1], Rate.FRAME)
+                self.values[inp.name] = _Value(name, "CT", "frame")
+                self.shapes[inp.name] = [1, dims[1], None]
+                found.setdefault("mel", name)
+            else:
+                raise self.error(f"input '{inp.name}' is neither int64 [1, T] classes nor "
+                                 f"float [1, n_mels, frames] mel")
+        if set(found) != {"class", "mel"}:
+            raise self.error("the graph needs an int64 [1, T] class input and a float "
+                             "[1, n_mels, frames] mel input")
+        return found["class"], found["mel"]
+
+    # -- constant folding ------------------------------------------------------------------
+    def fold(self, node: onnx.NodeProto) -> bool:
+        ins = [i for i in node.input if i]
+        if node.op_type == "Shape" and ins[0] in self.values:
+            v = self.values[ins[0]]
+            channels = self.tensors[v.tensor].channels
+            shape: list[int | None] = {"T": [1, None], "TC": [1, None, channels],
+                                       "CT": [1, channels, None]}[v.layout]
+            a = _attrs(node)
+            self.shapes[node.output[0]] = shape[a.get("start", 0):a.get("end", len(shape))]
+            return True
+        if node.op_type == "Gather" and ins and ins[0] in self.shapes and ins[1] in self.consts:
+            shape = self.shapes[ins[0]]
+            picked = [shape[int(i)] for i in np.atleast_1d(self.consts[ins[1]])]
+            if any(p is None for p in picked):
+                raise self.error("shape arithmetic depends on the time length; cannot resolve",
+                                 node)
+            arr = np.array(picked, dtype=np.int64)
+            self.consts[node.output[0]] = arr if np.ndim(self.consts[ins[1]]) else arr[0]
+            return True
+        if not all(i in self.consts for i in ins):
+            return False
+        graph = helper.make_graph([node], "fold",
+                                  [helper.make_tensor_value_info(i, 0, None) for i in ins],
+                                  [helper.make_tensor_value_info(o, 0, None)
+                                   for o in node.output if o])
+        try:
+            results = ReferenceEvaluator(graph, opsets={"": self.opset}).run(
+                None, {i: self.consts[i] for i in ins})
+        except Exception as exc:
+            raise self.error(f"cannot evaluate constant {node.op_type}: {exc}", node) from None
+        for name, val in zip([o for o in node.output if o], results):
+            self.consts[name] = np.asarray(val)
+        return True
+
+    # -- op translation --------------------------------------------------------------------
+    def convert(self, node: onnx.NodeProto) -> None:
+        if node.domain not in ("", "ai.onnx"):
+            raise self.error(f"unsupported op '{node.domain}.{node.op_type}'", node)
+        if self.fold(node):
+            return
+        handler = getattr(self, f"op_{node.op_type}", None)
+        if handler is None:
+            raise self.error(f"unsupported op '{node.op_type}'", node)
+        handler(node)
+
+    def op_Identity(self, node: onnx.NodeProto) -> None:
+        self.values[node.output[0]] = self.value(node.input[0], node)
+
+    def op_Dropout(self, node: onnx.NodeProto) -> None:
+        self.op_Identity(node)
+
+    def op_Cast(self, node: onnx.NodeProto) -> None:
+        v = self.value(node.input[0], node)
+        if _attrs(node)["to"] != onnx.TensorProto.FLOAT or v.layout == "T":
+            raise self.error("only float-to-float Cast is supported on data tensors", node)
+        self.values[node.output[0]] = v
+
+    def op_Gather(self, node: onnx.NodeProto) -> None:
+        table = self.const(node.input[0], node, "embedding table")
+        idx = self.value(node.input[1], node)
+        if idx.layout != "T" or _attrs(node).get("axis", 0) != 0 or table.ndim != 2:
+            raise self.error("only an embedding lookup (Gather of a [classes, C] table by the "
+                             "class input) is supported", node)
+        self.add("embed", node, [idx.tensor], node.output[0], "TC", "sample",
+                 weights={"table": table.astype(np.float32)})
+
+    def op_Transpose(self, node: onnx.NodeProto) -> None:
+        v = self.value(node.input[0], node)
+        perm = list(_attrs(node).get("perm", []))
+        if perm != [0, 2, 1] or v.layout not in ("TC", "CT") or v.pad != (0, 0):
+            raise self.error(f"unsupported Transpose perm {perm} on a {v.layout} tensor", node)
+        self.values[node.output[0]] = dataclasses.replace(v, layout="CT" if v.layout == "TC"
+                                                          else "TC")
+
+    def op_Resize(self, node: onnx.NodeProto) -> None:
+        v = self.value(node.input[0], node)
+        a = {k: (val.decode() if isinstance(val, bytes) else val) for k, val in _attrs(node).items()}
+        scales = self.consts.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+        if a.get("mode", "nearest") != "nearest" or scales is None or v.timebase != "frame":
+            raise self.error("only nearest Resize with constant scales of the mel frames is "
+                             "supported", node)
+        scales = np.asarray(scales, dtype=np.float64)
+        factor = int(round(scales[-1]))
+        if scales.shape != (3,) or list(scales[:2]) != [1.0, 1.0] or factor != scales[-1] or factor < 1:
+            raise self.error(f"Resize scales {scales.tolist()} are not an integer upsampling "
+                             "of the time axis", node)
+        if not _nearest_is_repeat(factor, a.get("coordinate_transformation_mode", "half_pixel"),
+                                  a.get("nearest_mode", "round_prefer_floor")):
+            raise self.error("Resize coordinate mode does not repeat each frame", node)
+        self.set_hop(factor, node)
+        self.add("upsample", node, [v.tensor], node.output[0], "CT", "sample",
+                 attrs={"factor": factor})
+
+    def op_ConvTranspose(self, node: onnx.NodeProto) -> None:
+        v = self.value(node.input[0], node)
+        w = self.const(node.input[1], node, "transposed conv weight")
+        b = self.consts.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+        a = _attrs(node)
+        k = w.shape[2] if w.ndim == 3 else -1
+        if (v.timebase != "frame" or w.ndim != 3 or list(a.get("strides", [1])) != [k]
+                or any(a.get("pads", [0, 0])) or a.get("group", 1) != 1
+                or list(a.get("dilations", [1])) != [1] or any(a.get("output_padding", [0]))):
+            raise self.error("only ConvTranspose upsampling of the mel frames with kernel == "
+                             "stride, no padding, group 1 is supported", node)
+        self.set_hop(k, node)
+        bias = np.zeros(w.shape[1], np.float32) if b is None else b.astype(np.float32)
+        self.add("convt", node, [v.tensor], node.output[0], "CT", "sample",
+                 attrs={"factor": k}, weights={"w": w.astype(np.float32), "b": bias})
+
+    def set_hop(self, factor: int, node: onnx.NodeProto) -> None:
+        if self.hop is not None and self.hop != factor:
+            raise self.error(f"upsampling factor {factor} differs from an earlier {self.hop}", node)
+        self.hop = factor
+
+    def op_Pad(self, node: onnx.NodeProto) -> None:
+        v = self.value(node.input[0], node)
+        a = _attrs(node)
+        mode = a.get("mode", b"constant")
+        pads = self.const(node.input[1], node, "Pad pads").astype(np.int64)
+        value = (self.consts.get(node.input[2]) if len(node.input) > 2 and node.input[2]
+                 else np.zeros(()))
+        if value is None or np.any(np.asarray(value) != 0) or mode not in (b"constant", "constant"):
+            raise self.error("only zero constant padding is supported", node)
+        axes = (self.const(node.input[3], node, "Pad axes") if len(node.input) > 3 and node.input[3]
+                else np.arange(3))
+        axes = [int(ax) % 3 for ax in np.atleast_1d(axes)]
+        n = len(axes)
+        per_axis = {ax: (int(pads[i]), int(pads[i + n])) for i, ax in enumerate(axes)}
+        if v.layout != "CT" or any(p != (0, 0) for ax, p in per_axis.items() if ax != 2):
+            raise self.error("only padding of the time axis of a [1, C, T] tensor is supported",
+                             node)
+        left, right = per_axis.get(2, (0, 0))
+        self.values[node.output[0]] = dataclasses.replace(v, pad=(v.pad[0] + left,
+                                                                  v.pad[1] + right))
+
+    def op_Conv(self, node: onnx.NodeProto) -> None:
+        v = self.value(node.input[0], node)
+        w = self.const(node.input[1], node, "conv weight")
+        b = self.consts.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+        a = _attrs(node)
+        if v.layout != "CT" or w.ndim != 3:
+            raise self.error("only 1-D convolution over [1, C, T] is supported", node)
+        if a.get("group", 1) != 1:
+            raise self.error(f"grouped convolution (group={a['group']}) is not supported", node)
+        strides = list(a.get("strides", [1]))
+        if strides != [1]:
+            raise self.error(f"strided convolution (strides={strides}) is not supported on the "
+                             f"{v.timebase} path", node)
+        auto_pad = a.get("auto_pad", b"NOTSET")
+        auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else auto_pad
+        if auto_pad not in ("NOTSET", "VALID"):
+            raise self.error(f"auto_pad={auto_pad} is not causal padding", node)
+        pads = list(a.get("pads", [0, 0])) if auto_pad == "NOTSET" else [0, 0]
+        dilation = int(list(a.get("dilations", [1]))[0])
+        bias = np.zeros(w.shape[0], np.float32) if b is None else b.astype(np.float32)
+        attrs = {"kernel": int(w.shape[2]), "dilation": dilation,
+                 "pad_left": v.pad[0] + int(pads[0]), "pad_right": v.pad[1] + int(pads[1])}
+        self.add("conv", node, [v.tensor], node.output[0], "CT", v.timebase, attrs=attrs,
+                 weights={"w": w.astype(np.float32), "b": bias})
+
+    def binary(self, node: onnx.NodeProto, op: str) -> None:
+        names = list(node.input)
+        consts = [n for n in names if n in self.consts]
+        if not consts:
+            va, vb = (self.value(n, node) for n in names)
+            if (va.layout, va.timebase, va.pad) != (vb.layout, vb.timebase, vb.pad) or va.layout != "CT":
+                raise self.error(f"{node.op_type} of tensors with different shapes "
+                                 f"({va.layout}/{va.timebase} and {vb.layout}/{vb.timebase})", node)
+            self.add(op, node, [va.tensor, vb.tensor], node.output[0], "CT", va.timebase)
+            return
+        v = self.value(names[1 - names.index(consts[0])], node)
+        c = np.asarray(self.consts[consts[0]], dtype=np.float32)
+        if v.layout != "CT" or v.pad != (0, 0):
+            raise self.error(f"{node.op_type} with a constant on a {v.layout} tensor", node)
+        channels = self.tensors[v.tensor].channels
+        if op == "mul" and c.size == 1:
+            self.add("scale", node, [v.tensor], node.output[0], "CT", v.timebase,
+                     attrs={"value": float(c.reshape(()))})
+        elif op == "add" and c.size in (1, channels) and c.ndim <= 3 and (
+                c.ndim < 2 or c.shape[-1] == 1 or c.size == 1):
+            self.add("add_const", node, [v.tensor], node.output[0], "CT", v.timebase,
+                     weights={"b": np.broadcast_to(c.reshape(-1), (channels,)).copy()})
+        else:
+            raise self.error(f"{node.op_type} with a constant of shape {list(c.shape)} is not "
+                             "supported (scalar multiply or per-channel add only)", node)
+
+    def op_Add(self, node: onnx.NodeProto) -> None:
+        self.binary(node, "add")
+
+    def op_Mul(self, node: onnx.NodeProto) -> None:
+        self.binary(node, "mul")
+
+    def unary(self, node: onnx.NodeProto, op: str) -> None:
+        v = self.value(node.input[0], node)
+        if v.layout != "CT" or v.pad != (0, 0):
+            raise self.error(f"{node.op_type} on a {v.layout} tensor", node)
+        self.add(op, node, [v.tensor], node.output[0], "CT", v.timebase)
+
+    def op_Tanh(self, node: onnx.NodeProto) -> None:
+        self.unary(node, "tanh")
+
+    def op_Sigmoid(self, node: onnx.NodeProto) -> None:
+        self.unary(node, "sigmoid")
+
+    def op_Relu(self, node: onnx.NodeProto) -> None:
+        self.unary(node, "relu")
+
+    def channel_slice(self, node: onnx.NodeProto, v: _Value, start: int, stop: int, out: str) -> None:
+        self.add("slice", node, [v.tensor], out, "CT", v.timebase,
+                 attrs={"start": start, "stop": stop})
+
+    def op_Split(self, node: onnx.NodeProto) -> None:
+        v = self.value(node.input[0], node)
+        a = _attrs(node)
+        if v.layout != "CT" or a.get("axis", 0) % 3 != 1:
+            raise self.error("only Split along the channel axis of [1, C, T] is supported", node)
+        channels = self.tensors[v.tensor].channels
+        outs = [o for o in node.output]
+        if len(node.input) > 1 and node.input[1]:
+            sizes = [int(s) for s in self.const(node.input[1], node, "Split sizes")]
+        elif "split" in a:
+            sizes = [int(s) for s in a["split"]]
+        else:
+            per = -(-channels // len(outs))
+            sizes = [min(per, channels - i * per) for i in range(len(outs))]
+        if sum(sizes) != channels or len(sizes) != len(outs):
+            raise self.error(f"Split sizes {sizes} do not cover {channels} channels", node)
+        start = 0
+        for out, size in zip(outs, sizes):
+            self.channel_slice(node, v, start, start + size, out)
+            start += size
+
+    def op_Slice(self, node: onnx.NodeProto) -> None:
+        v = self.value(node.input[0], node)
+        starts = self.const(node.input[1], node, "Slice starts")
+        ends = self.const(node.input[2], node, "Slice ends")
+        axes = (self.const(node.input[3], node, "Slice axes") if len(node.input) > 3 and node.input[3]
+                else np.arange(len(starts)))
+        steps = (self.const(node.input[4], node, "Slice steps") if len(node.input) > 4 and node.input[4]
+                 else np.ones(len(starts), np.int64))
+        if v.layout != "CT" or [int(ax) % 3 for ax in axes] != [1] or int(steps[0]) != 1:
+            raise self.error("only a unit-step Slice of the channel axis is supported (slicing "
+                             "time is not streamable)", node)
+        channels = self.tensors[v.tensor].channels
+        start, stop, _ = slice(int(starts[0]), int(ends[0])).indices(channels)
+        self.channel_slice(node, v, start, stop, node.output[0])
+
+
+def _nearest_is_repeat(factor: int, coord_mode: str, nearest_mode: str) -> bool:
+    """Whether ONNX Resize's index mapping equals out[i] = in[i // factor] (checked over 3 frames)."""
+    i = np.arange(3 * factor, dtype=np.float64)
+    if coord_mode == "asymmetric":
+        x = i / factor
+    elif coord_mode in ("half_pixel", "pytorch_half_pixel"):
+        x = (i + 0.5) / factor - 0.5
+    else:
+        return False
+    rounders = {"floor": np.floor, "ceil": np.ceil,
+                "round_prefer_floor": lambda y: np.ceil(y - 0.5),
+                "round_prefer_ceil": lambda y: np.floor(y + 0.5)}
+    if nearest_mode not in rounders:
+        return False
+    src = np.clip(rounders[nearest_mode](x), 0, 2)
+    return bool(np.array_equal(src, i // factor))

@@ -1,0 +1,51 @@
+"""Float32 exp, tanh and sigmoid without libm: the specification the C kernels reproduce bit for bit.
+
+Every step is one IEEE float32 operation (round to nearest even), written in the same order as
+runtime_c/ref/wn_mathf.h, so numpy and C agree exactly when the C is built without FMA
+contraction (-ffp-contract=off) or fast-math.
+
+exp(y), y in [-80, 0]:  n = floor(y * log2(e) + 0.5);  r = (y - n * LN2_HI) - n * LN2_LO;
+                        exp(y) = p(r) * 2^n with p the degree-7 Taylor polynomial of e^r.
+tanh(x)    = sign(x) * (1 - e) / (1 + e),  e = exp(-2 min(|x|, 9))
+sigmoid(x) = 1 / (1 + e) for x >= 0, e / (1 + e) for x < 0,  e = exp(-min(|x|, 80))
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+F = np.float32
+LOG2E = F(float.fromhex("0x1.715476p+0"))
+LN2_HI = F(float.fromhex("0x1.62e400p-1"))  # 15 significant bits: n * LN2_HI is exact
+LN2_LO = F(float.fromhex("0x1.7f7d1cp-20"))
+# 1/k! for k = 7 .. 0, rounded to float32
+POLY = [F(float.fromhex(h)) for h in ("0x1.a01a02p-13", "0x1.6c16c2p-10", "0x1.111112p-7",
+                                      "0x1.555556p-5", "0x1.555556p-3", "0x1.000000p-1",
+                                      "0x1.000000p+0", "0x1.000000p+0")]
+TANH_CLAMP = F(9.0)
+SIGMOID_CLAMP = F(80.0)
+
+
+def exp_neg(y: np.ndarray) -> np.ndarray:
+    """exp(y) for float32 y in [-80, 0]."""
+    y = np.asarray(y, dtype=F)
+    n = np.floor(y * LOG2E + F(0.5))
+    r = (y - n * LN2_HI) - n * LN2_LO
+    p = POLY[0]
+    for c in POLY[1:]:
+        p = p * r + c
+    return np.ldexp(np.asarray(p, dtype=F), n.astype(np.int32)).astype(F)
+
+
+def tanh(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=F)
+    e = exp_neg(F(-2.0) * np.minimum(np.abs(x), TANH_CLAMP))
+    t = (F(1.0) - e) / (F(1.0) + e)
+    return np.where(x < 0, -t, t).astype(F)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=F)
+    e = exp_neg(-np.minimum(np.abs(x), SIGMOID_CLAMP))
+    d = F(1.0) + e
+    return np.where(x < 0, e / d, F(1.0) / d).astype(F)

@@ -1,0 +1,165 @@
+"""The golden model: numpy execution of the streaming IR, sample by sample, with the sampling loop.
+
+``push_frame`` / ``step_logits`` / ``generate`` mirror the C API one to one. ``teacher_forced`` runs
+the same ops on whole sequences (n = T columns at once, the history of each ring buffer taken from
+the shifted input); it computes the same float32 operations in the same order per element, so it
+returns exactly the logits that stepping would, only faster.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wncc.golden import mathf, ops
+from wncc.golden.sampling import SILENCE_CLASS, Pcg32, mulaw_pcm_table, sample
+from wncc.ir import Graph, Node, Rate
+from wncc.passes.rates import split
+
+F = np.float32
+
+
+def _eval(node: Node, ins: list[np.ndarray]) -> np.ndarray:
+    """Ops without history, on (C, n) arrays."""
+    op, a = node.op, node.attrs
+    if op == "conv":
+        return ops.conv_taps(node.weights["w"], node.weights["b"], [ins[0]])
+    if op == "add":
+        return ins[0] + ins[1]
+    if op == "mul":
+        return ins[0] * ins[1]
+    if op == "add_const":
+        return ins[0] + node.weights["b"][:, None]
+    if op == "scale":
+        return ins[0] * F(a["value"])
+    if op == "tanh":
+        return mathf.tanh(ins[0])
+    if op == "sigmoid":
+        return mathf.sigmoid(ins[0])
+    if op == "relu":
+        return ops.relu(ins[0])
+    if op == "gate":
+        return ops.gate(ins[0], a["half"], a["tanh_at"], a["sigmoid_at"])
+    if op == "slice":
+        return ins[0][a["start"]:a["stop"]]
+    if op == "upsample":
+        return ins[0]
+    raise NotImplementedError(op)
+
+
+class GoldenModel:
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.programs = split(graph)
+        self.pcm_table = mulaw_pcm_table(graph.classes)
+        self.reset()
+
+    def reset(self, seed: int = 0, temperature: float = 1.0) -> None:
+        g = self.graph
+        self.rings = {n.name: np.zeros((n.attrs["ring_len"], g.tensors[n.inputs[0]].channels), F)
+                      for n in g.ops("conv_ring")}
+        self.ring_pos = {name: 0 for name in self.rings}
+        self.rng = Pcg32(seed)
+        self.temperature = F(temperature)
+        self.prev = SILENCE_CLASS
+        self.frame_env: dict[str, np.ndarray] = {}
+        self.phase = g.hop  # no frame yet
+
+    # -- frame program ---------------------------------------------------------------------
+    def _frame(self, mel: np.ndarray) -> dict[str, np.ndarray]:
+        g = self.graph
+        env = {g.mel_input: np.asarray(mel, F).reshape(g.n_mels, 1)}
+        for node in self.programs.frame:
+            ins = [env[t] for t in node.inputs]
+            if node.op == "convt":
+                env[node.outputs[0]] = ops.convt_table(node.weights["w"], node.weights["b"],
+                                                       ins[0][:, 0])  # (hop, C)
+            else:
+                env[node.outputs[0]] = _eval(node, ins)
+        return env
+
+    def push_frame(self, mel: np.ndarray) -> None:
+        self.frame_env = self._frame(mel)
+        self.phase = 0
+
+    # -- sample program --------------------------------------------------------------------
+    def step_logits(self, x: int) -> np.ndarray:
+        if self.phase >= self.graph.hop:
+            raise RuntimeError("push a mel frame first")
+        g = self.graph
+        env: dict[str, np.ndarray] = {}
+        for name, val in self.frame_env.items():
+            rate = g.tensors[name].rate if name in g.tensors else Rate.FRAME
+            env[name] = val[self.phase][:, None] if rate == Rate.TABLE else val
+        env[g.class_input] = np.array([[x]])
+        for node in self.programs.sample:
+            ins = [env[t] for t in node.inputs]
+            if node.op == "embed":
+                out = node.weights["table"][int(ins[0][0, 0])][:, None].astype(F)
+            elif node.op == "conv_ring":
+                out = self._ring_step(node, ins[0][:, 0])
+            else:
+                out = _eval(node, ins)
+            env[node.outputs[0]] = out
+        self.phase += 1
+        return env[g.output][:, 0].copy()
+
+    def _ring_step(self, node: Node, x: np.ndarray) -> np.ndarray:
+        ring, length = self.rings[node.name], node.attrs["ring_len"]
+        pos = (self.ring_pos[node.name] + 1) % length
+        self.ring_pos[node.name] = pos
+        ring[pos] = x
+        k, d = node.attrs["kernel"], node.attrs["dilation"]
+        taps = [ring[(pos - (k - 1 - j) * d) % length][:, None] for j in range(k)]
+        return ops.conv_taps(node.weights["w"], node.weights["b"], taps)
+
+    def generate(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """n samples of the current frame: (classes, pcm)."""
+        classes = np.empty(n, np.int64)
+        for i in range(n):
+            c = sample(self.step_logits(self.prev), self.temperature, self.rng)
+            classes[i] = c
+            self.prev = c
+        return classes, self.pcm_table[classes]
+
+    def vocode(self, mel: np.ndarray, seed: int = 0, temperature: float = 1.0
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Free-running generation over mel frames [F, n_mels]: (classes, pcm)."""
+        self.reset(seed, temperature)
+        parts = []
+        for frame in np.asarray(mel, F):
+            self.push_frame(frame)
+            parts.append(self.generate(self.graph.hop))
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    # -- whole sequences -------------------------------------------------------------------
+    def teacher_forced(self, x: np.ndarray, mel: np.ndarray) -> np.ndarray:
+        """Logits [T, classes] for input classes x [T] and mel frames [F, n_mels], T = F * hop,
+        from a fresh state."""
+        g = self.graph
+        mel = np.asarray(mel, F)
+        x = np.asarray(x).reshape(-1)
+        frames = mel.shape[0]
+        if x.shape[0] != frames * g.hop:
+            raise ValueError(f"{x.shape[0]} samples for {frames} frames of hop {g.hop}")
+        per_frame = [self._frame(m) for m in mel]
+        env: dict[str, np.ndarray] = {}
+        for name in per_frame[0]:
+            rate = g.tensors[name].rate if name in g.tensors else Rate.FRAME
+            cols = [e[name].T if rate == Rate.TABLE else np.repeat(e[name], g.hop, axis=1)
+                    for e in per_frame]
+            env[name] = np.concatenate(cols, axis=1).astype(F)
+        env[g.class_input] = x[None, :]
+        for node in self.programs.sample:
+            ins = [env[t] for t in node.inputs]
+            if node.op == "embed":
+                out = node.weights["table"][ins[0][0]].T.astype(F)
+            elif node.op == "conv_ring":
+                k, d = node.attrs["kernel"], node.attrs["dilation"]
+                pad = (k - 1) * d
+                xp = np.concatenate([np.zeros((ins[0].shape[0], pad), F), ins[0]], axis=1)
+                taps = [xp[:, j * d: j * d + x.shape[0]] for j in range(k)]
+                out = ops.conv_taps(node.weights["w"], node.weights["b"], taps)
+            else:
+                out = _eval(node, ins)
+            env[node.outputs[0]] = out
+        return np.ascontiguousarray(env[g.output].T)

@@ -1,0 +1,67 @@
+"""Reproducible sampling: PCG32, the Gumbel-max trick through a fixed table, mu-law decoding.
+
+The stream is part of the specification, so a seed gives the same samples on every target:
+
+* PCG32 (XSH-RR, 64-bit state), seeded as pcg32_srandom(seed, STREAM).
+* Temperature 0 is greedy: argmax of the logits, no random numbers drawn.
+* Otherwise one draw per class c = 0..255, in order: g = GUMBEL[u >> 22] (a 1024-entry table of
+  Gumbel quantiles -ln(-ln((i + 0.5) / 1024)) rounded to float32), score = logit + T * g in float32
+  (multiply, round, add, round), and the class is the first index of the largest score.
+* The chosen class becomes the next input and is decoded to 16-bit PCM through a 256-entry
+  table: round(32767 * sign(y) * ((1 + mu)^|y| - 1) / mu), y = 2c / 255 - 1, mu = 255.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MASK64 = (1 << 64) - 1
+MULT = 6364136223846793005
+STREAM = 0xDA3E39CB94B95BDB
+GUMBEL_BITS = 10
+SILENCE_CLASS = 128  # first input class of a sequence: mu-law encoding of 0.0
+MU = 255
+
+
+class Pcg32:
+    """PCG32 (XSH-RR) with Python integers; matches wn_pcg32_* in runtime_c."""
+
+    def __init__(self, seed: int, stream: int = STREAM) -> None:
+        self.inc = ((stream << 1) | 1) & MASK64
+        self.state = 0
+        self.next()
+        self.state = (self.state + (seed & MASK64)) & MASK64
+        self.next()
+
+    def next(self) -> int:
+        old = self.state
+        self.state = (old * MULT + self.inc) & MASK64
+        xorshifted = (((old >> 18) ^ old) >> 27) & 0xFFFFFFFF
+        rot = old >> 59
+        return ((xorshifted >> rot) | (xorshifted << ((-rot) & 31))) & 0xFFFFFFFF
+
+
+def gumbel_table() -> np.ndarray:
+    n = 1 << GUMBEL_BITS
+    u = (np.arange(n, dtype=np.float64) + 0.5) / n
+    return (-np.log(-np.log(u))).astype(np.float32)
+
+
+def mulaw_pcm_table(classes: int = 256) -> np.ndarray:
+    mu = classes - 1
+    y = 2.0 * np.arange(classes, dtype=np.float64) / mu - 1.0
+    x = np.sign(y) * ((1.0 + mu) ** np.abs(y) - 1.0) / mu
+    return np.round(x * 32767.0).astype(np.int16)
+
+
+_GUMBEL = gumbel_table()
+
+
+def sample(logits: np.ndarray, temperature: np.float32, rng: Pcg32) -> int:
+    """One class from float32 logits; draws len(logits) numbers from rng unless greedy."""
+    logits = np.asarray(logits, dtype=np.float32)
+    if temperature == 0:
+        return int(np.argmax(logits))
+    idx = np.array([rng.next() >> (32 - GUMBEL_BITS) for _ in range(len(logits))])
+    score = logits + np.float32(temperature) * _GUMBEL[idx]
+    return int(np.argmax(score))

@@ -1,0 +1,113 @@
+"""The intermediate representation: plain dataclasses, SSA tensors, a topologically ordered node list.
+
+Every tensor is a vector of ``channels`` values per time step. Its *rate* says how often it changes:
+
+* ``FRAME``  - once per mel frame (the mel input, conditioning projections of repeated mels);
+* ``TABLE``  - once per frame, but holding ``hop`` rows, one per sample phase (transposed-conv
+  upsampling); a sample-rate reader takes row ``phase``;
+* ``SAMPLE`` - once per audio sample (everything that depends on the autoregressive input).
+
+Ops (``Node.op``) and their weights/attributes:
+
+========== ======================================= =============================================
+op         weights                                 attrs
+========== ======================================= =============================================
+embed      table [classes, C]                      -
+conv       w [Cout, Cin, K], b [Cout]              kernel, dilation, pad_left, pad_right
+conv_ring  (conv after streaming lowering)         kernel, dilation, ring_len, ring (index)
+upsample   -  (nearest repeat; output aliases in)  factor
+convt      w [Cin, Cout, hop], b [Cout]            factor (== kernel == stride)
+add, mul   -                                       -
+add_const  b [C]                                   -
+scale      -                                       value (float)
+tanh, sigmoid, relu                                -
+slice      -  (a view of channels [start, stop))   start, stop
+gate       -  tanh(a[t0:t0+h]) * sigmoid(a[s0:s0+h]) half, tanh_at, sigmoid_at
+========== ======================================= =============================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from typing import Any
+
+import numpy as np
+
+
+class Rate(enum.IntEnum):
+    """How often a tensor changes; larger is faster."""
+
+    FRAME = 1
+    TABLE = 2
+    SAMPLE = 3
+
+
+@dataclasses.dataclass
+class QuantParams:
+    """real = scale * (q - zero_point); per tensor or per channel."""
+
+    scale: np.ndarray
+    zero_point: np.ndarray
+
+
+@dataclasses.dataclass
+class Tensor:
+    name: str
+    channels: int
+    rate: Rate
+    dtype: str = "f32"  # "f32" values, "class" for the integer class input
+    quant: QuantParams | None = None
+
+
+@dataclasses.dataclass
+class Node:
+    op: str
+    name: str
+    inputs: list[str]
+    outputs: list[str]
+    attrs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    weights: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class Graph:
+    nodes: list[Node]
+    tensors: dict[str, Tensor]
+    class_input: str
+    mel_input: str
+    output: str
+    hop: int
+    source: str = ""
+    source_sha256: str = ""
+    dtype: str = "fp32"
+
+    @property
+    def n_mels(self) -> int:
+        return self.tensors[self.mel_input].channels
+
+    @property
+    def classes(self) -> int:
+        return self.tensors[self.output].channels
+
+    def producer(self, tensor: str) -> Node | None:
+        for node in self.nodes:
+            if tensor in node.outputs:
+                return node
+        return None
+
+    def consumers(self, tensor: str) -> list[Node]:
+        return [n for n in self.nodes if tensor in n.inputs]
+
+    def node(self, name: str) -> Node:
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise KeyError(name)
+
+    def ops(self, op: str) -> list[Node]:
+        return [n for n in self.nodes if n.op == op]
+
+
+VIEW_OPS = frozenset({"slice", "upsample"})
+"""Ops whose output shares the input's storage."""

@@ -1,0 +1,55 @@
+"""Model statistics: receptive field, parameters, multiply-accumulates per sample and per frame."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from wncc.ir import Graph, Rate
+
+
+@dataclasses.dataclass
+class Stats:
+    receptive_field: int
+    parameters: int
+    macs_per_sample: int  # sample-program work
+    macs_per_frame: int  # frame-program work (hoisted conditioning)
+    layers: list[dict]
+
+    @property
+    def macs_per_sample_amortized(self) -> float:
+        return self.macs_per_sample
+
+
+def node_macs(graph: Graph, node) -> int:
+    if node.op in ("conv", "conv_ring"):
+        cout, cin, k = node.weights["w"].shape
+        return cout * cin * k
+    if node.op == "convt":
+        cin, cout, hop = node.weights["w"].shape
+        return cin * cout * hop
+    return 0
+
+
+def compute(graph: Graph) -> Stats:
+    reach: dict[str, int] = {graph.class_input: 1, graph.mel_input: 0}
+    for node in graph.nodes:
+        past = max((reach.get(t, 0) for t in node.inputs), default=0)
+        if node.op in ("conv", "conv_ring") and graph.tensors[node.inputs[0]].rate == Rate.SAMPLE:
+            past += (node.attrs["kernel"] - 1) * node.attrs["dilation"]
+        for t in node.outputs:
+            reach[t] = past
+    layers, per_sample, per_frame, params = [], 0, 0, 0
+    for node in graph.nodes:
+        n_params = sum(int(w.size) for w in node.weights.values())
+        macs = node_macs(graph, node)
+        rate = graph.tensors[node.outputs[0]].rate
+        if rate == Rate.SAMPLE:
+            per_sample += macs
+        else:
+            per_frame += macs
+        params += n_params
+        if n_params or macs:
+            layers.append({"name": node.name, "op": node.op, "rate": rate.name.lower(),
+                           "params": n_params, "macs": macs,
+                           **{k: v for k, v in node.attrs.items() if k in ("kernel", "dilation")}})
+    return Stats(reach[graph.output], params, per_sample, per_frame, layers)
