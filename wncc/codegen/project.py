@@ -14,11 +14,11 @@ import tempfile
 from pathlib import Path
 
 import jinja2
-import numpy as np
 
 from wncc import __version__
 from wncc.codegen import emitters
 from wncc.codegen.weights import c_initializer, tables
+from wncc.errors import WnccError
 from wncc.golden.sampling import STREAM, SILENCE_CLASS, gumbel_table, mulaw_pcm_table
 from wncc.ir import Graph
 from wncc.passes import memory, rates, stats
@@ -144,8 +144,12 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
 
 def write(graph: Graph, target: Target, out_dir: Path, command: str) -> Path:
     """Write the project to out_dir atomically (replacing a previous wncc project there)."""
-    files = render(graph, target, command)
     out_dir = Path(out_dir)
+    if out_dir.exists() and (not out_dir.is_dir() or (any(out_dir.iterdir())
+                                                       and not (out_dir / "report.json").exists())):
+        raise WnccError("output exists and is not a wncc project; choose another folder",
+                        path=str(out_dir))
+    files = render(graph, target, command)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
@@ -161,6 +165,3 @@ def write(graph: Graph, target: Target, out_dir: Path, command: str) -> Path:
         raise
     return out_dir
 
-
-def logits_dtype() -> np.dtype:
-    return np.dtype(np.float32)

@@ -48,10 +48,8 @@ def load(path: str | Path) -> onnx.ModelProto:
         raise WnccError("is a directory, expected an .onnx file", path=str(path))
     try:
         model = onnx.load(str(path))
-        onnx.checker.check_model(model)
-    except Exception as exc:  # protobuf, checker and external-data errors all mean a bad file
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WnccError(f"not a valid ONNX model (truncated or corrupt?): {first}",
+    except Exception as exc:  # protobuf and external-data errors both mean a bad file
+        raise WnccError(f"not a valid ONNX model (truncated or corrupt?): {_first_line(exc)}",
                         path=str(path)) from None
     if not model.graph.node:
         raise WnccError("ONNX graph has no nodes (truncated file?)", path=str(path))
@@ -59,7 +57,17 @@ def load(path: str | Path) -> onnx.ModelProto:
     if opset not in OPSETS:
         raise WnccError(f"opset {opset} is not supported (use {OPSETS.start}..{OPSETS.stop - 1})",
                         path=str(path))
+    try:
+        onnx.checker.check_model(model)
+    except Exception as exc:
+        raise WnccError(f"not a valid ONNX model (truncated or corrupt?): {_first_line(exc)}",
+                        path=str(path)) from None
     return model
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def import_model(path: str | Path) -> Graph:

@@ -1,0 +1,120 @@
+"""The emitted C project: deterministic, warning-free under gcc and clang, sanitizer-clean,
+no malloc and no libm, builds with make and CMake."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from wncc.compiler import compile_model
+
+STRICT = "-O1 -Werror -pedantic -Wshadow -Wconversion -Wno-sign-conversion -Wstrict-prototypes"
+
+
+def _files(d: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(d.iterdir()) if p.is_file()}
+
+
+def test_output_is_deterministic(models, tmp_path):
+    _, a = compile_model(models["tiny-transpose"], tmp_path / "a")
+    _, b = compile_model(models["tiny-transpose"], tmp_path / "b")
+    fa, fb = _files(a), _files(b)
+    assert fa.keys() == fb.keys() and all(fa[k] == fb[k] for k in fa)
+
+
+def test_frontmatter_names_version_input_and_command(tiny_project, models):
+    _, project = tiny_project
+    head = (project / "wn_model.c").read_text().split("*/")[0]
+    assert "wncc 0.1.0" in head and "sha256" in head and "wncc compile tiny.onnx" in head
+    assert not re.search(r"20\d\d-\d\d-\d\d|\d\d:\d\d:\d\d", head)
+
+
+def test_no_malloc_no_libm(tiny_project):
+    _, project = tiny_project
+    for p in project.glob("*.[ch]"):
+        if p.name == "wn_main.c":
+            continue
+        text = p.read_text()
+        assert not re.search(r"\b(malloc|calloc|realloc|free|alloca)\s*\(", text), p.name
+        assert "<math.h>" not in text and "<stdlib.h>" not in text, p.name
+
+
+@pytest.mark.parametrize("cc", ["gcc", "clang"])
+def test_builds_warning_free(tiny_project, tmp_path, cc):
+    if shutil.which(cc) is None:
+        pytest.skip(f"{cc} not installed")
+    _, project = tiny_project
+    work = tmp_path / "build"
+    shutil.copytree(project, work)
+    proc = subprocess.run(["make", "-C", str(work), f"CC={cc}", f"CFLAGS={STRICT}"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "warning" not in proc.stderr
+
+
+def test_sanitizers_clean_and_logits_match(tiny_project, tmp_path):
+    graph, project = tiny_project
+    work = tmp_path / "asan"
+    shutil.copytree(project, work)
+    flags = "-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+    proc = subprocess.run(["make", "-C", str(work), "wn_vocode", "CC=gcc", f"CFLAGS={flags}",
+                           f"LDFLAGS={flags}"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    rng = np.random.default_rng(5)
+    mel = rng.standard_normal((3, 80)).astype(np.float32)
+    mel.tofile(work / "mel.f32")
+    run = subprocess.run([str(work / "wn_vocode"), "mel.f32", "out.pcm", "9", "0.8"], cwd=work,
+                         capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.strip().endswith("PASS"), run.stderr
+    assert (work / "out.pcm").stat().st_size == 3 * 200 * 2
+    from wncc.golden.model import GoldenModel
+    _, pcm = GoldenModel(graph).vocode(mel, seed=9, temperature=0.8)
+    np.testing.assert_array_equal(np.fromfile(work / "out.pcm", np.int16), pcm)
+    x = rng.integers(0, 256, 600).astype(np.int32)
+    x.tofile(work / "x.i32")
+    run = subprocess.run([str(work / "wn_vocode"), "--logits", "mel.f32", "x.i32", "logits.f32"],
+                         cwd=work, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    got = np.fromfile(work / "logits.f32", np.float32).reshape(600, 256)
+    np.testing.assert_array_equal(got, GoldenModel(graph).teacher_forced(x, mel))
+
+
+def test_cmake_build(tiny_project, tmp_path):
+    if shutil.which("cmake") is None:
+        pytest.skip("cmake not installed")
+    _, project = tiny_project
+    build = tmp_path / "cmake"
+    subprocess.run(["cmake", "-S", str(project), "-B", str(build)], check=True, capture_output=True)
+    proc = subprocess.run(["cmake", "--build", str(build)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (build / "wn_vocode").exists()
+
+
+def test_report_counts_weights_and_memory(tiny_project):
+    import json
+    graph, project = tiny_project
+    report = json.loads((project / "report.json").read_text())
+    from wncc.passes import stats
+    st = stats.compute(graph)
+    assert report["parameters"] == st.parameters
+    assert report["weights_bytes"] == 4 * st.parameters
+    assert report["compression_ratio"] == 1.0
+    assert report["receptive_field"] == 16 and report["macs_per_sample"] == st.macs_per_sample
+    assert sum(layer["weight_bytes"] + layer["bias_bytes"] + layer["table_bytes"]
+               for layer in report["layers"]) == report["weights_bytes"]
+    assert report["memory_bytes"]["ring"] == 4 * 304
+
+
+def test_existing_foreign_folder_is_not_overwritten(models, tmp_path):
+    from wncc.errors import WnccError
+    target = tmp_path / "mine"
+    target.mkdir()
+    (target / "notes.txt").write_text("keep me")
+    with pytest.raises(WnccError, match="not a wncc project"):
+        compile_model(models["tiny"], target)
+    assert (target / "notes.txt").read_text() == "keep me"

@@ -1,0 +1,1 @@
+"""Benchmarks: speed measured against peers in the same run (ratios, single thread)."""

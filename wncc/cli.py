@@ -1,0 +1,234 @@
+"""wncc command line: compile, verify, inspect, vocode.
+
+Exit status: 0 success, 1 a verification check failed, 2 bad input (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shlex
+import sys
+import tempfile
+import wave
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from wncc import __version__
+from wncc.errors import WnccError
+
+out = Console()
+err = Console(stderr=True)
+
+
+@contextlib.contextmanager
+def status(message: str) -> Iterator[callable]:
+    """A spinner on stderr; yields a function that updates its text."""
+    with err.status(message) as st:
+        yield lambda text: st.update(f"{message}: {text}")
+
+
+def _command_line(argv: list[str]) -> str:
+    """The command line for frontmatter, without the output folder (not part of the result)."""
+    kept, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+            continue
+        if a in ("-o", "--output"):
+            skip = True
+            continue
+        kept.append(Path(a).name if a.endswith(".onnx") else a)
+    return "wncc " + " ".join(shlex.quote(a) for a in kept)
+
+
+def cmd_compile(args: argparse.Namespace, argv: list[str]) -> int:
+    from wncc.compiler import compile_model
+    from wncc.passes import stats
+
+    with status("compiling"):
+        graph, project = compile_model(args.model, args.output, target=args.target,
+                                       dtype=args.dtype, command=_command_line(argv))
+    import json
+    report = json.loads((project / "report.json").read_text())
+    table = Table(title=f"wncc compile {Path(args.model).name} -> {project}")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    st = stats.compute(graph)
+    for k, v in [("target", args.target), ("dtype", args.dtype), ("receptive field", st.receptive_field),
+                 ("parameters", f"{st.parameters:,}"), ("MACs / sample", f"{st.macs_per_sample:,}"),
+                 ("MACs / frame (hoisted)", f"{st.macs_per_frame:,}"),
+                 ("weight bytes", f"{report['weights_bytes']:,}"),
+                 ("state bytes (est.)", f"{report['memory_bytes']['state_estimate']:,}")]:
+        table.add_row(k, str(v))
+    out.print(table)
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace, argv: list[str]) -> int:
+    from wncc.verify import verify
+
+    mel = _load_mel(args.mel) if args.mel else None
+    with status("verifying") as update:
+        report = verify(args.model, project=args.project, target=args.target, dtype=args.dtype,
+                        seconds=args.seconds, sample_rate=args.sample_rate,
+                        golden_samples=args.samples, seed=args.seed,
+                        temperature=args.temperature, mel=mel, progress=update)
+    table = Table(title=f"wncc verify {Path(args.model).name} ({args.dtype}, {args.target})")
+    for col in ("check", "result", "measured", "required"):
+        table.add_column(col)
+    for c in report.checks:
+        table.add_row(c.name, "[green]PASS[/]" if c.passed else "[red]FAIL[/]", c.value, c.limit)
+    out.print(table)
+    out.print("verify: PASS" if report.passed else "verify: FAIL")
+    return 0 if report.passed else 1
+
+
+def cmd_inspect(args: argparse.Namespace, argv: list[str]) -> int:
+    from wncc.passes import memory, rates, stats
+    from wncc.passes.pipeline import load
+
+    graph = load(args.model)
+    st = stats.compute(graph)
+    plan = memory.plan(graph)
+    table = Table(title=f"{Path(args.model).name}: layers with weights")
+    for col in ("layer", "op", "rate", "kernel", "dilation", "params", "MACs"):
+        table.add_column(col, justify="right" if col in ("params", "MACs", "kernel", "dilation") else "left")
+    for layer in st.layers:
+        node = graph.node(layer["name"])
+        table.add_row(node.attrs.get("label", node.name), layer["op"], layer["rate"],
+                      str(layer.get("kernel", "")), str(layer.get("dilation", "")),
+                      f"{layer['params']:,}", f"{layer['macs']:,}")
+    out.print(table)
+    prog = rates.split(graph)
+    summary = Table(title="summary")
+    summary.add_column("quantity")
+    summary.add_column("value", justify="right")
+    for k, v in [("hop (samples per frame)", graph.hop), ("mel bins", graph.n_mels),
+                 ("classes", graph.classes), ("receptive field (samples)", st.receptive_field),
+                 ("parameters", f"{st.parameters:,}"), ("MACs / sample", f"{st.macs_per_sample:,}"),
+                 ("MACs / frame (hoisted)", f"{st.macs_per_frame:,}"),
+                 ("ops at frame rate", len([n for n in prog.frame if n.op != 'upsample'])),
+                 ("ops at sample rate", len(prog.sample)),
+                 ("ring buffers", len(plan.rings)),
+                 ("arena floats / frame floats / ring floats",
+                  f"{plan.sizes['arena']} / {plan.sizes['frame']} / {plan.sizes['ring']}")]:
+        summary.add_row(k, str(v))
+    out.print(summary)
+    return 0
+
+
+def _load_mel(path: str) -> np.ndarray:
+    p = Path(path)
+    if not p.exists():
+        raise WnccError("mel file not found", path=path)
+    try:
+        mel = np.load(p)
+    except Exception as exc:
+        raise WnccError(f"cannot read mel array: {exc}", path=path) from None
+    if mel.ndim != 2:
+        raise WnccError(f"mel must be a 2-D array [frames, n_mels], got shape {mel.shape}", path=path)
+    return mel.astype(np.float32)
+
+
+def cmd_vocode(args: argparse.Namespace, argv: list[str]) -> int:
+    from wncc.compiler import compile_model
+    from wncc.harness import CModel
+
+    mel = _load_mel(args.mel)
+    with status("vocoding") as update, tempfile.TemporaryDirectory(prefix="wncc-vocode-") as tmp:
+        source = Path(args.model)
+        if source.is_dir():
+            if not (source / "wn_model.h").exists():
+                raise WnccError("not a wncc project folder (no wn_model.h)", path=str(source))
+            project = source
+        else:
+            update("compiling")
+            _, project = compile_model(source, Path(tmp) / "project", command=_command_line(argv))
+        update("building the C")
+        model = CModel(project)
+        if mel.shape[1] != model.n_mels:
+            if mel.shape[0] != model.n_mels:
+                raise WnccError(f"mel has shape {mel.shape}, the model needs [frames, {model.n_mels}]",
+                                path=args.mel)
+            mel = mel.T
+        update(f"generating {mel.shape[0] * model.hop} samples")
+        _, pcm = model.vocode(mel, seed=args.seed, temperature=args.temperature)
+    write_wav(Path(args.output), pcm, args.sample_rate)
+    out.print(f"wrote {args.output}: {pcm.size} samples, {pcm.size / args.sample_rate:.2f} s "
+              f"at {args.sample_rate} Hz")
+    return 0
+
+
+def write_wav(path: Path, pcm: np.ndarray, sample_rate: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(sample_rate)
+        wav.writeframes(np.asarray(pcm, "<i2").tobytes())
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="wncc", description="Compile WaveNet vocoders (ONNX) to "
+                                 "standalone C, verified against the model.")
+    ap.add_argument("--version", action="version", version=f"wncc {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--target", default="host", help="target name or TOML file (default host)")
+        p.add_argument("--dtype", default="fp32", help="arithmetic (default fp32)")
+
+    p = sub.add_parser("compile", help="compile an ONNX vocoder to a C project")
+    p.add_argument("model", help="ONNX file")
+    p.add_argument("-o", "--output", required=True, help="output folder")
+    common(p)
+    p.set_defaults(func=cmd_compile)
+
+    p = sub.add_parser("verify", help="compile, build and check the C against ONNX Runtime and "
+                       "the golden model")
+    p.add_argument("model", help="ONNX file")
+    p.add_argument("--project", help="keep the compiled project in this folder")
+    p.add_argument("--seconds", type=float, default=2.0, help="audio length for the logits check")
+    p.add_argument("--samples", type=int, default=4000, help="samples checked against golden")
+    p.add_argument("--sample-rate", type=int, default=16000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--mel", help="mel frames .npy [frames, n_mels] (default: seeded noise)")
+    common(p)
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("inspect", help="layers, receptive field, parameters, MACs, rates")
+    p.add_argument("model", help="ONNX file")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("vocode", help="mel frames -> wav through the compiled C")
+    p.add_argument("model", help="ONNX file or compiled project folder")
+    p.add_argument("--mel", required=True, help=".npy array [frames, n_mels]")
+    p.add_argument("-o", "--output", required=True, help="output .wav")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--temperature", type=float, default=1.0, help="0 = greedy")
+    p.add_argument("--sample-rate", type=int, default=16000)
+    p.set_defaults(func=cmd_vocode)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args, argv)
+    except WnccError as exc:
+        err.print(f"wncc: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        err.print("wncc: interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
