@@ -2,8 +2,9 @@
 
 Every utterance is a distinct sentence made from the templates and word lists below, spoken by one
 of the English espeak-ng voices with a variant (m1, f3, klatt, ...), a speed (-s), a pitch (-p)
-and a gain, all drawn from a seeded RNG: utterance ``i`` depends only on ``--seed`` and ``i``, so a
-smaller corpus is a prefix of a larger one and files are byte-identical across runs.
+and a gain, all drawn from one seeded RNG: the utterance sequence is fixed by ``--seed``, so a
+smaller corpus is a prefix of a larger one and files are byte-identical across runs (sox runs
+without dither).
 
 Output (``--out``, default ``examples/data/corpus``)::
 

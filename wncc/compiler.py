@@ -7,19 +7,33 @@ from pathlib import Path
 from wncc.codegen import project
 from wncc.errors import WnccError
 from wncc.ir import Graph
+from wncc.passes import qprepare
 from wncc.passes.pipeline import load
 from wncc.targets import load as load_target
 
-DTYPES = ("fp32",)
+DTYPES = ("fp32", "int8", "int4", "int16x8", "int16")
+INTEGER = ("int8", "int4", "int16x8", "int16")
 
 
 def compile_model(model: str | Path, out_dir: str | Path, target: str = "host",
-                  dtype: str = "fp32", command: str | None = None) -> tuple[Graph, Path]:
-    """Compile an ONNX vocoder to a C project in out_dir; returns the lowered graph and the dir."""
+                  dtype: str = "fp32", command: str | None = None,
+                  rounding: str = "double") -> tuple[Graph, Path]:
+    """Compile an ONNX vocoder to a C project in out_dir; returns the lowered graph and the dir.
+
+    An integer dtype needs a quantized (QDQ) model whose precision matches it."""
     if dtype not in DTYPES:
-        raise WnccError(f"dtype '{dtype}' is not supported yet (supported: {', '.join(DTYPES)})")
+        raise WnccError(f"dtype '{dtype}' is not supported (supported: {', '.join(DTYPES)})")
+    if rounding not in ("double", "single"):
+        raise WnccError(f"rounding '{rounding}' is not 'double' or 'single'")
     tgt = load_target(target)
-    graph = load(model)
+    graph = load(model, rounding)
+    found = qprepare.precision(graph) if qprepare.is_integer(graph) else "fp32"
+    if dtype in INTEGER and found == "fp32":
+        raise WnccError(f"{Path(model).name} is a float model: --dtype {dtype} needs a quantized "
+                        f"model; run 'wncc quantize {Path(model).name} --dtype {dtype} --calib "
+                        "DATA -o OUT.onnx' first (or pass --calib to compile)")
+    if found != dtype:
+        raise WnccError(f"{Path(model).name} is a {found} model, not {dtype}: pass --dtype {found}")
     graph.dtype = dtype
     command = command or f"wncc compile {Path(model).name} --target {tgt.name} --dtype {dtype}"
     return graph, project.write(graph, tgt, Path(out_dir), command)

@@ -26,7 +26,7 @@ int wn_reset(wn_state *s, uint64_t seed);
 int wn_set_temperature(wn_state *s, float temperature);
 int wn_push_frame(wn_state *s, const float *mel);
 int wn_generate(wn_state *s, int16_t *pcm, size_t n);
-int wn_step_logits(wn_state *s, int32_t x, float *logits);
+int wn_step_logits(wn_state *s, int32_t x, void *logits);
 int32_t wn_last_class(const wn_state *s);
 """
 
@@ -46,7 +46,7 @@ def build_shared(project: Path, cc: str = "cc", cflags: str = "-O2") -> Path:
 def _macro(header: str, name: str) -> int:
     for line in header.splitlines():
         parts = line.split()
-        if len(parts) == 3 and parts[0] == "#define" and parts[1] == name:
+        if len(parts) >= 3 and parts[0] == "#define" and parts[1] == name:
             return int(parts[2])
     raise WnccError(f"{name} missing from wn_model.h")
 
@@ -60,6 +60,7 @@ class CModel:
         self.hop = _macro(header, "WN_HOP")
         self.n_mels = _macro(header, "WN_N_MELS")
         self.classes = _macro(header, "WN_CLASSES")
+        self.logit_dtype = np.dtype([np.float32, np.int8, np.int16][_macro(header, "WN_LOGIT_KIND")])
         lib = build_shared(project, cc, cflags)
         digest = hashlib.sha256(lib.read_bytes()).hexdigest()[:16]
         _LOADED.mkdir(exist_ok=True)
@@ -90,8 +91,9 @@ class CModel:
                     "wn_push_frame")
 
     def step_logits(self, x: int, out: np.ndarray | None = None) -> np.ndarray:
-        out = np.empty(self.classes, np.float32) if out is None else out
-        self._check(self.lib.wn_step_logits(self.state, int(x), self.ffi.from_buffer("float[]", out)),
+        """Logits of the model's type (float32, or the int8/int16 quantized values)."""
+        out = np.empty(self.classes, self.logit_dtype) if out is None else out
+        self._check(self.lib.wn_step_logits(self.state, int(x), self.ffi.from_buffer(out)),
                     "wn_step_logits")
         return out
 
@@ -106,7 +108,7 @@ class CModel:
         mel = np.asarray(mel, np.float32)
         x = np.asarray(x).reshape(-1)
         self.reset(0)
-        logits = np.empty((x.shape[0], self.classes), np.float32)
+        logits = np.empty((x.shape[0], self.classes), self.logit_dtype)
         for t in range(x.shape[0]):
             if t % self.hop == 0:
                 self.push_frame(mel[t // self.hop])

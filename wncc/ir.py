@@ -23,7 +23,13 @@ scale      -                                       value (float)
 tanh, sigmoid, relu                                -
 slice      -  (a view of channels [start, stop))   start, stop
 gate       -  tanh(a[t0:t0+h]) * sigmoid(a[s0:s0+h]) half, tanh_at, sigmoid_at
+quantize   -  float -> integer (QuantizeLinear)    -
+requantize -  integer -> integer, new parameters   -
 ========== ======================================= =============================================
+
+Quantized graphs (from QDQ ONNX) keep the same ops: tensors carry ``dtype`` "i8"/"i16" and
+``quant``; conv/convt nodes carry integer weights ``wq`` with per-channel ``w_scale`` and, when
+the model has one, an integer bias ``bq``. passes/qprepare.py turns scales into multipliers.
 """
 
 from __future__ import annotations
@@ -43,12 +49,15 @@ class Rate(enum.IntEnum):
     SAMPLE = 3
 
 
-@dataclasses.dataclass
-class QuantParams:
-    """real = scale * (q - zero_point); per tensor or per channel."""
+ACT_DTYPES = {"i8": (-128, 127), "i16": (-32768, 32767)}
 
-    scale: np.ndarray
-    zero_point: np.ndarray
+
+@dataclasses.dataclass(frozen=True)
+class QuantParams:
+    """Per-tensor activation quantization: real = scale * (q - zero_point)."""
+
+    scale: float
+    zero_point: int
 
 
 @dataclasses.dataclass
@@ -56,7 +65,7 @@ class Tensor:
     name: str
     channels: int
     rate: Rate
-    dtype: str = "f32"  # "f32" values, "class" for the integer class input
+    dtype: str = "f32"  # "f32" values, "i8"/"i16" quantized, "class" for the class input
     quant: QuantParams | None = None
 
 
@@ -81,6 +90,7 @@ class Graph:
     source: str = ""
     source_sha256: str = ""
     dtype: str = "fp32"
+    rounding: str = "double"  # requantization of 8-bit paths: "double" or "single"
 
     @property
     def n_mels(self) -> int:

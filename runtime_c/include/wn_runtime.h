@@ -39,4 +39,47 @@ void wn_tanh_f32(float *y, const float *x, int32_t n);
 void wn_sigmoid_f32(float *y, const float *x, int32_t n);
 void wn_gate_f32(float *y, const float *a, int32_t half, int32_t tanh_at, int32_t sigmoid_at);
 
+/* ---- integer kernels: parameters precomputed by the compiler ---- */
+typedef struct {
+    int32_t left_shift, a_mult, a_shift, b_mult, b_shift, out_mult, out_shift, zp_a, zp_b, zp_out;
+} wn_add_q;
+
+typedef struct {
+    int32_t mult, shift, zp_a, zp_b, zp_out, c;
+} wn_mul_q;
+
+typedef struct {
+    int32_t mult, shift, zp_in, zp_out;
+} wn_rescale_q;
+
+#define WN_INT_KERNELS(sfx, xt)                                                                \
+    void wn_embed_##sfx(xt *y, const xt *table, int32_t index, int32_t channels);            \
+    void wn_add_##sfx(xt *y, const xt *a, const xt *b, int32_t n, const wn_add_q *q);        \
+    void wn_mul_##sfx(xt *y, const xt *a, const xt *b, int32_t n, const wn_mul_q *q);        \
+    void wn_scale_##sfx(xt *y, const xt *x, int32_t n, const wn_mul_q *q);                   \
+    void wn_lut_##sfx(xt *y, const xt *x, int32_t n, const xt *lut);                         \
+    void wn_gate_##sfx(xt *y, const xt *a, int32_t half, int32_t tanh_at, int32_t sigmoid_at, \
+                       const xt *lut_tanh, const xt *lut_sigmoid, const wn_mul_q *q);         \
+    void wn_rescale_##sfx(xt *y, const xt *x, int32_t n, const wn_rescale_q *q, int32_t relu); \
+    void wn_quantize_##sfx(xt *y, const float *x, int32_t n, float scale, int32_t zp);       \
+    int32_t wn_sample_##sfx(const xt *logits, int32_t n, int32_t zp, const int32_t *gq,      \
+                            wn_pcg32 *rng);
+WN_INT_KERNELS(s8, int8_t)
+WN_INT_KERNELS(s16, int16_t)
+
+#define WN_CONV_KERNELS(sfx, wt, xt, acct)                                                     \
+    void wn_conv_##sfx(xt *y, const xt *x, const wt *w, const acct *bias, const int32_t *mult, \
+                       const int32_t *shift, int32_t cin, int32_t cout, int32_t zp_out);       \
+    void wn_conv_ring_##sfx(xt *y, xt *ring, int32_t *pos, const xt *x, const wt *w,          \
+                            const acct *bias, const int32_t *mult, const int32_t *shift,       \
+                            int32_t cin, int32_t cout, int32_t kernel, int32_t dilation,       \
+                            int32_t ring_len, int32_t zp_out);                                 \
+    void wn_convt_##sfx(xt *table, const xt *x, const wt *w, const acct *bias,                \
+                        const int32_t *mult, const int32_t *shift, int32_t cin, int32_t cout,  \
+                        int32_t hop, int32_t zp_out);
+WN_CONV_KERNELS(s8, int8_t, int8_t, int32_t)
+WN_CONV_KERNELS(s4, uint8_t, int8_t, int32_t)
+WN_CONV_KERNELS(s16, int16_t, int16_t, int64_t)
+WN_CONV_KERNELS(s8s16, int8_t, int16_t, int64_t)
+
 #endif

@@ -93,18 +93,18 @@ def test_mel_inversion_matches_mel(speech: np.ndarray) -> None:
 
 
 def test_griffin_lim_deterministic_and_converging(speech: np.ndarray) -> None:
-    mel = features.log_mel(speech[:8000])
-    a = griffin_lim.vocode(mel, iters=8, seed=3)
-    b = griffin_lim.vocode(mel, iters=8, seed=3)
-    c = griffin_lim.vocode(mel, iters=8, seed=4)
-    assert a.shape == (8000,)
+    mel = features.log_mel(speech[8000:12000])
+    a = griffin_lim.vocode(mel, iters=4, seed=3)
+    b = griffin_lim.vocode(mel, iters=4, seed=3)
+    c = griffin_lim.vocode(mel, iters=4, seed=4)
+    assert a.shape == (4000,)
     assert np.array_equal(a, b) and not np.array_equal(a, c)
     target = griffin_lim.mel_to_magnitude(mel)
 
     def inconsistency(audio: np.ndarray) -> float:
         return float(np.abs(np.abs(griffin_lim.stft(audio)) - target).mean())
 
-    assert inconsistency(griffin_lim.vocode(mel, iters=30)) < inconsistency(
+    assert inconsistency(griffin_lim.vocode(mel, iters=16)) < 0.7 * inconsistency(
         griffin_lim.vocode(mel, iters=1))
 
 

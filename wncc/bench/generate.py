@@ -79,20 +79,25 @@ def dilation_variants(of: str | Any = "base") -> dict[str, Any]:
 
 
 def torch_macs(module: Any) -> tuple[int, int]:
-    """(per-sample, per-frame) multiply-accumulates of the PyTorch model counted from its convs.
+    """(per-sample, per-frame) multiply-accumulates of the PyTorch model counted from its convs,
+    split the way wncc.passes.stats splits the compiled graph.
 
-    The conditioning projections (``cond``) act on a mel frame that is constant over the frame,
-    so they count per frame, as the streaming compiler hoists them."""
+    The upsampler (weight [n_mels, n_mels, hop], so numel counts hop) is frame work. With
+    "repeat" upsampling the conditioning projections (``cond``) see one constant vector per
+    frame and the compiler hoists them to frame work; with "transpose" upsampling each sample
+    reads its own row, so they stay sample work."""
     from torch import nn
 
+    cond_per_frame = module.cfg.upsample != "transpose"
     per_sample = per_frame = 0
     for name, sub in module.named_modules():
-        if isinstance(sub, (nn.Conv1d, nn.ConvTranspose1d)):
-            macs = int(sub.weight.numel())
-            if name.endswith(".cond") or name == "upsample":
-                per_frame += macs * (sub.kernel_size[0] if name == "upsample" else 1)
-            else:
-                per_sample += macs
+        if not isinstance(sub, (nn.Conv1d, nn.ConvTranspose1d)):
+            continue
+        macs = int(sub.weight.numel())
+        if name == "upsample" or (name.endswith(".cond") and cond_per_frame):
+            per_frame += macs
+        else:
+            per_sample += macs
     return per_sample, per_frame
 
 
@@ -195,26 +200,38 @@ def window_inputs(history: np.ndarray, mel_t: np.ndarray, t: int, receptive_fiel
     return x, mel, t - first * hop
 
 
+def steady_start(receptive_field: int, hop: int) -> int:
+    """First frame-aligned sample whose whole receptive field lies in the past: from here on the
+    naive windows have their steady-state size (the first samples' windows are shorter, which
+    would flatter the naive peers)."""
+    return -(-(receptive_field - 1) // hop) * hop
+
+
 def naive_generate(logits_at: LogitsFn, mel: np.ndarray, n: int, receptive_field: int, hop: int,
-                   seed: int = 0, temperature: float = 1.0) -> tuple[np.ndarray, float]:
+                   seed: int = 0, temperature: float = 1.0,
+                   prefix: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """Generate n classes by re-running the network on a window per sample.
 
-    Returns (classes [n], seconds spent inside the network calls)."""
-    frames = -(-n // hop)
+    prefix: classes of the samples already generated; generation continues after them (with a
+    fresh random stream). Returns (the n new classes, seconds spent inside the network calls)."""
+    start = 0 if prefix is None else len(prefix)
+    frames = -(-(start + n) // hop)
     if mel.shape[0] < frames:
-        raise ValueError(f"{n} samples need {frames} mel frames, got {mel.shape[0]}")
+        raise ValueError(f"{start + n} samples need {frames} mel frames, got {mel.shape[0]}")
     history = np.full(frames * hop + 1, SILENCE_CLASS, dtype=np.int64)
+    if prefix is not None:
+        history[1:start + 1] = prefix
     mel_t = np.ascontiguousarray(np.asarray(mel, np.float32).T)
     rng = Pcg32(seed)
     temp = np.float32(temperature)
     in_model = 0.0
-    for t in range(n):
+    for t in range(start, start + n):
         x, m, pos = window_inputs(history, mel_t, t, receptive_field, hop)
-        start = time.perf_counter()
+        began = time.perf_counter()
         logits = logits_at(x, m, pos)
-        in_model += time.perf_counter() - start
+        in_model += time.perf_counter() - began
         history[t + 1] = sample(logits, temp, rng)
-    return history[1:n + 1].copy(), in_model
+    return history[start + 1:start + n + 1].copy(), in_model
 
 
 def ort_logits_fn(onnx_path: Path) -> LogitsFn:
@@ -349,13 +366,16 @@ def _timed_c(timing: Timing, cmodel: Any, mel: np.ndarray, seed: int, temperatur
 
 
 def time_naive(logits_at: LogitsFn, mel: np.ndarray, n: int, repeats: int, receptive_field: int,
-               hop: int, seed: int = 0, temperature: float = 1.0, warmup: int = 3) -> Timing:
-    """Best-of-repeats naive generation time (a few untimed warm-up samples first)."""
-    naive_generate(logits_at, mel, min(n, warmup), receptive_field, hop, seed, temperature)
+               hop: int, seed: int = 0, temperature: float = 1.0, warmup: int = 3,
+               prefix: np.ndarray | None = None) -> Timing:
+    """Best-of-repeats naive generation time of n samples after prefix (a few untimed warm-up
+    samples first)."""
+    args = (receptive_field, hop, seed, temperature)
+    naive_generate(logits_at, mel, min(n, warmup), *args, prefix=prefix)
     timing = Timing(n, [], [], [])
     for _ in range(repeats):
         cpu, start = time.process_time(), time.perf_counter()
-        _, in_model = naive_generate(logits_at, mel, n, receptive_field, hop, seed, temperature)
+        _, in_model = naive_generate(logits_at, mel, n, *args, prefix=prefix)
         timing.times_s.append(time.perf_counter() - start)
         timing.cpu_times_s.append(time.process_time() - cpu)
         assert timing.model_times_s is not None
@@ -372,6 +392,7 @@ class ConfigResult:
     config: str
     receptive_field: int
     window_frames_max: int
+    naive_start: int  # the naive peers are timed from this sample on (steady-state windows)
     macs_per_sample: int
     macs_per_frame: int
     c: Timing
@@ -389,7 +410,7 @@ class ConfigResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "config": self.config, "receptive_field": self.receptive_field,
-            "window_frames_max": self.window_frames_max,
+            "window_frames_max": self.window_frames_max, "naive_start": self.naive_start,
             "macs_per_sample": self.macs_per_sample, "macs_per_frame": self.macs_per_frame,
             "c": self.c.to_dict(), "ort_naive": self.ort.to_dict(),
             "torch_naive": self.torch.to_dict(),
@@ -415,18 +436,23 @@ class VariantResult:
 
 def measure_config(model: BuiltModel, c_samples: int, naive_samples: int, repeats: int,
                    seed: int = 0, temperature: float = 1.0) -> ConfigResult:
-    """C, naive ORT and naive PyTorch generation of the same model from the same mel."""
-    frames = -(-max(c_samples, naive_samples) // model.hop)
-    mel = random_mel(frames, model.n_mels, seed)
+    """C, naive ORT and naive PyTorch generation of the same model from the same mel.
+
+    The C is timed from its first sample (its cost per sample is constant); the naive peers
+    continue the C's own output from steady_start() so every timed window is full-size."""
     rf, hop = model.receptive_field, model.hop
+    start = steady_start(rf, hop)
+    frames = -(-max(c_samples, start + naive_samples) // hop)
+    mel = random_mel(frames, model.n_mels, seed)
     c = time_c(model.cmodel(), mel, c_samples, repeats, seed, temperature)
-    ort_t = time_naive(ort_logits_fn(model.onnx_path), mel, naive_samples, repeats, rf, hop,
-                       seed, temperature)
+    prefix = pcm_to_classes(c_generate(model.cmodel(), mel, start, seed, temperature))
+    naive = dict(repeats=repeats, receptive_field=rf, hop=hop, seed=seed,
+                 temperature=temperature, prefix=prefix)
+    ort_t = time_naive(ort_logits_fn(model.onnx_path), mel, naive_samples, **naive)
     with single_thread_torch():
-        torch_t = time_naive(torch_logits_fn(model.module), mel, naive_samples, repeats, rf, hop,
-                             seed, temperature)
-    return ConfigResult(model.name, rf, max_window_frames(rf, hop), model.macs_per_sample,
-                        model.macs_per_frame, c, ort_t, torch_t)
+        torch_t = time_naive(torch_logits_fn(model.module), mel, naive_samples, **naive)
+    return ConfigResult(model.name, rf, max_window_frames(rf, hop), start,
+                        model.macs_per_sample, model.macs_per_frame, c, ort_t, torch_t)
 
 
 def measure_variants(models: Sequence[BuiltModel], samples: int, repeats: int,
@@ -529,6 +555,6 @@ def window_is_exact_check(logits_full: np.ndarray, logits_at: LogitsFn, history:
 __all__ = [
     "BuiltModel", "ConfigResult", "Timing", "VariantResult", "build_model", "c_generate",
     "dilation_variants", "max_window_frames", "measure_config", "measure_variants",
-    "naive_generate", "ort_logits_fn", "pcm_to_classes", "random_mel", "run", "torch_logits_fn",
-    "torch_macs", "window_frames", "window_inputs", "window_is_exact_check",
+    "naive_generate", "ort_logits_fn", "pcm_to_classes", "random_mel", "run", "steady_start",
+    "torch_logits_fn", "torch_macs", "window_frames", "window_inputs", "window_is_exact_check",
 ]

@@ -1,7 +1,10 @@
 """One emitter per IR op: the C call that computes a node, given where its tensors live.
 
 Lowering decided what to compute and where (IR, memory plan); emitters only spell it in C.
-A target dialect replaces entries of EMITTERS for the ops it has optimized kernels for.
+Float nodes call the ``_f32`` kernels; integer nodes (those with ``attrs["q"]``) call the kernel
+of their weight/activation types: ``s8`` (int8), ``s4`` (int4 weights), ``s16`` (int16),
+``s8s16`` (int8 weights, int16 activations). A target dialect replaces entries of EMITTERS for the
+ops it has optimized kernels for.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import dataclasses
 from typing import Callable
 
 from wncc.codegen.weights import Table
-from wncc.ir import Graph, Node, Rate
+from wncc.ir import Graph, Node
 from wncc.passes.memory import Plan
 
 REGION_EXPR = {"mel": "s->mel", "frame": "s->frame", "arena": "s->arena"}
@@ -42,47 +45,96 @@ class Context:
 Emitter = Callable[[Node, Context], str]
 
 
+def act_suffix(node: Node, ctx: Context) -> str:
+    """Kernel suffix of an elementwise op: f32, s8 or s16."""
+    if "q" not in node.attrs:
+        return "f32"
+    return {"i8": "s8", "i16": "s16"}[ctx.graph.tensors[node.outputs[0]].dtype]
+
+
+def conv_suffix(node: Node, ctx: Context) -> str:
+    """Kernel suffix of a convolution from its weight bits and activation type."""
+    act = act_suffix(node, ctx)
+    if act == "f32":
+        return act
+    bits = node.attrs["q"]["w_bits"]
+    return {("s8", 8): "s8", ("s8", 4): "s4", ("s16", 16): "s16", ("s16", 8): "s8s16"}[(act, bits)]
+
+
 def _io(node: Node, ctx: Context) -> tuple[str, str, int]:
     return ctx.buf(node.outputs[0]), ctx.buf(node.inputs[0]), ctx.channels(node.outputs[0])
 
 
+def _qargs(node: Node, ctx: Context) -> str:
+    w = ctx.weight
+    return f"{w(node, 'w')}, {w(node, 'b')}, {w(node, 'mult')}, {w(node, 'shift')}"
+
+
 def emit_embed(node: Node, ctx: Context) -> str:
     y, x, c = _io(node, ctx)
-    return f"wn_embed_f32({y}, {ctx.weight(node, 'table')}, {x}, {c});"
+    return f"wn_embed_{act_suffix(node, ctx)}({y}, {ctx.weight(node, 'table')}, {x}, {c});"
 
 
 def emit_conv(node: Node, ctx: Context) -> str:
     y, x, cout = _io(node, ctx)
-    return (f"wn_conv_f32({y}, {x}, {ctx.weight(node, 'w')}, {ctx.weight(node, 'b')}, "
-            f"{ctx.channels(node.inputs[0])}, {cout});")
+    cin = ctx.channels(node.inputs[0])
+    sfx = conv_suffix(node, ctx)
+    if sfx == "f32":
+        return (f"wn_conv_f32({y}, {x}, {ctx.weight(node, 'w')}, {ctx.weight(node, 'b')}, "
+                f"{cin}, {cout});")
+    return f"wn_conv_{sfx}({y}, {x}, {_qargs(node, ctx)}, {cin}, {cout}, {node.attrs['q']['zp_out']});"
 
 
 def emit_conv_ring(node: Node, ctx: Context) -> str:
     y, x, cout = _io(node, ctx)
     a = node.attrs
-    ring = ctx.plan.rings[node.name]
-    return (f"wn_conv_ring_f32({y}, s->ring + {ring}, &s->ring_pos[{a['ring']}], {x}, "
-            f"{ctx.weight(node, 'w')}, {ctx.weight(node, 'b')}, {ctx.channels(node.inputs[0])}, "
-            f"{cout}, {a['kernel']}, {a['dilation']}, {a['ring_len']});")
+    cin = ctx.channels(node.inputs[0])
+    ring = f"s->ring + {ctx.plan.rings[node.name]}, &s->ring_pos[{a['ring']}]"
+    geometry = f"{cin}, {cout}, {a['kernel']}, {a['dilation']}, {a['ring_len']}"
+    sfx = conv_suffix(node, ctx)
+    if sfx == "f32":
+        return (f"wn_conv_ring_f32({y}, {ring}, {x}, {ctx.weight(node, 'w')}, "
+                f"{ctx.weight(node, 'b')}, {geometry});")
+    return f"wn_conv_ring_{sfx}({y}, {ring}, {x}, {_qargs(node, ctx)}, {geometry}, {a['q']['zp_out']});"
 
 
 def emit_convt(node: Node, ctx: Context) -> str:
     y, x, cout = _io(node, ctx)
-    return (f"wn_convt_f32({y}, {x}, {ctx.weight(node, 'w')}, {ctx.weight(node, 'b')}, "
-            f"{ctx.channels(node.inputs[0])}, {cout}, {node.attrs['factor']});")
+    cin, hop = ctx.channels(node.inputs[0]), node.attrs["factor"]
+    sfx = conv_suffix(node, ctx)
+    if sfx == "f32":
+        return (f"wn_convt_f32({y}, {x}, {ctx.weight(node, 'w')}, {ctx.weight(node, 'b')}, "
+                f"{cin}, {cout}, {hop});")
+    return (f"wn_convt_{sfx}({y}, {x}, {_qargs(node, ctx)}, {cin}, {cout}, {hop}, "
+            f"{node.attrs['q']['zp_out']});")
 
 
 def _binary(fn: str) -> Emitter:
     def emit(node: Node, ctx: Context) -> str:
         a, b = (ctx.buf(t) for t in node.inputs)
-        return f"{fn}({ctx.buf(node.outputs[0])}, {a}, {b}, {ctx.channels(node.outputs[0])});"
+        sfx = act_suffix(node, ctx)
+        params = "" if sfx == "f32" else f", &{ctx.weight(node, 'q')}"
+        return f"{fn}_{sfx}({ctx.buf(node.outputs[0])}, {a}, {b}, {ctx.channels(node.outputs[0])}{params});"
     return emit
 
 
-def _unary(fn: str) -> Emitter:
+def _activation(fn: str) -> Emitter:
     def emit(node: Node, ctx: Context) -> str:
         y, x, c = _io(node, ctx)
-        return f"{fn}({y}, {x}, {c});"
+        sfx = act_suffix(node, ctx)
+        if sfx == "f32":
+            return f"{fn}_f32({y}, {x}, {c});"
+        return f"wn_lut_{sfx}({y}, {x}, {c}, {ctx.weight(node, 'lut')});"
+    return emit
+
+
+def _rescale(relu: int) -> Emitter:
+    def emit(node: Node, ctx: Context) -> str:
+        y, x, c = _io(node, ctx)
+        sfx = act_suffix(node, ctx)
+        if sfx == "f32":
+            return f"wn_relu_f32({y}, {x}, {c});"
+        return f"wn_rescale_{sfx}({y}, {x}, {c}, &{ctx.weight(node, 'q')}, {relu});"
     return emit
 
 
@@ -93,12 +145,27 @@ def emit_add_const(node: Node, ctx: Context) -> str:
 
 def emit_scale(node: Node, ctx: Context) -> str:
     y, x, c = _io(node, ctx)
-    return f"wn_scale_f32({y}, {x}, {float(node.attrs['value']).hex()}f, {c});"
+    sfx = act_suffix(node, ctx)
+    if sfx == "f32":
+        return f"wn_scale_f32({y}, {x}, {float(node.attrs['value']).hex()}f, {c});"
+    return f"wn_scale_{sfx}({y}, {x}, {c}, &{ctx.weight(node, 'q')});"
 
 
 def emit_gate(node: Node, ctx: Context) -> str:
     y, x, c = _io(node, ctx)
-    return f"wn_gate_f32({y}, {x}, {c}, {node.attrs['tanh_at']}, {node.attrs['sigmoid_at']});"
+    at = f"{node.attrs['tanh_at']}, {node.attrs['sigmoid_at']}"
+    sfx = act_suffix(node, ctx)
+    if sfx == "f32":
+        return f"wn_gate_f32({y}, {x}, {c}, {at});"
+    w = ctx.weight
+    return (f"wn_gate_{sfx}({y}, {x}, {c}, {at}, {w(node, 'lut_t')}, {w(node, 'lut_s')}, "
+            f"&{w(node, 'q')});")
+
+
+def emit_quantize(node: Node, ctx: Context) -> str:
+    y, x, c = _io(node, ctx)
+    q = node.attrs["q"]
+    return f"wn_quantize_{act_suffix(node, ctx)}({y}, {x}, {c}, {float(q['scale']).hex()}f, {q['zp']});"
 
 
 def emit_view(node: Node, ctx: Context) -> str:
@@ -110,35 +177,37 @@ EMITTERS: dict[str, Emitter] = {
     "conv": emit_conv,
     "conv_ring": emit_conv_ring,
     "convt": emit_convt,
-    "add": _binary("wn_add_f32"),
-    "mul": _binary("wn_mul_f32"),
+    "add": _binary("wn_add"),
+    "mul": _binary("wn_mul"),
     "add_const": emit_add_const,
     "scale": emit_scale,
-    "relu": _unary("wn_relu_f32"),
-    "tanh": _unary("wn_tanh_f32"),
-    "sigmoid": _unary("wn_sigmoid_f32"),
+    "relu": _rescale(1),
+    "requantize": _rescale(0),
+    "tanh": _activation("wn_tanh"),
+    "sigmoid": _activation("wn_sigmoid"),
     "gate": emit_gate,
+    "quantize": emit_quantize,
     "slice": emit_view,
     "upsample": emit_view,
 }
 
-KERNEL_SOURCES: dict[str, tuple[str, ...]] = {
-    "embed": ("wn_eltwise_f32.c",),
-    "conv": ("wn_conv_f32.c",),
-    "conv_ring": ("wn_conv_ring_f32.c",),
-    "convt": ("wn_convt_f32.c",),
-    "add": ("wn_eltwise_f32.c",),
-    "mul": ("wn_eltwise_f32.c",),
-    "add_const": ("wn_eltwise_f32.c",),
-    "scale": ("wn_eltwise_f32.c",),
-    "relu": ("wn_eltwise_f32.c",),
-    "tanh": ("wn_activation_f32.c",),
-    "sigmoid": ("wn_activation_f32.c",),
-    "gate": ("wn_activation_f32.c",),
-    "slice": (),
-    "upsample": (),
-}
-"""Runtime sources each op needs (wn_sample.c is always used)."""
+
+def kernel_sources(node: Node, ctx: Context) -> tuple[str, ...]:
+    """Runtime sources a node needs (wn_sample.c is always used)."""
+    if node.op in ("slice", "upsample"):
+        return ()
+    if node.op in ("conv", "conv_ring", "convt"):
+        sfx = conv_suffix(node, ctx)
+        if sfx == "f32":
+            return ({"conv": "wn_conv_f32.c", "conv_ring": "wn_conv_ring_f32.c",
+                     "convt": "wn_convt_f32.c"}[node.op],)
+        return (f"wn_conv_{sfx}.c",)
+    sfx = act_suffix(node, ctx)
+    if sfx != "f32":
+        return (f"wn_eltwise_{sfx}.c",)
+    if node.op in ("tanh", "sigmoid", "gate"):
+        return ("wn_activation_f32.c",)
+    return ("wn_eltwise_f32.c",)
 
 
 def describe(node: Node, graph: Graph) -> str:
@@ -147,5 +216,5 @@ def describe(node: Node, graph: Graph) -> str:
     extra = ""
     if node.op == "conv_ring":
         extra = f" k={node.attrs['kernel']} d={node.attrs['dilation']}"
-    rate = graph.tensors[node.outputs[0]].rate
-    return f"{label}: {node.op}{extra} -> {node.outputs[0]} [{rate.name.lower()}]"
+    t = graph.tensors[node.outputs[0]]
+    return f"{label}: {node.op}{extra} -> {node.outputs[0]} [{t.rate.name.lower()}, {t.dtype}]"

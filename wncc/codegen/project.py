@@ -19,16 +19,30 @@ from wncc import __version__
 from wncc.codegen import emitters
 from wncc.codegen.weights import c_initializer, tables
 from wncc.errors import WnccError
-from wncc.golden.sampling import STREAM, SILENCE_CLASS, gumbel_table, mulaw_pcm_table
+from wncc.golden.sampling import (STREAM, SILENCE_CLASS, gumbel_scaled, gumbel_table,
+                                  mulaw_pcm_table)
 from wncc.ir import Graph
 from wncc.passes import memory, rates, stats
+from wncc.passes.qprepare import is_integer
 from wncc.targets import Target
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES = ROOT / "templates"
 RUNTIME = ROOT / "runtime_c"
-ARITHMETIC = ("fp32: IEEE binary32 throughout; products and sums rounded one at a time "
-              "(build with -ffp-contract=off); exp/tanh/sigmoid by wn_mathf.h, no libm")
+ARITHMETIC = {
+    "fp32": "fp32: IEEE binary32 throughout; products and sums rounded one at a time "
+            "(build with -ffp-contract=off); exp/tanh/sigmoid by wn_mathf.h, no libm",
+    "int8": "int8: int8 per-channel symmetric weights, int8 asymmetric activations, int32 "
+            "accumulators; requantization per WN_ROUNDING; tanh/sigmoid by 256-entry tables",
+    "int4": "int4: int4 per-channel symmetric weights packed two per byte, int8 asymmetric "
+            "activations, int32 accumulators; requantization per WN_ROUNDING",
+    "int16x8": "int16x8: int8 per-channel symmetric weights, int16 symmetric activations, int64 "
+               "accumulators with the reduced-multiplier requantization; tanh/sigmoid by "
+               "513-entry interpolated tables",
+    "int16": "int16: int16 per-channel symmetric weights, int16 symmetric activations, int64 "
+             "accumulators with the reduced-multiplier requantization; 513-entry tables",
+}
+ACT_CTYPE = {"f32": "float", "i8": "int8_t", "i16": "int16_t"}
 
 
 @dataclasses.dataclass
@@ -62,13 +76,19 @@ def frontmatter(graph: Graph, command: str, comment: str = "c") -> str:
     return "\n".join(f"# {line}" for line in lines)
 
 
+def act_bytes(graph: Graph) -> int:
+    return {"f32": 4, "i8": 1, "i16": 2}[graph.tensors[graph.output].dtype]
+
+
 def report(graph: Graph, plan: memory.Plan, target: Target, table_list) -> dict:
     st = stats.compute(graph)
-    state_bytes = 4 * (graph.n_mels + sum(max(1, plan.sizes[r]) for r in ("frame", "arena", "ring"))
-                       + max(1, len(plan.rings))) + 16 + 12
+    ab = act_bytes(graph)
+    state_bytes = (4 * graph.n_mels + ab * sum(max(1, plan.sizes[r]) for r in ("frame", "arena", "ring"))
+                   + 4 * max(1, len(plan.rings)) + 16 + 12 + (4096 if is_integer(graph) else 0))
     per_node: dict[str, dict] = {}
     for t in table_list:
-        entry = per_node.setdefault(t.node, {"weight_bytes": 0, "bias_bytes": 0, "table_bytes": 0})
+        entry = per_node.setdefault(t.node, {"weight_bytes": 0, "bias_bytes": 0, "table_bytes": 0,
+                                             "scale_bytes": 0, "params_bytes": 0})
         entry[f"{t.role}_bytes"] += int(t.values.nbytes)
     layers = []
     for layer in st.layers:
@@ -79,14 +99,15 @@ def report(graph: Graph, plan: memory.Plan, target: Target, table_list) -> dict:
     return {
         "wncc_version": __version__,
         "source": graph.source, "source_sha256": graph.source_sha256,
-        "target": target.name, "dtype": graph.dtype, "arithmetic": ARITHMETIC,
+        "target": target.name, "dtype": graph.dtype, "arithmetic": ARITHMETIC[graph.dtype],
+        "rounding": graph.rounding if is_integer(graph) else None,
         "hop": graph.hop, "n_mels": graph.n_mels, "classes": graph.classes,
         "receptive_field": st.receptive_field, "parameters": st.parameters,
         "macs_per_sample": st.macs_per_sample, "macs_per_frame": st.macs_per_frame,
         "hoisted_to_frame_rate": rates.hoisted(graph),
         "memory_bytes": {"state_estimate": state_bytes, "mel": 4 * graph.n_mels,
-                         "frame": 4 * plan.sizes["frame"], "arena": 4 * plan.sizes["arena"],
-                         "ring": 4 * plan.sizes["ring"]},
+                         "frame": ab * plan.sizes["frame"], "arena": ab * plan.sizes["arena"],
+                         "ring": ab * plan.sizes["ring"]},
         "weights_bytes": weight_bytes,
         "compression_ratio": round(dense_fp32 / weight_bytes, 4) if weight_bytes else None,
         "layers": layers,
@@ -102,8 +123,11 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
     frame_calls = _calls(programs.frame, ctx)
     sample_calls = _calls(programs.sample, dataclasses.replace(ctx, in_sample=True))
     st = stats.compute(graph)
-    kernels = sorted({src for n in graph.nodes for src in emitters.KERNEL_SOURCES[n.op]}
+    kernels = sorted({src for n in graph.nodes for src in emitters.kernel_sources(n, ctx)}
                      | {"wn_sample.c"})
+    integer = is_integer(graph)
+    out_t = graph.tensors[graph.output]
+    headers = ["wn_mathf.h"] + (["wn_dot.h", "wn_requant.h"] if integer else [])
     env = _env()
     common = {
         "frontmatter": frontmatter(graph, command),
@@ -112,29 +136,52 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
         "receptive_field": st.receptive_field, "silence_class": SILENCE_CLASS,
         "sizes": plan.sizes, "rings": len(plan.rings), "dtype": graph.dtype,
         "macs_per_sample": st.macs_per_sample, "macs_per_frame": st.macs_per_frame,
-        "arithmetic": ARITHMETIC,
+        "arithmetic": ARITHMETIC[graph.dtype], "integer": integer,
+        "rounding": graph.rounding if integer else "n/a",
+        "single_rounding": int(integer and graph.rounding == "single"),
+        "act_ctype": ACT_CTYPE[out_t.dtype],
+        "logit_kind": {"f32": 0, "i8": 1, "i16": 2}[out_t.dtype],
+        "logit_scale": f"{out_t.quant.scale!r}f" if integer else "",
+        "logit_zp": out_t.quant.zero_point if integer else 0,
         "sources": ["wn_model.c", *kernels],
         "cflags": " ".join(target.cflags), "ldflags": " ".join(target.ldflags),
     }
     table_list = list(table_map.values())
     rendered_tables = [dict(ident=t.ident, ctype=t.ctype, node=t.node, role=t.role,
-                            count=int(t.values.size), text=c_initializer(t.values))
+                            count=int(t.values.size), text=t.text, struct=t.struct)
                        for t in table_list]
+    gumbel = gumbel_scaled(out_t.quant.scale) if integer else gumbel_table()
+    if integer:
+        zp = out_t.quant.zero_point
+        sample_call = (f"wn_sample_{'s8' if out_t.dtype == 'i8' else 's16'}(WN_LOGITS, WN_CLASSES, "
+                       f"{zp}, s->temperature == 0.0f ? NULL : s->gumbel_q, &s->rng)")
+    else:
+        sample_call = "wn_sample_f32(WN_LOGITS, WN_CLASSES, s->temperature, &s->rng, WN_GUMBEL)"
+    ring_inits = []
+    for node in graph.ops("conv_ring"):
+        q = graph.tensors[node.inputs[0]].quant
+        if q is not None and q.zero_point != 0:
+            start = plan.rings[node.name]
+            cin = graph.tensors[node.inputs[0]].channels
+            ring_inits.append({"start": start, "stop": start + node.attrs["ring_len"] * cin,
+                               "value": q.zero_point})
     logits = plan.locations[graph.output]
     files: dict[str, str | bytes] = {
         "wn_model.h": env.get_template("wn_model.h.j2").render(**common),
         "wn_weights.h": env.get_template("wn_weights.h.j2").render(**common, tables=rendered_tables),
         "wn_model.c": env.get_template("wn_model.c.j2").render(
             **common, frame_calls=frame_calls, sample_calls=sample_calls,
-            gumbel=gumbel_table(), gumbel_text=c_initializer(gumbel_table()),
+            gumbel=gumbel, gumbel_text=c_initializer(gumbel), sample_call=sample_call,
+            ring_inits=ring_inits,
             pcm_text=", ".join(str(int(v)) for v in mulaw_pcm_table(graph.classes)),
             rng_stream=f"0x{STREAM:016X}", logits_offset=logits.offset),
         "wn_main.c": env.get_template("wn_main.c.j2").render(**common),
         "Makefile": env.get_template("Makefile.j2").render(**common),
         "CMakeLists.txt": env.get_template("CMakeLists.txt.j2").render(**common),
         "wn_runtime.h": (RUNTIME / "include" / "wn_runtime.h").read_text(),
-        "wn_mathf.h": (RUNTIME / "ref" / "wn_mathf.h").read_text(),
     }
+    for header in headers:
+        files[header] = (RUNTIME / "ref" / header).read_text()
     for src in kernels:
         files[src] = (RUNTIME / "ref" / src).read_text()
     files["report.json"] = json.dumps(report(graph, plan, target, table_list), indent=2,

@@ -1,4 +1,4 @@
-"""Weight tables: the layout each kernel reads and their C spelling (exact float literals)."""
+"""Weight tables and parameter blocks: the layout each kernel reads and their C spelling."""
 
 from __future__ import annotations
 
@@ -10,18 +10,26 @@ import numpy as np
 from wncc.errors import WnccError
 from wncc.ir import Graph, Node
 
+INT_CTYPES = {8: "int8_t", 16: "int16_t", 32: "int32_t", 64: "int64_t"}
+ACT_BITS = {"i8": 8, "i16": 16}
+
 
 @dataclasses.dataclass(frozen=True)
 class Table:
     ident: str  # C identifier
     ctype: str
-    values: np.ndarray  # flat, in kernel order
+    values: np.ndarray  # flat, in kernel order, stored bytes = values.nbytes
     node: str  # IR node name
-    role: str  # "weight", "bias", "table"
+    role: str  # "weight", "bias", "table", "scale" (multipliers, shifts, LUTs), "params"
+    struct: bool = False  # a parameter struct, not an array
+
+    @property
+    def text(self) -> str:
+        return c_initializer(self.values)
 
 
-def kernel_layout(node: Node, key: str) -> np.ndarray:
-    """A weight rearranged into the order its reference kernel walks it."""
+def float_layout(node: Node, key: str) -> np.ndarray:
+    """A float weight rearranged into the order its reference kernel walks it."""
     w = node.weights[key]
     if key == "w" and node.op in ("conv", "conv_ring"):
         return np.transpose(w, (2, 1, 0))  # [K][Cin][Cout]
@@ -30,29 +38,88 @@ def kernel_layout(node: Node, key: str) -> np.ndarray:
     return w
 
 
+def pack_int4(values: np.ndarray) -> np.ndarray:
+    """Two int4 values per byte, element j in byte j // 2, low nibble first."""
+    v = (values.reshape(-1).astype(np.int64) & 0xF).astype(np.uint8)
+    if v.size % 2:
+        v = np.append(v, np.uint8(0))
+    return (v[0::2] | (v[1::2] << 4)).astype(np.uint8)
+
+
+def _int_entries(graph: Graph, node: Node) -> list[tuple[str, str, np.ndarray, str, bool]]:
+    """(key, ctype, values, role, struct) of an integer node."""
+    q = node.attrs["q"]
+    act = ACT_BITS.get(graph.tensors[node.outputs[0]].dtype, 8)
+    acc = 64 if act == 16 else 32
+    out: list[tuple[str, str, np.ndarray, str, bool]] = []
+    if node.op in ("conv", "conv_ring", "convt"):
+        w = q["w"]
+        layout = np.transpose(w, (0, 2, 1)) if node.op != "convt" else np.transpose(w, (2, 1, 0))
+        if q["w_bits"] == 4:
+            out.append(("w", "uint8_t", pack_int4(layout), "weight", False))
+        else:
+            bits = 16 if q["w_bits"] == 16 else 8
+            out.append(("w", INT_CTYPES[bits], layout.reshape(-1).astype(f"int{bits}"), "weight", False))
+        out.append(("b", INT_CTYPES[acc], q["bias"].astype(f"int{acc}"), "bias", False))
+        out.append(("mult", "int32_t", q["mult"].astype(np.int32), "scale", False))
+        out.append(("shift", "int32_t", q["shift"].astype(np.int32), "scale", False))
+    elif node.op == "embed":
+        out.append(("table", INT_CTYPES[act], q["table"].reshape(-1).astype(f"int{act}"), "table", False))
+    elif node.op in ("tanh", "sigmoid"):
+        out.append(("lut", INT_CTYPES[act], q["lut"].astype(f"int{act}"), "scale", False))
+    elif node.op == "gate":
+        out.append(("lut_t", INT_CTYPES[act], q["lut_t"].astype(f"int{act}"), "scale", False))
+        out.append(("lut_s", INT_CTYPES[act], q["lut_s"].astype(f"int{act}"), "scale", False))
+        fields = [q["mult"], q["shift"], q["zp_t"], q["zp_s"], q["zp_out"], 1]
+        out.append(("q", "wn_mul_q", np.array(fields, np.int32), "params", True))
+    elif node.op == "add":
+        fields = [q[k] for k in ("left_shift", "a_mult", "a_shift", "b_mult", "b_shift",
+                                 "out_mult", "out_shift", "zp_a", "zp_b", "zp_out")]
+        out.append(("q", "wn_add_q", np.array(fields, np.int32), "params", True))
+    elif node.op in ("mul", "scale"):
+        fields = [q["mult"], q["shift"], q["zp_a"], q["zp_b"], q["zp_out"], q.get("c", 1)]
+        out.append(("q", "wn_mul_q", np.array(fields, np.int32), "params", True))
+    elif node.op in ("relu", "requantize"):
+        fields = [q["mult"], q["shift"], q["zp_in"], q["zp_out"]]
+        out.append(("q", "wn_rescale_q", np.array(fields, np.int32), "params", True))
+    return out
+
+
 def tables(graph: Graph) -> dict[tuple[str, str], Table]:
-    """Every weight of the graph as a named const table, keyed by (node name, weight key)."""
+    """Every weight and parameter block as a named const, keyed by (node name, key)."""
     out: dict[tuple[str, str], Table] = {}
     used: set[str] = set()
+
+    def add(node: Node, key: str, ctype: str, values: np.ndarray, role: str, struct: bool) -> None:
+        base = re.sub(r"[^0-9A-Za-z]+", "_", node.attrs.get("label", node.name)).strip("_")
+        ident = f"WN_{base.upper()}_{key.upper()}"
+        n = 2
+        while ident in used:
+            ident = f"WN_{base.upper()}_{key.upper()}_{n}"
+            n += 1
+        used.add(ident)
+        out[(node.name, key)] = Table(ident, ctype, values, node.name, role, struct)
+
     for node in graph.nodes:
+        if "q" in node.attrs:
+            for key, ctype, values, role, struct in _int_entries(graph, node):
+                add(node, key, ctype, values, role, struct)
+            continue
         for key, w in node.weights.items():
             if not np.all(np.isfinite(w)):
                 raise WnccError(f"weight '{key}' holds NaN or infinite values", node=node.name)
-            base = re.sub(r"[^0-9A-Za-z]+", "_", node.attrs.get("label", node.name)).strip("_")
-            ident = f"WN_{base.upper()}_{key.upper()}"
-            n = 2
-            while ident in used:
-                ident = f"WN_{base.upper()}_{key.upper()}_{n}"
-                n += 1
-            used.add(ident)
             role = "bias" if key == "b" else ("table" if key == "table" else "weight")
-            out[(node.name, key)] = Table(ident, "float", np.ascontiguousarray(
-                kernel_layout(node, key), dtype=np.float32).reshape(-1), node.name, role)
+            add(node, key, "float", np.ascontiguousarray(float_layout(node, key),
+                                                         dtype=np.float32).reshape(-1), role, False)
     return out
 
 
 def c_initializer(values: np.ndarray, per_line: int = 8) -> str:
-    """Values as C float literals; '%.8e' round-trips every float32 exactly."""
-    text = np.char.add(np.char.mod("%.8e", values.astype(np.float64)), "f")
+    """Values as C literals: '%.8e' round-trips every float32; integers as decimals."""
+    if values.dtype.kind == "f":
+        text = np.char.add(np.char.mod("%.8e", values.astype(np.float64)), "f")
+    else:
+        big = np.abs(values.astype(np.int64)) > 2 ** 31 - 1
+        text = np.char.add(values.astype(np.int64).astype(str), np.where(big, "LL", ""))
     lines = [", ".join(text[i:i + per_line]) for i in range(0, len(text), per_line)]
     return ",\n    ".join(lines)

@@ -25,6 +25,7 @@ from onnx import helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
 from wncc.errors import WnccError
+from wncc.frontend.qdq import QdqMixin
 from wncc.ir import Graph, Node, Rate, Tensor
 from wncc.passes.shapes import infer_node
 
@@ -88,7 +89,7 @@ def _ident(name: str) -> str:
     return re.sub(r"[^0-9A-Za-z_]", "_", name).strip("_") or "t"
 
 
-class _Importer:
+class _Importer(QdqMixin):
     def __init__(self, model: onnx.ModelProto, path: str) -> None:
         self.model = model
         self.path = path
@@ -100,6 +101,13 @@ class _Importer:
         self.tensors: dict[str, Tensor] = {}
         self.hop: int | None = None
         self.names: set[str] = set()
+        self.qconsts: dict = {}
+        self.dq_source: dict[str, str] = {}
+        self.initializer_types = {i.name: i.data_type for i in model.graph.initializer}
+        self.onnx_consumers: dict[str, list[onnx.NodeProto]] = {}
+        for n in model.graph.node:
+            for i in n.input:
+                self.onnx_consumers.setdefault(i, []).append(n)
 
     # -- helpers ---------------------------------------------------------------------------
     def error(self, message: str, node: onnx.NodeProto | None = None) -> WnccError:
@@ -216,6 +224,10 @@ class _Importer:
             return True
         if not all(i in self.consts for i in ins):
             return False
+        if node.op_type == "DequantizeLinear":
+            self.fold_dequantize_const(node)
+            self.dq_source[node.output[0]] = node.input[0]
+            return True
         graph = helper.make_graph([node], "fold",
                                   [helper.make_tensor_value_info(i, 0, None) for i in ins],
                                   [helper.make_tensor_value_info(o, 0, None)
@@ -231,7 +243,8 @@ class _Importer:
 
     # -- op translation --------------------------------------------------------------------
     def convert(self, node: onnx.NodeProto) -> None:
-        if node.domain not in ("", "ai.onnx"):
+        qdq = node.op_type in ("QuantizeLinear", "DequantizeLinear")
+        if node.domain not in ("", "ai.onnx") and not (qdq and node.domain == "com.microsoft"):
             raise self.error(f"unsupported op '{node.domain}.{node.op_type}'", node)
         if self.fold(node):
             return
@@ -258,8 +271,14 @@ class _Importer:
         if idx.layout != "T" or _attrs(node).get("axis", 0) != 0 or table.ndim != 2:
             raise self.error("only an embedding lookup (Gather of a [classes, C] table by the "
                              "class input) is supported", node)
-        self.add("embed", node, [idx.tensor], node.output[0], "TC", "sample",
-                 weights={"table": table.astype(np.float32)})
+        weights = {"table": table.astype(np.float32)}
+        qt = self.qconsts.get(node.input[0])
+        if qt is not None:
+            if qt.scale.size != 1 or qt.zero_point.size != 1:
+                raise self.error("embedding table must be quantized per tensor", node)
+            weights.update(tq=qt.q, t_scale=np.float64(qt.scale.reshape(())),
+                           t_zp=np.int64(qt.zero_point.reshape(())))
+        self.add("embed", node, [idx.tensor], node.output[0], "TC", "sample", weights=weights)
 
     def op_Transpose(self, node: onnx.NodeProto) -> None:
         v = self.value(node.input[0], node)
@@ -301,8 +320,11 @@ class _Importer:
                              "stride, no padding, group 1 is supported", node)
         self.set_hop(k, node)
         bias = np.zeros(w.shape[1], np.float32) if b is None else b.astype(np.float32)
+        weights = {"w": w.astype(np.float32), "b": bias,
+                   **self.quantized_weights(node, node.input[1],
+                                            node.input[2] if len(node.input) > 2 else None, 1)}
         self.add("convt", node, [v.tensor], node.output[0], "CT", "sample",
-                 attrs={"factor": k}, weights={"w": w.astype(np.float32), "b": bias})
+                 attrs={"factor": k}, weights=weights)
 
     def set_hop(self, factor: int, node: onnx.NodeProto) -> None:
         if self.hop is not None and self.hop != factor:
@@ -352,8 +374,11 @@ class _Importer:
         bias = np.zeros(w.shape[0], np.float32) if b is None else b.astype(np.float32)
         attrs = {"kernel": int(w.shape[2]), "dilation": dilation,
                  "pad_left": v.pad[0] + int(pads[0]), "pad_right": v.pad[1] + int(pads[1])}
+        weights = {"w": w.astype(np.float32), "b": bias,
+                   **self.quantized_weights(node, node.input[1],
+                                            node.input[2] if len(node.input) > 2 else None, 0)}
         self.add("conv", node, [v.tensor], node.output[0], "CT", v.timebase, attrs=attrs,
-                 weights={"w": w.astype(np.float32), "b": bias})
+                 weights=weights)
 
     def binary(self, node: onnx.NodeProto, op: str) -> None:
         names = list(node.input)
@@ -371,8 +396,12 @@ class _Importer:
             raise self.error(f"{node.op_type} with a constant on a {v.layout} tensor", node)
         channels = self.tensors[v.tensor].channels
         if op == "mul" and c.size == 1:
-            self.add("scale", node, [v.tensor], node.output[0], "CT", v.timebase,
-                     attrs={"value": float(c.reshape(()))})
+            attrs = {"value": float(c.reshape(()))}
+            qc = self.qconsts.get(consts[0])
+            if qc is not None:  # the integer factor and its scale, for integer graphs
+                attrs.update(c_int=int(qc.q.reshape(()) - qc.zero_point.reshape(())),
+                             c_scale=float(qc.scale.reshape(())))
+            self.add("scale", node, [v.tensor], node.output[0], "CT", v.timebase, attrs=attrs)
         elif op == "add" and c.size in (1, channels) and c.ndim <= 3 and (
                 c.ndim < 2 or c.shape[-1] == 1 or c.size == 1):
             self.add("add_const", node, [v.tensor], node.output[0], "CT", v.timebase,

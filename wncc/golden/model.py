@@ -10,16 +10,45 @@ from __future__ import annotations
 
 import numpy as np
 
-from wncc.golden import mathf, ops
-from wncc.golden.sampling import SILENCE_CLASS, Pcg32, mulaw_pcm_table, sample
+from wncc.golden import mathf, ops, qops
+from wncc.golden.sampling import (SILENCE_CLASS, Pcg32, gumbel_for_temperature, gumbel_scaled,
+                                  mulaw_pcm_table, sample, sample_int)
 from wncc.ir import Graph, Node, Rate
+from wncc.passes.qprepare import is_integer
 from wncc.passes.rates import split
 
 F = np.float32
 
 
+def _eval_int(graph: Graph, node: Node, ins: list[np.ndarray]) -> np.ndarray:
+    """Integer ops without history, on (C, n) int64 arrays."""
+    op, a = node.op, node.attrs
+    q, dtype, rnd = a.get("q"), graph.tensors[node.outputs[0]].dtype, graph.rounding
+    if op == "conv":
+        return qops.conv_taps(q, [ins[0]], dtype, rnd)
+    if op == "add":
+        return qops.add(q, ins[0], ins[1], dtype, rnd)
+    if op == "mul":
+        return qops.mul(q, ins[0], ins[1], dtype, rnd)
+    if op == "scale":
+        return qops.scale(q, ins[0], dtype, rnd)
+    if op in ("tanh", "sigmoid"):
+        return qops.lut(q["lut"], ins[0], dtype)
+    if op == "gate":
+        return qops.gate(q, ins[0], a["half"], a["tanh_at"], a["sigmoid_at"], dtype, rnd)
+    if op in ("relu", "requantize"):
+        return qops.rescale(q, ins[0], dtype, rnd, relu=op == "relu")
+    if op == "quantize":
+        return qops.quantize(q, ins[0], dtype)
+    if op == "slice":
+        return ins[0][a["start"]:a["stop"]]
+    if op == "upsample":
+        return ins[0]
+    raise NotImplementedError(op)
+
+
 def _eval(node: Node, ins: list[np.ndarray]) -> np.ndarray:
-    """Ops without history, on (C, n) arrays."""
+    """Float ops without history, on (C, n) arrays."""
     op, a = node.op, node.attrs
     if op == "conv":
         return ops.conv_taps(node.weights["w"], node.weights["b"], [ins[0]])
@@ -51,15 +80,42 @@ class GoldenModel:
         self.graph = graph
         self.programs = split(graph)
         self.pcm_table = mulaw_pcm_table(graph.classes)
+        self.integer = is_integer(graph)
+        out_q = graph.tensors[graph.output].quant
+        self.g_scaled = gumbel_scaled(out_q.scale) if self.integer else None
         self.reset()
+
+    def eval(self, node: Node, ins: list[np.ndarray]) -> np.ndarray:
+        return _eval_int(self.graph, node, ins) if self.integer else _eval(node, ins)
+
+    def pad_value(self, node: Node):
+        """What a ring buffer holds before the first sample: real zero."""
+        t = self.graph.tensors[node.inputs[0]]
+        return t.quant.zero_point if t.quant is not None else 0.0
+
+    def conv(self, node: Node, taps: list[np.ndarray]) -> np.ndarray:
+        if self.integer:
+            return qops.conv_taps(node.attrs["q"], taps, self.graph.tensors[node.outputs[0]].dtype,
+                                  self.graph.rounding)
+        return ops.conv_taps(node.weights["w"], node.weights["b"], taps)
+
+    def sample(self, logits: np.ndarray) -> int:
+        if not self.integer:
+            return sample(logits, self.temperature, self.rng)
+        gq = None if self.temperature == 0 else self.gq
+        return sample_int(logits, self.graph.tensors[self.graph.output].quant.zero_point, gq,
+                          self.rng)
 
     def reset(self, seed: int = 0, temperature: float = 1.0) -> None:
         g = self.graph
-        self.rings = {n.name: np.zeros((n.attrs["ring_len"], g.tensors[n.inputs[0]].channels), F)
-                      for n in g.ops("conv_ring")}
+        dt = np.int64 if self.integer else F
+        self.rings = {n.name: np.full((n.attrs["ring_len"], g.tensors[n.inputs[0]].channels),
+                                      self.pad_value(n), dt) for n in g.ops("conv_ring")}
         self.ring_pos = {name: 0 for name in self.rings}
         self.rng = Pcg32(seed)
         self.temperature = F(temperature)
+        if self.integer:
+            self.gq = gumbel_for_temperature(self.g_scaled, self.temperature)
         self.prev = SILENCE_CLASS
         self.frame_env: dict[str, np.ndarray] = {}
         self.phase = g.hop  # no frame yet
@@ -70,11 +126,15 @@ class GoldenModel:
         env = {g.mel_input: np.asarray(mel, F).reshape(g.n_mels, 1)}
         for node in self.programs.frame:
             ins = [env[t] for t in node.inputs]
-            if node.op == "convt":
+            if node.op == "convt" and self.integer:
+                env[node.outputs[0]] = qops.convt_table(node.attrs["q"], ins[0][:, 0],
+                                                        g.tensors[node.outputs[0]].dtype,
+                                                        g.rounding)
+            elif node.op == "convt":
                 env[node.outputs[0]] = ops.convt_table(node.weights["w"], node.weights["b"],
                                                        ins[0][:, 0])  # (hop, C)
             else:
-                env[node.outputs[0]] = _eval(node, ins)
+                env[node.outputs[0]] = self.eval(node, ins)
         return env
 
     def push_frame(self, mel: np.ndarray) -> None:
@@ -94,11 +154,11 @@ class GoldenModel:
         for node in self.programs.sample:
             ins = [env[t] for t in node.inputs]
             if node.op == "embed":
-                out = node.weights["table"][int(ins[0][0, 0])][:, None].astype(F)
+                out = self.embed(node, ins[0][0])
             elif node.op == "conv_ring":
                 out = self._ring_step(node, ins[0][:, 0])
             else:
-                out = _eval(node, ins)
+                out = self.eval(node, ins)
             env[node.outputs[0]] = out
         self.phase += 1
         return env[g.output][:, 0].copy()
@@ -110,13 +170,18 @@ class GoldenModel:
         ring[pos] = x
         k, d = node.attrs["kernel"], node.attrs["dilation"]
         taps = [ring[(pos - (k - 1 - j) * d) % length][:, None] for j in range(k)]
-        return ops.conv_taps(node.weights["w"], node.weights["b"], taps)
+        return self.conv(node, taps)
+
+    def embed(self, node: Node, x: np.ndarray) -> np.ndarray:
+        if self.integer:
+            return node.attrs["q"]["table"][x].T.copy()
+        return node.weights["table"][x].T.astype(F)
 
     def generate(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """n samples of the current frame: (classes, pcm)."""
         classes = np.empty(n, np.int64)
         for i in range(n):
-            c = sample(self.step_logits(self.prev), self.temperature, self.rng)
+            c = self.sample(self.step_logits(self.prev))
             classes[i] = c
             self.prev = c
         return classes, self.pcm_table[classes]
@@ -147,19 +212,19 @@ class GoldenModel:
             rate = g.tensors[name].rate if name in g.tensors else Rate.FRAME
             cols = [e[name].T if rate == Rate.TABLE else np.repeat(e[name], g.hop, axis=1)
                     for e in per_frame]
-            env[name] = np.concatenate(cols, axis=1).astype(F)
+            env[name] = np.concatenate(cols, axis=1)
         env[g.class_input] = x[None, :]
         for node in self.programs.sample:
             ins = [env[t] for t in node.inputs]
             if node.op == "embed":
-                out = node.weights["table"][ins[0][0]].T.astype(F)
+                out = self.embed(node, ins[0][0])
             elif node.op == "conv_ring":
                 k, d = node.attrs["kernel"], node.attrs["dilation"]
-                pad = (k - 1) * d
-                xp = np.concatenate([np.zeros((ins[0].shape[0], pad), F), ins[0]], axis=1)
+                pad = np.full((ins[0].shape[0], (k - 1) * d), self.pad_value(node), ins[0].dtype)
+                xp = np.concatenate([pad, ins[0]], axis=1)
                 taps = [xp[:, j * d: j * d + x.shape[0]] for j in range(k)]
-                out = ops.conv_taps(node.weights["w"], node.weights["b"], taps)
+                out = self.conv(node, taps)
             else:
-                out = _eval(node, ins)
+                out = self.eval(node, ins)
             env[node.outputs[0]] = out
         return np.ascontiguousarray(env[g.output].T)

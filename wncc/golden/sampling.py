@@ -7,6 +7,9 @@ The stream is part of the specification, so a seed gives the same samples on eve
 * Otherwise one draw per class c = 0..255, in order: g = GUMBEL[u >> 22] (a 1024-entry table of
   Gumbel quantiles -ln(-ln((i + 0.5) / 1024)) rounded to float32), score = logit + T * g in float32
   (multiply, round, add, round), and the class is the first index of the largest score.
+* Integer models sample with integers only: score = 256 * (q - zp) + GQ[u >> 22], where
+  GQ = round_half_even(T * G) (float32 multiply, clamped to +-2^22) is computed once per
+  temperature from the float32 table G = gumbel * 256 / logit_scale; same draws, same argmax.
 * The chosen class becomes the next input and is decoded to 16-bit PCM through a 256-entry
   table: round(32767 * sign(y) * ((1 + mu)^|y| - 1) / mu), y = 2c / 255 - 1, mu = 255.
 """
@@ -55,6 +58,26 @@ def mulaw_pcm_table(classes: int = 256) -> np.ndarray:
 
 
 _GUMBEL = gumbel_table()
+
+
+def gumbel_scaled(logit_scale: float) -> np.ndarray:
+    """G: the Gumbel table in units of 1/256 of a logit step (float32)."""
+    return (gumbel_table().astype(np.float64) * 256.0 / logit_scale).astype(np.float32)
+
+
+def gumbel_for_temperature(g_scaled: np.ndarray, temperature: float) -> np.ndarray:
+    """GQ: the integer noise table for one temperature."""
+    v = np.clip(np.float32(temperature) * g_scaled, np.float32(-4194304.0), np.float32(4194304.0))
+    return np.rint(v).astype(np.int64)
+
+
+def sample_int(logits: np.ndarray, zero_point: int, gq: np.ndarray | None, rng: Pcg32) -> int:
+    """One class from integer logits; gq None means greedy (no draws)."""
+    q = np.asarray(logits, dtype=np.int64)
+    if gq is None:
+        return int(np.argmax(q))
+    idx = np.array([rng.next() >> (32 - GUMBEL_BITS) for _ in range(len(q))])
+    return int(np.argmax((q - zero_point) * 256 + gq[idx]))
 
 
 def sample(logits: np.ndarray, temperature: np.float32, rng: Pcg32) -> int:

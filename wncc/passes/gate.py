@@ -38,7 +38,9 @@ def fuse(graph: Graph) -> Graph:
         tanh, sig, st, ss = m
         gate = Node("gate", mul.name, [st.inputs[0]], list(mul.outputs),
                     attrs={"half": st.attrs["stop"] - st.attrs["start"],
-                           "tanh_at": st.attrs["start"], "sigmoid_at": ss.attrs["start"]})
+                           "tanh_at": st.attrs["start"], "sigmoid_at": ss.attrs["start"],
+                           "tanh_quant": graph.tensors[tanh.outputs[0]].quant,
+                           "sigmoid_quant": graph.tensors[sig.outputs[0]].quant})
         dead = {id(n) for n in (tanh, sig, st, ss)}
         graph.nodes = [gate if n is mul else n for n in graph.nodes if id(n) not in dead]
         for t in (tanh.outputs[0], sig.outputs[0], st.outputs[0], ss.outputs[0]):

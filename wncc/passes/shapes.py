@@ -17,9 +17,12 @@ def _consumer_rate(*rates: Rate) -> Rate:
     return Rate.FRAME if all(r == Rate.FRAME for r in rates) else Rate.SAMPLE
 
 
-def _out(node: Node, channels: int, rate: Rate) -> list[Tensor]:
+def _out(node: Node, channels: int, rate: Rate, like: Tensor | None = None) -> list[Tensor]:
+    """Output tensors; views (``like``) keep their source's dtype and quantization."""
     if channels <= 0:
         raise WnccError(f"{node.op} produces {channels} channels", node=node.name)
+    if like is not None:
+        return [Tensor(name, channels, rate, like.dtype, like.quant) for name in node.outputs]
     return [Tensor(name, channels, rate) for name in node.outputs]
 
 
@@ -41,7 +44,7 @@ def infer_node(graph: Graph, node: Node) -> list[Tensor]:
     if op == "upsample":
         if ins[0].rate != Rate.FRAME:
             raise WnccError("upsampling input must be at the mel frame rate", node=node.name)
-        return _out(node, ins[0].channels, Rate.FRAME)
+        return _out(node, ins[0].channels, Rate.FRAME, like=ins[0])
     if op == "convt":
         w = node.weights["w"]
         if ins[0].rate != Rate.FRAME:
@@ -56,6 +59,8 @@ def infer_node(graph: Graph, node: Node) -> list[Tensor]:
             raise WnccError(f"{op} of {ins[0].channels} and {ins[1].channels} channels",
                             node=node.name)
         return _out(node, ins[0].channels, _consumer_rate(ins[0].rate, ins[1].rate))
+    if op in ("quantize", "requantize"):
+        return _out(node, ins[0].channels, _consumer_rate(ins[0].rate))
     if op in _UNARY:
         if op == "add_const" and node.weights["b"].shape != (ins[0].channels,):
             raise WnccError(f"constant of shape {node.weights['b'].shape} added to "
@@ -69,7 +74,7 @@ def infer_node(graph: Graph, node: Node) -> list[Tensor]:
         if ins[0].rate == Rate.TABLE:
             raise WnccError("slicing an upsampled conditioning table is not supported",
                             node=node.name)
-        return _out(node, stop - start, ins[0].rate)
+        return _out(node, stop - start, ins[0].rate, like=ins[0])
     if op == "gate":
         half = node.attrs["half"]
         for at in (node.attrs["tanh_at"], node.attrs["sigmoid_at"]):
@@ -80,8 +85,12 @@ def infer_node(graph: Graph, node: Node) -> list[Tensor]:
 
 
 def infer(graph: Graph) -> Graph:
-    """Re-derive every produced tensor and check it against the graph (after a pass)."""
+    """Re-derive every produced tensor and check it against the graph (after a pass); dtype and
+    quantization assigned by the frontend are kept."""
     for node in graph.nodes:
         for t in infer_node(graph, node):
+            old = graph.tensors.get(t.name)
+            if old is not None and old.quant is not None:
+                t.dtype, t.quant = old.dtype, old.quant
             graph.tensors[t.name] = t
     return graph

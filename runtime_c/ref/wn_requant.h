@@ -1,0 +1,75 @@
+/* Fixed-point helpers of the integer precisions; bit-exact with wncc/golden/qmath.py.
+ * WN_SINGLE_ROUNDING selects the requantization of 8-bit paths (0: TFLite "double rounding",
+ * the default; 1: one rounded shift). The emitted Makefile defines it. */
+#ifndef WN_REQUANT_H
+#define WN_REQUANT_H
+
+#include <stdint.h>
+
+#ifndef WN_SINGLE_ROUNDING
+#define WN_SINGLE_ROUNDING 0
+#endif
+
+static inline int32_t wn_sat32(int64_t x)
+{
+    return x > INT32_MAX ? INT32_MAX : (x < INT32_MIN ? INT32_MIN : (int32_t)x);
+}
+
+/* saturating rounding doubling high multiply */
+static inline int32_t wn_srdhm(int32_t a, int32_t b)
+{
+    const int64_t ab = (int64_t)a * (int64_t)b;
+    const int64_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+    if (a == INT32_MIN && b == INT32_MIN) {
+        return INT32_MAX;
+    }
+    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+/* rounding divide by 2^exponent, ties away from zero */
+static inline int32_t wn_rdbpot(int32_t x, int32_t exponent)
+{
+    const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/* acc * mult * 2^(shift - 31), rounded */
+static inline int32_t wn_requant(int32_t acc, int32_t mult, int32_t shift)
+{
+#if WN_SINGLE_ROUNDING
+    const int32_t total = 31 - shift;
+    return wn_sat32(((int64_t)acc * mult + ((int64_t)1 << (total - 1))) >> total);
+#else
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    return wn_rdbpot(wn_srdhm(wn_sat32((int64_t)acc * ((int64_t)1 << left)), mult), right);
+#endif
+}
+
+/* 16-bit activation paths: int64 accumulator, reduced 16-bit multiplier */
+static inline int32_t wn_requant64(int64_t acc, int32_t mult, int32_t shift)
+{
+    const int64_t m16 = mult < 0x7FFF0000 ? ((int64_t)mult + (1 << 15)) >> 16 : 0x7FFF;
+    const int32_t total = 15 - shift;
+    return wn_sat32((acc * m16 + ((int64_t)1 << (total - 1))) >> total);
+}
+
+static inline int32_t wn_clamp(int32_t x, int32_t lo, int32_t hi)
+{
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* float32 -> nearest int32, ties to even, for |x| <= 2^22 (clamped) */
+static inline int32_t wn_round_f32(float x)
+{
+    if (x > 4194304.0f) {
+        x = 4194304.0f;
+    } else if (x < -4194304.0f) {
+        x = -4194304.0f;
+    }
+    return (int32_t)((x + 12582912.0f) - 12582912.0f);
+}
+
+#endif
