@@ -20,6 +20,8 @@ from rich.table import Table
 
 from wncc import __version__
 from wncc.errors import WnccError
+from wncc.quant.command import _layer_dtype
+from wncc.quant.command import register as register_quantize
 
 out = Console()
 err = Console(stderr=True)
@@ -46,13 +48,31 @@ def _command_line(argv: list[str]) -> str:
     return "wncc " + " ".join(shlex.quote(a) for a in kept)
 
 
+@contextlib.contextmanager
+def quantized_input(args: argparse.Namespace, update) -> Iterator[str]:
+    """The model to compile: the given one, or (with --calib and an integer dtype) a QDQ model
+    quantized on the way into a temporary folder."""
+    if not getattr(args, "calib", None) or args.dtype in ("fp32", "fp16", "bf16"):
+        yield args.model
+        return
+    from wncc.quant.quantize import quantize
+
+    with tempfile.TemporaryDirectory(prefix="wncc-quant-") as tmp:
+        update(f"quantizing to {args.dtype}")
+        out = Path(tmp) / Path(args.model).name
+        quantize(args.model, args.dtype, args.calib, out, method=args.method,
+                 layer_dtypes=dict(args.layer_dtype or []) or None)
+        yield str(out)
+
+
 def cmd_compile(args: argparse.Namespace, argv: list[str]) -> int:
     from wncc.compiler import compile_model
     from wncc.passes import stats
 
-    with status("compiling"):
-        graph, project = compile_model(args.model, args.output, target=args.target,
-                                       dtype=args.dtype, command=_command_line(argv))
+    with status("compiling") as update, quantized_input(args, update) as model:
+        graph, project = compile_model(model, args.output, target=args.target,
+                                       dtype=args.dtype, command=_command_line(argv),
+                                       rounding=args.rounding)
     import json
     report = json.loads((project / "report.json").read_text())
     table = Table(title=f"wncc compile {Path(args.model).name} -> {project}")
@@ -63,6 +83,7 @@ def cmd_compile(args: argparse.Namespace, argv: list[str]) -> int:
                  ("parameters", f"{st.parameters:,}"), ("MACs / sample", f"{st.macs_per_sample:,}"),
                  ("MACs / frame (hoisted)", f"{st.macs_per_frame:,}"),
                  ("weight bytes", f"{report['weights_bytes']:,}"),
+                 ("compression vs dense fp32", f"{report['compression_ratio']}x"),
                  ("state bytes (est.)", f"{report['memory_bytes']['state_estimate']:,}")]:
         table.add_row(k, str(v))
     out.print(table)
@@ -73,9 +94,9 @@ def cmd_verify(args: argparse.Namespace, argv: list[str]) -> int:
     from wncc.verify import verify
 
     mel = _load_mel(args.mel) if args.mel else None
-    with status("verifying") as update:
-        report = verify(args.model, project=args.project, target=args.target, dtype=args.dtype,
-                        seconds=args.seconds, sample_rate=args.sample_rate,
+    with status("verifying") as update, quantized_input(args, update) as model:
+        report = verify(model, project=args.project, target=args.target, dtype=args.dtype,
+                        rounding=args.rounding, seconds=args.seconds, sample_rate=args.sample_rate,
                         golden_samples=args.samples, seed=args.seed,
                         temperature=args.temperature, mel=mel, progress=update)
     table = Table(title=f"wncc verify {Path(args.model).name} ({args.dtype}, {args.target})")
@@ -180,8 +201,19 @@ def parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
+        from wncc.compiler import DTYPES
+
         p.add_argument("--target", default="host", help="target name or TOML file (default host)")
-        p.add_argument("--dtype", default="fp32", help="arithmetic (default fp32)")
+        p.add_argument("--dtype", default="fp32", choices=DTYPES,
+                       help="arithmetic (default fp32); integer dtypes need a QDQ model or --calib")
+        p.add_argument("--rounding", default="double", choices=("double", "single"),
+                       help="requantization rounding of 8-bit paths (default double, as TFLite)")
+        p.add_argument("--calib", help="quantize a float model on the way, calibrated on this "
+                       "audio (.wav, folder of .wav, or corpus folder)")
+        p.add_argument("--method", default="minmax", choices=("minmax", "percentile", "entropy"),
+                       help="calibration method with --calib")
+        p.add_argument("--layer-dtype", action="append", type=_layer_dtype, metavar="GLOB=DTYPE",
+                       help="per-layer precision with --calib, e.g. 'head*=int16x8' (repeatable)")
 
     p = sub.add_parser("compile", help="compile an ONNX vocoder to a C project")
     p.add_argument("model", help="ONNX file")
@@ -202,6 +234,12 @@ def parser() -> argparse.ArgumentParser:
     common(p)
     p.set_defaults(func=cmd_verify)
 
+    register_quantize(sub)
+
+    p = sub.add_parser("bench", help="generation speed vs ONNX Runtime and PyTorch (same run, "
+                       "single thread); options of benchmarks/generate_speed.py", add_help=False)
+    p.set_defaults(func=cmd_bench)
+
     p = sub.add_parser("inspect", help="layers, receptive field, parameters, MACs, rates")
     p.add_argument("model", help="ONNX file")
     p.set_defaults(func=cmd_inspect)
@@ -217,9 +255,22 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
+def cmd_bench(args: argparse.Namespace, argv: list[str]) -> int:
+    import runpy
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "generate_speed.py"
+    if not script.exists():
+        raise WnccError("benchmarks/generate_speed.py not found (run from a source checkout)")
+    module = runpy.run_path(str(script))
+    module["main"](argv[argv.index("bench") + 1:])
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parser().parse_args(argv)
+    args, extra = parser().parse_known_args(argv)
+    if extra and args.command != "bench":
+        parser().parse_args(argv)  # reports the unknown arguments, exit 2
     try:
         return args.func(args, argv)
     except WnccError as exc:

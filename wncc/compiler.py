@@ -7,11 +7,11 @@ from pathlib import Path
 from wncc.codegen import project
 from wncc.errors import WnccError
 from wncc.ir import Graph
-from wncc.passes import qprepare
+from wncc.passes import floatcast, qprepare
 from wncc.passes.pipeline import load
 from wncc.targets import load as load_target
 
-DTYPES = ("fp32", "int8", "int4", "int16x8", "int16")
+DTYPES = ("fp32", "fp16", "bf16", "int8", "int4", "int16x8", "int16")
 INTEGER = ("int8", "int4", "int16x8", "int16")
 
 
@@ -32,7 +32,9 @@ def compile_model(model: str | Path, out_dir: str | Path, target: str = "host",
         raise WnccError(f"{Path(model).name} is a float model: --dtype {dtype} needs a quantized "
                         f"model; run 'wncc quantize {Path(model).name} --dtype {dtype} --calib "
                         "DATA -o OUT.onnx' first (or pass --calib to compile)")
-    if found != dtype:
+    if dtype in ("fp16", "bf16") and found == "fp32":
+        floatcast.cast(graph, dtype)
+    elif found != dtype:
         raise WnccError(f"{Path(model).name} is a {found} model, not {dtype}: pass --dtype {found}")
     graph.dtype = dtype
     command = command or f"wncc compile {Path(model).name} --target {tgt.name} --dtype {dtype}"

@@ -39,6 +39,18 @@ void wn_tanh_f32(float *y, const float *x, int32_t n);
 void wn_sigmoid_f32(float *y, const float *x, int32_t n);
 void wn_gate_f32(float *y, const float *a, int32_t half, int32_t tanh_at, int32_t sigmoid_at);
 
+/* ---- fp16 / bf16 kernels (fmt 0 binary16, 1 bfloat16): 2-byte weights, float arithmetic ---- */
+void wn_round_h16(float *y, int32_t n, int32_t fmt);
+void wn_embed_h16(float *y, const uint16_t *table, int32_t index, int32_t channels, int32_t fmt);
+void wn_add_const_h16(float *y, const float *x, const uint16_t *c, int32_t n, int32_t fmt);
+void wn_conv_h16(float *y, const float *x, const uint16_t *w, const uint16_t *b, int32_t cin,
+                 int32_t cout, int32_t fmt);
+void wn_conv_ring_h16(float *y, float *ring, int32_t *pos, const float *x, const uint16_t *w,
+                      const uint16_t *b, int32_t cin, int32_t cout, int32_t kernel,
+                      int32_t dilation, int32_t ring_len, int32_t fmt);
+void wn_convt_h16(float *table, const float *x, const uint16_t *w, const uint16_t *b,
+                  int32_t cin, int32_t cout, int32_t hop, int32_t fmt);
+
 /* ---- integer kernels: parameters precomputed by the compiler ---- */
 typedef struct {
     int32_t left_shift, a_mult, a_shift, b_mult, b_shift, out_mult, out_shift, zp_a, zp_b, zp_out;
@@ -52,20 +64,34 @@ typedef struct {
     int32_t mult, shift, zp_in, zp_out;
 } wn_rescale_q;
 
+/* int16 tanh / sigmoid: input rescaled onto [-2^23, 2^23) (the function's domain [-R, R)), the
+ * shared 4097-entry Q0.15 table interpolated with a 12-bit fraction, output requantized */
+typedef struct {
+    int32_t in_mult, in_shift, zp_in, out_mult, out_shift, zp_out;
+} wn_act16_q;
+
+#define WN_ACT16_TABLE_SIZE 4097
+
 #define WN_INT_KERNELS(sfx, xt)                                                                \
     void wn_embed_##sfx(xt *y, const xt *table, int32_t index, int32_t channels);            \
     void wn_add_##sfx(xt *y, const xt *a, const xt *b, int32_t n, const wn_add_q *q);        \
     void wn_mul_##sfx(xt *y, const xt *a, const xt *b, int32_t n, const wn_mul_q *q);        \
     void wn_scale_##sfx(xt *y, const xt *x, int32_t n, const wn_mul_q *q);                   \
-    void wn_lut_##sfx(xt *y, const xt *x, int32_t n, const xt *lut);                         \
-    void wn_gate_##sfx(xt *y, const xt *a, int32_t half, int32_t tanh_at, int32_t sigmoid_at, \
-                       const xt *lut_tanh, const xt *lut_sigmoid, const wn_mul_q *q);         \
     void wn_rescale_##sfx(xt *y, const xt *x, int32_t n, const wn_rescale_q *q, int32_t relu); \
     void wn_quantize_##sfx(xt *y, const float *x, int32_t n, float scale, int32_t zp);       \
     int32_t wn_sample_##sfx(const xt *logits, int32_t n, int32_t zp, const int32_t *gq,      \
                             wn_pcg32 *rng);
 WN_INT_KERNELS(s8, int8_t)
 WN_INT_KERNELS(s16, int16_t)
+
+void wn_lut_s8(int8_t *y, const int8_t *x, int32_t n, const int8_t *lut);
+void wn_gate_s8(int8_t *y, const int8_t *a, int32_t half, int32_t tanh_at, int32_t sigmoid_at,
+                const int8_t *lut_tanh, const int8_t *lut_sigmoid, const wn_mul_q *q);
+void wn_act16_s16(int16_t *y, const int16_t *x, int32_t n, const int16_t *table,
+                  const wn_act16_q *q);
+void wn_gate_s16(int16_t *y, const int16_t *a, int32_t half, int32_t tanh_at, int32_t sigmoid_at,
+                 const int16_t *tanh_table, const wn_act16_q *qt, const int16_t *sigmoid_table,
+                 const wn_act16_q *qs, const wn_mul_q *q);
 
 #define WN_CONV_KERNELS(sfx, wt, xt, acct)                                                     \
     void wn_conv_##sfx(xt *y, const xt *x, const wt *w, const acct *bias, const int32_t *mult, \

@@ -46,32 +46,37 @@ void wn_scale_s16(int16_t *y, const int16_t *x, int32_t n, const wn_mul_q *q)
     }
 }
 
-/* tanh / sigmoid: 513-entry table, one entry every 128 input steps, linear interpolation rounding half up */
-static int32_t wn_lut_one_s16(const int16_t *lut, int16_t x)
+/* tanh / sigmoid: see wn_act16_q in wn_runtime.h */
+static int32_t wn_act16_one(const int16_t *table, const wn_act16_q *q, int16_t x)
 {
-    const int32_t u = (int32_t)x + 32768;
-    const int32_t idx = u >> 7, frac = u & 127;
-    const int32_t base = lut[idx];
-    return base + ((((int32_t)lut[idx + 1] - base) * frac + 64) >> 7);
+    const int32_t domain = 1 << 23;
+    const int32_t u = wn_clamp(wn_requant((int32_t)x - q->zp_in, q->in_mult, q->in_shift),
+                               -domain, domain - 1) + domain;
+    const int32_t idx = u >> 12, frac = u & 4095;
+    const int32_t base = table[idx];
+    const int32_t y = base + ((((int32_t)table[idx + 1] - base) * frac + 2048) >> 12);
+    return wn_clamp(wn_requant(y, q->out_mult, q->out_shift) + q->zp_out, WN_LO, WN_HI);
 }
 
-void wn_lut_s16(int16_t *y, const int16_t *x, int32_t n, const int16_t *lut)
+void wn_act16_s16(int16_t *y, const int16_t *x, int32_t n, const int16_t *table,
+                  const wn_act16_q *q)
 {
     int32_t i;
     for (i = 0; i < n; ++i) {
-        y[i] = (int16_t)wn_lut_one_s16(lut, x[i]);
+        y[i] = (int16_t)wn_act16_one(table, q, x[i]);
     }
 }
 
-/* fused gate: tanh table on a[tanh_at..], sigmoid table on a[sigmoid_at..], their product
- * requantized (q->zp_a, q->zp_b are the tanh and sigmoid output zero points) */
+/* fused gate: tanh on a[tanh_at..], sigmoid on a[sigmoid_at..], product requantized
+ * (q->zp_a, q->zp_b are the tanh and sigmoid output zero points) */
 void wn_gate_s16(int16_t *y, const int16_t *a, int32_t half, int32_t tanh_at, int32_t sigmoid_at,
-                  const int16_t *lut_tanh, const int16_t *lut_sigmoid, const wn_mul_q *q)
+                 const int16_t *tanh_table, const wn_act16_q *qt, const int16_t *sigmoid_table,
+                 const wn_act16_q *qs, const wn_mul_q *q)
 {
     int32_t i;
     for (i = 0; i < half; ++i) {
-        const int32_t t = wn_lut_one_s16(lut_tanh, a[tanh_at + i]) - q->zp_a;
-        const int32_t s = wn_lut_one_s16(lut_sigmoid, a[sigmoid_at + i]) - q->zp_b;
+        const int32_t t = wn_act16_one(tanh_table, qt, a[tanh_at + i]) - q->zp_a;
+        const int32_t s = wn_act16_one(sigmoid_table, qs, a[sigmoid_at + i]) - q->zp_b;
         y[i] = (int16_t)wn_clamp(wn_requant(t * s, q->mult, q->shift) + q->zp_out, WN_LO, WN_HI);
     }
 }

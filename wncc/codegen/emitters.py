@@ -25,6 +25,7 @@ class Context:
     plan: Plan
     tables: dict[tuple[str, str], Table]
     in_sample: bool  # emitting the sample program (TABLE tensors are read at row `phase`)
+    half: int | None = None  # fp16 (0) / bf16 (1) weights and activation rounding; None otherwise
 
     def buf(self, tensor: str) -> str:
         loc = self.plan.locations[tensor]
@@ -72,6 +73,8 @@ def _qargs(node: Node, ctx: Context) -> str:
 
 def emit_embed(node: Node, ctx: Context) -> str:
     y, x, c = _io(node, ctx)
+    if ctx.half is not None:
+        return f"wn_embed_h16({y}, {ctx.weight(node, 'table')}, {x}, {c}, {ctx.half});"
     return f"wn_embed_{act_suffix(node, ctx)}({y}, {ctx.weight(node, 'table')}, {x}, {c});"
 
 
@@ -80,8 +83,8 @@ def emit_conv(node: Node, ctx: Context) -> str:
     cin = ctx.channels(node.inputs[0])
     sfx = conv_suffix(node, ctx)
     if sfx == "f32":
-        return (f"wn_conv_f32({y}, {x}, {ctx.weight(node, 'w')}, {ctx.weight(node, 'b')}, "
-                f"{cin}, {cout});")
+        fn, fmt = ("wn_conv_f32", "") if ctx.half is None else ("wn_conv_h16", f", {ctx.half}")
+        return f"{fn}({y}, {x}, {ctx.weight(node, 'w')}, {ctx.weight(node, 'b')}, {cin}, {cout}{fmt});"
     return f"wn_conv_{sfx}({y}, {x}, {_qargs(node, ctx)}, {cin}, {cout}, {node.attrs['q']['zp_out']});"
 
 
@@ -93,8 +96,8 @@ def emit_conv_ring(node: Node, ctx: Context) -> str:
     geometry = f"{cin}, {cout}, {a['kernel']}, {a['dilation']}, {a['ring_len']}"
     sfx = conv_suffix(node, ctx)
     if sfx == "f32":
-        return (f"wn_conv_ring_f32({y}, {ring}, {x}, {ctx.weight(node, 'w')}, "
-                f"{ctx.weight(node, 'b')}, {geometry});")
+        fn, fmt = ("wn_conv_ring_f32", "") if ctx.half is None else ("wn_conv_ring_h16", f", {ctx.half}")
+        return f"{fn}({y}, {ring}, {x}, {ctx.weight(node, 'w')}, {ctx.weight(node, 'b')}, {geometry}{fmt});"
     return f"wn_conv_ring_{sfx}({y}, {ring}, {x}, {_qargs(node, ctx)}, {geometry}, {a['q']['zp_out']});"
 
 
@@ -103,8 +106,9 @@ def emit_convt(node: Node, ctx: Context) -> str:
     cin, hop = ctx.channels(node.inputs[0]), node.attrs["factor"]
     sfx = conv_suffix(node, ctx)
     if sfx == "f32":
-        return (f"wn_convt_f32({y}, {x}, {ctx.weight(node, 'w')}, {ctx.weight(node, 'b')}, "
-                f"{cin}, {cout}, {hop});")
+        fn, fmt = ("wn_convt_f32", "") if ctx.half is None else ("wn_convt_h16", f", {ctx.half}")
+        return (f"{fn}({y}, {x}, {ctx.weight(node, 'w')}, {ctx.weight(node, 'b')}, "
+                f"{cin}, {cout}, {hop}{fmt});")
     return (f"wn_convt_{sfx}({y}, {x}, {_qargs(node, ctx)}, {cin}, {cout}, {hop}, "
             f"{node.attrs['q']['zp_out']});")
 
@@ -124,6 +128,9 @@ def _activation(fn: str) -> Emitter:
         sfx = act_suffix(node, ctx)
         if sfx == "f32":
             return f"{fn}_f32({y}, {x}, {c});"
+        if sfx == "s16":
+            table = ctx.tables[("", node.op)].ident
+            return f"wn_act16_s16({y}, {x}, {c}, {table}, &{ctx.weight(node, 'q')});"
         return f"wn_lut_{sfx}({y}, {x}, {c}, {ctx.weight(node, 'lut')});"
     return emit
 
@@ -140,6 +147,8 @@ def _rescale(relu: int) -> Emitter:
 
 def emit_add_const(node: Node, ctx: Context) -> str:
     y, x, c = _io(node, ctx)
+    if ctx.half is not None:
+        return f"wn_add_const_h16({y}, {x}, {ctx.weight(node, 'b')}, {c}, {ctx.half});"
     return f"wn_add_const_f32({y}, {x}, {ctx.weight(node, 'b')}, {c});"
 
 
@@ -158,6 +167,10 @@ def emit_gate(node: Node, ctx: Context) -> str:
     if sfx == "f32":
         return f"wn_gate_f32({y}, {x}, {c}, {at});"
     w = ctx.weight
+    if sfx == "s16":
+        tt, ts = ctx.tables[("", "tanh")].ident, ctx.tables[("", "sigmoid")].ident
+        return (f"wn_gate_s16({y}, {x}, {c}, {at}, {tt}, &{w(node, 'qt')}, {ts}, "
+                f"&{w(node, 'qs')}, &{w(node, 'q')});")
     return (f"wn_gate_{sfx}({y}, {x}, {c}, {at}, {w(node, 'lut_t')}, {w(node, 'lut_s')}, "
             f"&{w(node, 'q')});")
 
@@ -198,6 +211,8 @@ def kernel_sources(node: Node, ctx: Context) -> tuple[str, ...]:
         return ()
     if node.op in ("conv", "conv_ring", "convt"):
         sfx = conv_suffix(node, ctx)
+        if sfx == "f32" and ctx.half is not None:
+            return ("wn_conv_h16.c",)
         if sfx == "f32":
             return ({"conv": "wn_conv_f32.c", "conv_ring": "wn_conv_ring_f32.c",
                      "convt": "wn_convt_f32.c"}[node.op],)
@@ -207,7 +222,19 @@ def kernel_sources(node: Node, ctx: Context) -> tuple[str, ...]:
         return (f"wn_eltwise_{sfx}.c",)
     if node.op in ("tanh", "sigmoid", "gate"):
         return ("wn_activation_f32.c",)
+    if ctx.half is not None and node.op in ("embed", "add_const"):
+        return ("wn_conv_h16.c",)
     return ("wn_eltwise_f32.c",)
+
+
+def round_after(node: Node, ctx: Context) -> str:
+    """fp16/bf16: the call that rounds a node's output to the 16-bit format."""
+    if ctx.half is None or node.op in ("slice", "upsample"):
+        return ""
+    t = ctx.graph.tensors[node.outputs[0]]
+    rows = ctx.plan.locations[node.outputs[0]].rows
+    y = ctx.buf(node.outputs[0])
+    return f"wn_round_h16({y}, {rows * t.channels}, {ctx.half});"
 
 
 def describe(node: Node, graph: Graph) -> str:

@@ -19,6 +19,7 @@ from wncc import __version__
 from wncc.codegen import emitters
 from wncc.codegen.weights import c_initializer, tables
 from wncc.errors import WnccError
+from wncc.golden.halfs import FORMATS
 from wncc.golden.sampling import (STREAM, SILENCE_CLASS, gumbel_scaled, gumbel_table,
                                   mulaw_pcm_table)
 from wncc.ir import Graph
@@ -39,6 +40,10 @@ ARITHMETIC = {
     "int16x8": "int16x8: int8 per-channel symmetric weights, int16 symmetric activations, int64 "
                "accumulators with the reduced-multiplier requantization; tanh/sigmoid by "
                "513-entry interpolated tables",
+    "fp16": "fp16: weights stored as IEEE binary16, activations rounded to binary16 after every "
+            "op (kept in float storage), float32 accumulation; round to nearest even",
+    "bf16": "bf16: weights stored as bfloat16, activations rounded to bfloat16 after every op "
+            "(kept in float storage), float32 accumulation; round to nearest even",
     "int16": "int16: int16 per-channel symmetric weights, int16 symmetric activations, int64 "
              "accumulators with the reduced-multiplier requantization; 513-entry tables",
 }
@@ -61,6 +66,9 @@ def _calls(nodes, ctx: emitters.Context) -> list[Call]:
     out = []
     for node in nodes:
         code = emitters.EMITTERS[node.op](node, ctx)
+        rounding = emitters.round_after(node, ctx)
+        if rounding:
+            code += "\n    " + rounding
         if code:
             out.append(Call(emitters.describe(node, ctx.graph), code))
     return out
@@ -118,16 +126,21 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
     """All files of the project, name -> content."""
     plan = memory.plan(graph)
     table_map = tables(graph)
-    ctx = emitters.Context(graph, plan, table_map, in_sample=False)
+    half = FORMATS.get(graph.dtype)
+    ctx = emitters.Context(graph, plan, table_map, in_sample=False, half=half)
     programs = rates.split(graph)
     frame_calls = _calls(programs.frame, ctx)
+    if half is not None:
+        frame_calls.insert(0, Call(f"the mel frame, rounded to {graph.dtype}",
+                                   f"wn_round_h16(s->mel, WN_N_MELS, {half});"))
     sample_calls = _calls(programs.sample, dataclasses.replace(ctx, in_sample=True))
     st = stats.compute(graph)
     kernels = sorted({src for n in graph.nodes for src in emitters.kernel_sources(n, ctx)}
-                     | {"wn_sample.c"})
+                     | {"wn_sample.c"} | ({"wn_conv_h16.c"} if half is not None else set()))
     integer = is_integer(graph)
     out_t = graph.tensors[graph.output]
-    headers = ["wn_mathf.h"] + (["wn_dot.h", "wn_requant.h"] if integer else [])
+    headers = (["wn_mathf.h"] + (["wn_dot.h", "wn_requant.h"] if integer else [])
+               + (["wn_half.h"] if half is not None else []))
     env = _env()
     common = {
         "frontmatter": frontmatter(graph, command),

@@ -8,7 +8,9 @@ import re
 import numpy as np
 
 from wncc.errors import WnccError
+from wncc.golden.halfs import FORMATS, bits
 from wncc.ir import Graph, Node
+from wncc.passes.qprepare import act16_table
 
 INT_CTYPES = {8: "int8_t", 16: "int16_t", 32: "int32_t", 64: "int64_t"}
 ACT_BITS = {"i8": 8, "i16": 16}
@@ -65,8 +67,15 @@ def _int_entries(graph: Graph, node: Node) -> list[tuple[str, str, np.ndarray, s
         out.append(("shift", "int32_t", q["shift"].astype(np.int32), "scale", False))
     elif node.op == "embed":
         out.append(("table", INT_CTYPES[act], q["table"].reshape(-1).astype(f"int{act}"), "table", False))
+    elif node.op in ("tanh", "sigmoid") and "act16" in q:
+        out.append(("q", "wn_act16_q", _act16_fields(q["act16"]), "params", True))
     elif node.op in ("tanh", "sigmoid"):
         out.append(("lut", INT_CTYPES[act], q["lut"].astype(f"int{act}"), "scale", False))
+    elif node.op == "gate" and "act16_t" in q:
+        out.append(("qt", "wn_act16_q", _act16_fields(q["act16_t"]), "params", True))
+        out.append(("qs", "wn_act16_q", _act16_fields(q["act16_s"]), "params", True))
+        fields = [q["mult"], q["shift"], q["zp_t"], q["zp_s"], q["zp_out"], 1]
+        out.append(("q", "wn_mul_q", np.array(fields, np.int32), "params", True))
     elif node.op == "gate":
         out.append(("lut_t", INT_CTYPES[act], q["lut_t"].astype(f"int{act}"), "scale", False))
         out.append(("lut_s", INT_CTYPES[act], q["lut_s"].astype(f"int{act}"), "scale", False))
@@ -83,6 +92,14 @@ def _int_entries(graph: Graph, node: Node) -> list[tuple[str, str, np.ndarray, s
         fields = [q["mult"], q["shift"], q["zp_in"], q["zp_out"]]
         out.append(("q", "wn_rescale_q", np.array(fields, np.int32), "params", True))
     return out
+
+
+def _act16_fields(p: dict) -> np.ndarray:
+    return np.array([p["in_mult"], p["in_shift"], p["zp_in"], p["out_mult"], p["out_shift"],
+                     p["zp_out"]], np.int32)
+
+
+ACT16_IDENTS = {"tanh": "WN_TANH_Q15", "sigmoid": "WN_SIGMOID_Q15"}
 
 
 def tables(graph: Graph) -> dict[tuple[str, str], Table]:
@@ -104,13 +121,22 @@ def tables(graph: Graph) -> dict[tuple[str, str], Table]:
         if "q" in node.attrs:
             for key, ctype, values, role, struct in _int_entries(graph, node):
                 add(node, key, ctype, values, role, struct)
+            q = node.attrs["q"]
+            if any(k in q for k in ("act16", "act16_t")):  # shared int16 activation tables
+                for fn, ident in ACT16_IDENTS.items():
+                    if ("", fn) not in out:
+                        out[("", fn)] = Table(ident, "int16_t", act16_table(fn).astype(np.int16),
+                                              "", "scale", False)
             continue
         for key, w in node.weights.items():
             if not np.all(np.isfinite(w)):
                 raise WnccError(f"weight '{key}' holds NaN or infinite values", node=node.name)
             role = "bias" if key == "b" else ("table" if key == "table" else "weight")
-            add(node, key, "float", np.ascontiguousarray(float_layout(node, key),
-                                                         dtype=np.float32).reshape(-1), role, False)
+            values = np.ascontiguousarray(float_layout(node, key), dtype=np.float32).reshape(-1)
+            if graph.dtype in FORMATS:  # stored as 16-bit codes
+                add(node, key, "uint16_t", bits(values, graph.dtype), role, False)
+            else:
+                add(node, key, "float", values, role, False)
     return out
 
 

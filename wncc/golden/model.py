@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wncc.golden import mathf, ops, qops
+from wncc.golden import halfs, mathf, ops, qops
 from wncc.golden.sampling import (SILENCE_CLASS, Pcg32, gumbel_for_temperature, gumbel_scaled,
                                   mulaw_pcm_table, sample, sample_int)
 from wncc.ir import Graph, Node, Rate
@@ -33,7 +33,7 @@ def _eval_int(graph: Graph, node: Node, ins: list[np.ndarray]) -> np.ndarray:
     if op == "scale":
         return qops.scale(q, ins[0], dtype, rnd)
     if op in ("tanh", "sigmoid"):
-        return qops.lut(q["lut"], ins[0], dtype)
+        return qops.activation(q, ins[0], rnd)
     if op == "gate":
         return qops.gate(q, ins[0], a["half"], a["tanh_at"], a["sigmoid_at"], dtype, rnd)
     if op in ("relu", "requantize"):
@@ -86,7 +86,15 @@ class GoldenModel:
         self.reset()
 
     def eval(self, node: Node, ins: list[np.ndarray]) -> np.ndarray:
-        return _eval_int(self.graph, node, ins) if self.integer else _eval(node, ins)
+        if self.integer:
+            return _eval_int(self.graph, node, ins)
+        return self.act(_eval(node, ins))
+
+    def act(self, x: np.ndarray) -> np.ndarray:
+        """Float activations are rounded to the model's 16-bit format after every op."""
+        if self.graph.dtype in halfs.FORMATS:
+            return halfs.round_to(x, self.graph.dtype)
+        return x
 
     def pad_value(self, node: Node):
         """What a ring buffer holds before the first sample: real zero."""
@@ -97,7 +105,7 @@ class GoldenModel:
         if self.integer:
             return qops.conv_taps(node.attrs["q"], taps, self.graph.tensors[node.outputs[0]].dtype,
                                   self.graph.rounding)
-        return ops.conv_taps(node.weights["w"], node.weights["b"], taps)
+        return self.act(ops.conv_taps(node.weights["w"], node.weights["b"], taps))
 
     def sample(self, logits: np.ndarray) -> int:
         if not self.integer:
@@ -123,7 +131,7 @@ class GoldenModel:
     # -- frame program ---------------------------------------------------------------------
     def _frame(self, mel: np.ndarray) -> dict[str, np.ndarray]:
         g = self.graph
-        env = {g.mel_input: np.asarray(mel, F).reshape(g.n_mels, 1)}
+        env = {g.mel_input: self.act(np.asarray(mel, F).reshape(g.n_mels, 1))}
         for node in self.programs.frame:
             ins = [env[t] for t in node.inputs]
             if node.op == "convt" and self.integer:
@@ -131,8 +139,8 @@ class GoldenModel:
                                                         g.tensors[node.outputs[0]].dtype,
                                                         g.rounding)
             elif node.op == "convt":
-                env[node.outputs[0]] = ops.convt_table(node.weights["w"], node.weights["b"],
-                                                       ins[0][:, 0])  # (hop, C)
+                env[node.outputs[0]] = self.act(ops.convt_table(
+                    node.weights["w"], node.weights["b"], ins[0][:, 0]))  # (hop, C)
             else:
                 env[node.outputs[0]] = self.eval(node, ins)
         return env
@@ -175,7 +183,7 @@ class GoldenModel:
     def embed(self, node: Node, x: np.ndarray) -> np.ndarray:
         if self.integer:
             return node.attrs["q"]["table"][x].T.copy()
-        return node.weights["table"][x].T.astype(F)
+        return self.act(node.weights["table"][x].T.astype(F))
 
     def generate(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """n samples of the current frame: (classes, pcm)."""
@@ -195,6 +203,16 @@ class GoldenModel:
             self.push_frame(frame)
             parts.append(self.generate(self.graph.hop))
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def replay(self, mel: np.ndarray, classes: np.ndarray, seed: int, temperature: float
+               ) -> np.ndarray:
+        """What this model samples at each step given another run's history (classes): the
+        history is teacher-forced, the draws come from this model's own seeded stream."""
+        self.reset(seed, temperature)
+        x = np.concatenate([[SILENCE_CLASS], classes[:-1]])
+        logits = self.teacher_forced(x, mel)
+        self.reset(seed, temperature)
+        return np.array([self.sample(row) for row in logits])
 
     # -- whole sequences -------------------------------------------------------------------
     def teacher_forced(self, x: np.ndarray, mel: np.ndarray) -> np.ndarray:

@@ -10,8 +10,10 @@ import numpy as np
 
 from wncc.golden.qmath import requant, requant64
 from wncc.ir import ACT_DTYPES
+from wncc.passes.qprepare import ACT16_DOMAIN_BITS, ACT16_TABLE_BITS, act16_table
 
 I = np.int64
+ACT16_TABLES = {name: act16_table(name) for name in ("tanh", "sigmoid")}
 
 
 def clamp(x: np.ndarray, dtype: str) -> np.ndarray:
@@ -58,22 +60,36 @@ def scale(q: dict, a: np.ndarray, dtype: str, rounding: str) -> np.ndarray:
     return clamp(requant(acc, q["mult"], q["shift"], rounding) + q["zp_out"], dtype)
 
 
-def lut(table: np.ndarray, x: np.ndarray, dtype: str) -> np.ndarray:
-    """int8: direct 256-entry table. int16: 513-entry table, linear interpolation between
-    entries 128 input steps apart, rounding half up."""
-    x = x.astype(I)
-    if dtype == "i8":
-        return table[x + 128]
-    u = x + 32768
-    idx, frac = u >> 7, u & 127
+def lut(table: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """int8 tanh / sigmoid: the 256-entry table indexed by x + 128."""
+    return table[x.astype(I) + 128]
+
+
+def act16(p: dict, x: np.ndarray, rounding: str) -> np.ndarray:
+    """int16 tanh / sigmoid (see passes/qprepare.py): rescale onto the fixed domain, interpolate
+    the shared Q0.15 table, requantize to the output parameters."""
+    domain = 1 << ACT16_DOMAIN_BITS
+    u = np.clip(requant(x.astype(I) - p["zp_in"], p["in_mult"], p["in_shift"], rounding),
+                -domain, domain - 1) + domain
+    frac_bits = ACT16_DOMAIN_BITS + 1 - ACT16_TABLE_BITS
+    table = ACT16_TABLES[p["fn"]]
+    idx, frac = u >> frac_bits, u & ((1 << frac_bits) - 1)
     base = table[idx]
-    return base + (((table[idx + 1] - base) * frac + 64) >> 7)
+    y = base + (((table[idx + 1] - base) * frac + (1 << (frac_bits - 1))) >> frac_bits)
+    return clamp(requant(y, p["out_mult"], p["out_shift"], rounding) + p["zp_out"], "i16")
+
+
+def activation(q: dict, x: np.ndarray, rounding: str) -> np.ndarray:
+    return act16(q["act16"], x, rounding) if "act16" in q else lut(q["lut"], x)
 
 
 def gate(q: dict, a: np.ndarray, half: int, tanh_at: int, sigmoid_at: int, dtype: str,
          rounding: str) -> np.ndarray:
-    t = lut(q["lut_t"], a[tanh_at:tanh_at + half], dtype)
-    s = lut(q["lut_s"], a[sigmoid_at:sigmoid_at + half], dtype)
+    at, as_ = a[tanh_at:tanh_at + half], a[sigmoid_at:sigmoid_at + half]
+    if "act16_t" in q:
+        t, s = act16(q["act16_t"], at, rounding), act16(q["act16_s"], as_, rounding)
+    else:
+        t, s = lut(q["lut_t"], at), lut(q["lut_s"], as_)
     acc = (t - q["zp_t"]) * (s - q["zp_s"])
     return clamp(requant(acc, q["mult"], q["shift"], rounding) + q["zp_out"], dtype)
 

@@ -32,17 +32,39 @@ def _one(m: float) -> tuple[int, int]:
 
 
 def _lut(fn, qin: QuantParams, qout: QuantParams, dtype: str) -> np.ndarray:
+    """int8 tanh / sigmoid: entry = quantize(f(dequantize(q))) for all 256 inputs (exact)."""
     lo, hi = ACT_DTYPES[dtype]
-    if dtype == "i8":
-        q = np.arange(-128, 128, dtype=np.int64)
-    else:  # 513 entries, one every 128 input steps (the last one past the range)
-        q = -32768 + 128 * np.arange(513, dtype=np.int64)
+    q = np.arange(-128, 128, dtype=np.int64)
     real = qin.scale * (q - qin.zero_point).astype(np.float64)
     return np.clip(np.rint(fn(real) / qout.scale) + qout.zero_point, lo, hi).astype(np.int64)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+# 16-bit tanh / sigmoid: the input is rescaled onto a fixed domain [-R, R) with 2^23 steps per R,
+# a 4097-entry table in Q0.15 shared by every layer is interpolated (12-bit fraction), and the
+# result is requantized to the tensor's parameters.
+ACT16_RANGE = {"tanh": 8.0, "sigmoid": 16.0}
+ACT16_DOMAIN_BITS = 23
+ACT16_TABLE_BITS = 12
+
+
+def act16_table(fn_name: str) -> np.ndarray:
+    fn = np.tanh if fn_name == "tanh" else _sigmoid
+    r = ACT16_RANGE[fn_name]
+    j = np.arange((1 << ACT16_TABLE_BITS) + 1, dtype=np.float64)
+    step = 1 << (ACT16_DOMAIN_BITS + 1 - ACT16_TABLE_BITS)
+    x = r * (j * step - (1 << ACT16_DOMAIN_BITS)) / (1 << ACT16_DOMAIN_BITS)
+    return np.rint(32767.0 * fn(x)).astype(np.int64)
+
+
+def _act16(fn_name: str, qin: QuantParams, qout: QuantParams) -> dict:
+    im, ish = _one(qin.scale * (1 << ACT16_DOMAIN_BITS) / ACT16_RANGE[fn_name])
+    om, osh = _one(1.0 / (32767.0 * qout.scale))
+    return {"in_mult": im, "in_shift": ish, "zp_in": qin.zero_point, "out_mult": om,
+            "out_shift": osh, "zp_out": qout.zero_point, "fn": fn_name}
 
 
 def _conv(node: Node, qin: QuantParams, qout: QuantParams, channel_axis: int) -> dict:
@@ -102,6 +124,8 @@ def prepare_node(graph: Graph, node: Node) -> None:
         raise WnccError(f"{node.op} mixes {ins[0].dtype} and {out.dtype} activations "
                         "(mixed precision needs a requantize between layers)", node=node.name)
     qo = out.quant
+    if out.dtype == "i16" and qo.zero_point != 0:
+        raise WnccError("int16 activations must be symmetric (zero point 0)", node=node.name)
     op = node.op
     if op == "embed":
         w = node.weights
@@ -126,15 +150,22 @@ def prepare_node(graph: Graph, node: Node) -> None:
             value = node.attrs["value"]
             c_int, c_scale = (1 if value >= 0 else -1), abs(value)
         node.attrs["q"] = {**_mul(ins[0].quant, QuantParams(c_scale, 0), qo), "c": int(c_int)}
+    elif op in ("tanh", "sigmoid") and out.dtype == "i16":
+        node.attrs["q"] = {"act16": _act16(op, ins[0].quant, qo)}
     elif op in ("tanh", "sigmoid"):
         fn = np.tanh if op == "tanh" else _sigmoid
         node.attrs["q"] = {"lut": _lut(fn, ins[0].quant, qo, out.dtype)}
     elif op == "gate":
         qt, qs = node.attrs["tanh_quant"], node.attrs["sigmoid_quant"]
-        node.attrs["q"] = {"lut_t": _lut(np.tanh, ins[0].quant, qt, out.dtype),
-                           "lut_s": _lut(_sigmoid, ins[0].quant, qs, out.dtype),
-                           "zp_t": qt.zero_point, "zp_s": qs.zero_point,
-                           **_mul(qt, qs, qo)}
+        if out.dtype == "i16":
+            node.attrs["q"] = {"act16_t": _act16("tanh", ins[0].quant, qt),
+                               "act16_s": _act16("sigmoid", ins[0].quant, qs),
+                               "zp_t": qt.zero_point, "zp_s": qs.zero_point, **_mul(qt, qs, qo)}
+        else:
+            node.attrs["q"] = {"lut_t": _lut(np.tanh, ins[0].quant, qt, out.dtype),
+                               "lut_s": _lut(_sigmoid, ins[0].quant, qs, out.dtype),
+                               "zp_t": qt.zero_point, "zp_s": qs.zero_point,
+                               **_mul(qt, qs, qo)}
     elif op in ("relu", "requantize"):
         m, sh = _one(ins[0].quant.scale / qo.scale)
         node.attrs["q"] = {"mult": m, "shift": sh, "zp_in": ins[0].quant.zero_point,

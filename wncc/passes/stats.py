@@ -20,6 +20,10 @@ class Stats:
         return self.macs_per_sample
 
 
+PARAMETERS = ("w", "b", "table")
+"""The model's own parameters (the float weights; quantized copies and scales are not counted)."""
+
+
 def node_macs(graph: Graph, node) -> int:
     if node.op in ("conv", "conv_ring"):
         cout, cin, k = node.weights["w"].shape
@@ -40,7 +44,7 @@ def compute(graph: Graph) -> Stats:
             reach[t] = past
     layers, per_sample, per_frame, params = [], 0, 0, 0
     for node in graph.nodes:
-        n_params = sum(int(w.size) for w in node.weights.values())
+        n_params = sum(int(w.size) for k, w in node.weights.items() if k in PARAMETERS)
         macs = node_macs(graph, node)
         rate = graph.tensors[node.outputs[0]].rate
         if rate == Rate.SAMPLE:

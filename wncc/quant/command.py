@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from pathlib import Path
 
-from wncc.errors import WnccError
 from wncc.quant import calibration
 from wncc.quant.quantize import DTYPES, METHODS, load_model, quantize, weights_bytes
 
@@ -28,7 +28,6 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
                    layer_dtypes=layer_dtypes or None)
     after_model = load_model(out)
     after = weights_bytes(after_model)
-    from collections import Counter
     ops = Counter(n.op_type for n in after_model.graph.node)
     table = Table(title=f"wncc quantize {Path(args.model).name} -> {out}")
     table.add_column("quantity")
@@ -69,5 +68,3 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.set_defaults(func=handler)
     return p
 
-
-__all__ = ["register", "handler", "WnccError"]
