@@ -94,11 +94,12 @@ def cmd_verify(args: argparse.Namespace, argv: list[str]) -> int:
     from wncc.verify import verify
 
     mel = _load_mel(args.mel) if args.mel else None
+    audio = read_wav(args.wav) if args.wav else None
     with status("verifying") as update, quantized_input(args, update) as model:
         report = verify(model, project=args.project, target=args.target, dtype=args.dtype,
                         rounding=args.rounding, seconds=args.seconds, sample_rate=args.sample_rate,
                         golden_samples=args.samples, seed=args.seed,
-                        temperature=args.temperature, mel=mel, progress=update)
+                        temperature=args.temperature, mel=mel, audio=audio, progress=update)
     table = Table(title=f"wncc verify {Path(args.model).name} ({args.dtype}, {args.target})")
     for col in ("check", "result", "measured", "required"):
         table.add_column(col)
@@ -185,6 +186,21 @@ def cmd_vocode(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def read_wav(path: str) -> np.ndarray:
+    """A 16-bit mono wav as float samples in [-1, 1)."""
+    p = Path(path)
+    if not p.exists():
+        raise WnccError("wav file not found", path=path)
+    try:
+        with wave.open(str(p)) as w:
+            if w.getnchannels() != 1 or w.getsampwidth() != 2:
+                raise WnccError("expected a 16-bit mono wav", path=path)
+            pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2")
+    except (wave.Error, EOFError) as exc:
+        raise WnccError(f"cannot read wav: {exc}", path=path) from None
+    return pcm.astype(np.float64) / 32768.0
+
+
 def write_wav(path: Path, pcm: np.ndarray, sample_rate: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with wave.open(str(path), "wb") as wav:
@@ -231,6 +247,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--mel", help="mel frames .npy [frames, n_mels] (default: seeded noise)")
+    p.add_argument("--wav", help="real input: teacher-force this 16 kHz mono wav's own samples "
+                   "and log-mel (repeated to --seconds)")
     common(p)
     p.set_defaults(func=cmd_verify)
 

@@ -1,0 +1,206 @@
+"""Integer reference kernels against the golden arithmetic, on the edges: negative ties,
+INT32_MIN saturation, shifts at both extremes, zero points at both ends, odd channel counts,
+int4 packing with odd lengths; random shapes for every conv variant."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import cffi
+import numpy as np
+import pytest
+
+from wncc.codegen.weights import pack_int4
+from wncc.golden import qmath, qops
+from wncc.golden.qmath import INT32_MAX, INT32_MIN, quantize_multiplier
+
+RUNTIME = Path(__file__).resolve().parents[2] / "runtime_c"
+
+CDEF = """
+int32_t t_requant(int32_t acc, int32_t mult, int32_t shift);
+int32_t t_requant64(int64_t acc, int32_t mult, int32_t shift);
+int32_t t_round_f32(float x);
+void wn_conv_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *bias,
+                const int32_t *mult, const int32_t *shift, int32_t cin, int32_t cout, int32_t zp_out);
+void wn_conv_s4(int8_t *y, const int8_t *x, const uint8_t *w, const int32_t *bias,
+                const int32_t *mult, const int32_t *shift, int32_t cin, int32_t cout, int32_t zp_out);
+void wn_conv_s16(int16_t *y, const int16_t *x, const int16_t *w, const int64_t *bias,
+                 const int32_t *mult, const int32_t *shift, int32_t cin, int32_t cout, int32_t zp_out);
+void wn_conv_s8s16(int16_t *y, const int16_t *x, const int8_t *w, const int64_t *bias,
+                   const int32_t *mult, const int32_t *shift, int32_t cin, int32_t cout, int32_t zp_out);
+void wn_conv_ring_s4(int8_t *y, int8_t *ring, int32_t *pos, const int8_t *x, const uint8_t *w,
+                     const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                     int32_t cin, int32_t cout, int32_t kernel, int32_t dilation,
+                     int32_t ring_len, int32_t zp_out);
+typedef struct { int32_t left_shift, a_mult, a_shift, b_mult, b_shift, out_mult, out_shift, zp_a, zp_b, zp_out; } wn_add_q;
+void wn_add_s8(int8_t *y, const int8_t *a, const int8_t *b, int32_t n, const wn_add_q *q);
+"""
+
+SHIM = """
+#include "wn_requant.h"
+int32_t t_requant(int32_t acc, int32_t mult, int32_t shift) { return wn_requant(acc, mult, shift); }
+int32_t t_requant64(int64_t acc, int32_t mult, int32_t shift) { return wn_requant64(acc, mult, shift); }
+int32_t t_round_f32(float x) { return wn_round_f32(x); }
+"""
+
+
+def _buf(ffi, a: np.ndarray):
+    return ffi.from_buffer(f"{a.dtype.name}_t[]", a)
+
+
+def _build(tmp: Path, single: int):
+    shim = tmp / "shim.c"
+    shim.write_text(SHIM)
+    out = tmp / f"libint{single}.so"
+    srcs = [str(RUNTIME / "ref" / f) for f in ("wn_conv_s8.c", "wn_conv_s4.c", "wn_conv_s16.c",
+                                               "wn_conv_s8s16.c", "wn_eltwise_s8.c", "wn_sample.c")]
+    subprocess.run(["cc", "-std=c99", "-O2", "-fPIC", "-shared", f"-DWN_SINGLE_ROUNDING={single}",
+                    "-fsanitize=undefined", "-fno-sanitize-recover=all",
+                    f"-I{RUNTIME / 'include'}", f"-I{RUNTIME / 'ref'}", "-o", str(out), str(shim),
+                    *srcs], check=True)
+    ffi = cffi.FFI()
+    ffi.cdef(CDEF)
+    return ffi, ffi.dlopen(str(out))
+
+
+@pytest.fixture(scope="module", params=[0, 1], ids=["double", "single"])
+def lib(request, tmp_path_factory):
+    ffi, c = _build(tmp_path_factory.mktemp(f"int{request.param}"), request.param)
+    return ffi, c, "single" if request.param else "double"
+
+
+def _edge_accs(rng) -> np.ndarray:
+    ties = np.array([(2 * k + 1) << 9 for k in range(-64, 64)])  # exact halves for shift -10
+    return np.concatenate([[0, 1, -1, INT32_MAX, INT32_MIN, INT32_MIN + 1, 1 << 30, -(1 << 30)],
+                           ties, -ties, rng.integers(INT32_MIN, INT32_MAX, 3000)]).astype(np.int64)
+
+
+def test_requant_edges(lib):
+    ffi, c, rounding = lib
+    rng = np.random.default_rng(0)
+    accs = _edge_accs(rng)
+    multipliers = [(1 << 30, -10), (INT32_MAX, -31), (INT32_MAX, 0), (1 << 30, 0),
+                   (INT32_MIN + 0, 0) if rounding == "double" else (1 << 30, -1),
+                   quantize_multiplier(0.3), quantize_multiplier(2.5e-3), quantize_multiplier(1.7)]
+    for mult, shift in multipliers:
+        if rounding == "single" and shift > 0:
+            continue
+        want = qmath.requant(accs, mult, shift, rounding)
+        got = np.array([c.t_requant(int(a), mult, shift) for a in accs])
+        np.testing.assert_array_equal(got, want, err_msg=f"mult={mult} shift={shift}")
+
+
+def test_srdhm_int32_min_saturates():
+    assert int(qmath.srdhm(INT32_MIN, INT32_MIN)) == INT32_MAX
+    assert int(qmath.rdbpot(-3, 1)) == -2 and int(qmath.rdbpot(3, 1)) == 2  # ties away from 0
+    assert int(qmath.rdbpot(-5, 2)) == -1 and int(qmath.rdbpot(-6, 2)) == -2
+
+
+def test_quantize_multiplier_fixups():
+    assert quantize_multiplier(0.5) == (1 << 30, 0)
+    assert quantize_multiplier(1.0) == (1 << 30, 1)
+    q, s = quantize_multiplier(1 - 2 ** -40)  # rounds up to 2^31: halved, shift + 1
+    assert (q, s) == (1 << 30, 1)
+    assert quantize_multiplier(1e-12) == (0, 0)
+
+
+def test_requant64_and_rounding(lib):
+    ffi, c, _ = lib
+    rng = np.random.default_rng(1)
+    accs = np.concatenate([[0, 1, -1, (1 << 47) - 1, -(1 << 47)],
+                           rng.integers(-(1 << 40), 1 << 40, 2000)]).astype(np.int64)
+    for mult, shift in [quantize_multiplier(m) for m in (1e-5, 3e-3, 0.49, 0.9999)] + [(0x7FFFFFFF, -20)]:
+        want = qmath.requant64(accs, mult, shift)
+        got = np.array([c.t_requant64(int(a), mult, shift) for a in accs])
+        np.testing.assert_array_equal(got, want)
+    xs = np.concatenate([np.arange(-10, 10) + 0.5, rng.standard_normal(500) * 1e4,
+                         [1e9, -1e9, 4194304.5]]).astype(np.float32)
+    want = qops.quantize({"scale": np.float32(1.0), "zp": 0}, xs, "i16")
+    got = np.clip([c.t_round_f32(float(v)) for v in xs], -32768, 32767)
+    np.testing.assert_array_equal(got, want)
+
+
+def _conv_case(rng, cin, cout, wbits, act, zp_out):
+    lo, hi = {8: (-127, 127), 4: (-7, 7), 16: (-32767, 32767)}[wbits]
+    w = rng.integers(lo, hi + 1, (cout, cin, 1))
+    xlo, xhi = (-128, 127) if act == "i8" else (-32768, 32767)
+    x = np.concatenate([[xlo, xhi], rng.integers(xlo, xhi + 1, cin)])[:cin].reshape(cin, 1)
+    bias = rng.integers(-(1 << 20), 1 << 20, cout)
+    pairs = [quantize_multiplier(m) for m in rng.uniform(1e-6, 0.9, cout)]
+    q = {"w": w, "bias": bias, "mult": np.array([p[0] for p in pairs]),
+         "shift": np.array([p[1] for p in pairs]), "zp_out": zp_out}
+    return q, x
+
+
+@pytest.mark.parametrize("variant", ["s8", "s4", "s16", "s8s16"])
+def test_pointwise_conv_random_shapes(lib, variant):
+    ffi, c, rounding = lib
+    rng = np.random.default_rng(hash(variant) % 1000)
+    wbits, act = {"s8": (8, "i8"), "s4": (4, "i8"), "s16": (16, "i16"), "s8s16": (8, "i16")}[variant]
+    for cin, cout in [(1, 1), (3, 5), (17, 9), (64, 33)]:
+        for zp_out in ((-128, 127, 0) if act == "i8" else (0,)):
+            q, x = _conv_case(rng, cin, cout, wbits, act, zp_out)
+            want = qops.conv_taps(q, [x], act, rounding)[:, 0]
+            xt = np.ascontiguousarray(x[:, 0], dtype=np.int8 if act == "i8" else np.int16)
+            w = q["w"][:, :, 0]
+            wbuf = pack_int4(w) if wbits == 4 else np.ascontiguousarray(w, dtype=f"int{wbits}")
+            bias = q["bias"].astype(np.int32 if act == "i8" else np.int64)
+            mult, shift = q["mult"].astype(np.int32), q["shift"].astype(np.int32)
+            y = np.empty(cout, xt.dtype)
+            getattr(c, f"wn_conv_{variant}")(_buf(ffi, y), _buf(ffi, xt),
+                                              _buf(ffi, wbuf), _buf(ffi, bias),
+                                              _buf(ffi, mult), _buf(ffi, shift),
+                                              cin, cout, zp_out)
+            np.testing.assert_array_equal(y, want)
+
+
+def test_int4_ring_conv_odd_lengths(lib):
+    """Odd Cin * K rows straddle bytes of the packed weights."""
+    ffi, c, rounding = lib
+    rng = np.random.default_rng(7)
+    cin, cout, k, d = 5, 3, 3, 2
+    w = rng.integers(-7, 8, (cout, cin, k))
+    q = {"w": w, "bias": rng.integers(-1000, 1000, cout),
+         "mult": np.array([quantize_multiplier(0.01)[0]] * cout),
+         "shift": np.array([quantize_multiplier(0.01)[1]] * cout), "zp_out": -3}
+    x = rng.integers(-128, 128, (cin, 30))
+    zp_in = 5
+    pad = (k - 1) * d
+    xp = np.concatenate([np.full((cin, pad), zp_in), x], axis=1)
+    want = qops.conv_taps(q, [xp[:, j * d: j * d + 30] for j in range(k)], "i8", rounding)
+    wbuf = pack_int4(np.transpose(w, (0, 2, 1)))
+    ring = np.full((pad + 1) * cin, zp_in, np.int8)
+    pos = ffi.new("int32_t *", 0)
+    bias = q["bias"].astype(np.int32)
+    mult, shift = q["mult"].astype(np.int32), q["shift"].astype(np.int32)
+    y = np.empty(cout, np.int8)
+    for t in range(30):
+        xt = np.ascontiguousarray(x[:, t], dtype=np.int8)
+        c.wn_conv_ring_s4(_buf(ffi, y), _buf(ffi, ring), pos, _buf(ffi, xt),
+                          _buf(ffi, wbuf), _buf(ffi, bias), _buf(ffi, mult),
+                          _buf(ffi, shift), cin, cout, k, d, pad + 1, -3)
+        np.testing.assert_array_equal(y, want[:, t])
+
+
+def test_add_zero_points_at_both_ends(lib):
+    ffi, c, rounding = lib
+    from wncc.ir import QuantParams
+    from wncc.passes.qprepare import _add
+    a = np.arange(-128, 128, dtype=np.int8)
+    b = a[::-1].copy()
+    for zps in [(-128, 127, -128), (127, -128, 127), (0, 0, 0)]:
+        q = _add(QuantParams(0.02, zps[0]), QuantParams(0.05, zps[1]), QuantParams(0.04, zps[2]), "i8")
+        want = qops.add(q, a.astype(np.int64), b.astype(np.int64), "i8", rounding)
+        fields = [q[k] for k in ("left_shift", "a_mult", "a_shift", "b_mult", "b_shift",
+                                 "out_mult", "out_shift", "zp_a", "zp_b", "zp_out")]
+        params = ffi.new("wn_add_q *", fields)
+        y = np.empty(256, np.int8)
+        c.wn_add_s8(_buf(ffi, y), _buf(ffi, a), _buf(ffi, b), 256, params)
+        np.testing.assert_array_equal(y, want)
+
+
+def test_pack_int4_odd_length():
+    v = np.array([-7, 7, -1, 3, 5])
+    packed = pack_int4(v)
+    assert packed.tolist() == [(9) | (7 << 4), (15) | (3 << 4), 5]
