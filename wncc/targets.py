@@ -26,6 +26,7 @@ class Target:
     ldflags: tuple[str, ...]
     arch: str
     features: tuple[str, ...]
+    kernels: tuple[str, ...]  # runtime_c/ folders searched for each kernel source, in order
     flash_bytes: int
     ram_bytes: int
     clock_hz: int
@@ -49,6 +50,7 @@ def load(name: str) -> Target:
             name=data["name"], description=data.get("description", ""), cc=tc["cc"],
             cflags=tuple(tc.get("cflags", [])), ldflags=tuple(tc.get("ldflags", [])),
             arch=isa.get("arch", "native"), features=tuple(isa.get("features", [])),
+            kernels=tuple(isa.get("kernels", [])) + ("ref",),
             flash_bytes=int(mem.get("flash_bytes", 0)), ram_bytes=int(mem.get("ram_bytes", 0)),
             clock_hz=int(data.get("clock", {}).get("hz", 0)),
             emulator=data.get("emulator", {}).get("kind", "native"), path=path)

@@ -196,10 +196,20 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
     for header in headers:
         files[header] = (RUNTIME / "ref" / header).read_text()
     for src in kernels:
-        files[src] = (RUNTIME / "ref" / src).read_text()
+        files[src] = kernel_source(target, src).read_text()
     files["report.json"] = json.dumps(report(graph, plan, target, table_list), indent=2,
                                       sort_keys=True) + "\n"
     return files
+
+
+def kernel_source(target: Target, name: str) -> Path:
+    """The implementation of a runtime file for a target: the first of its kernel folders
+    (e.g. runtime_c/dsp, then runtime_c/ref) that has it."""
+    for folder in target.kernels:
+        path = RUNTIME / folder / name
+        if path.exists():
+            return path
+    raise FileNotFoundError(name)
 
 
 def write(graph: Graph, target: Target, out_dir: Path, command: str) -> Path:
