@@ -23,7 +23,7 @@ from wncc.errors import WnccError
 from wncc.quant.command import _layer_dtype
 from wncc.quant.command import register as register_quantize
 
-out = Console()
+out = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True)
 
 
@@ -72,7 +72,7 @@ def cmd_compile(args: argparse.Namespace, argv: list[str]) -> int:
     with status("compiling") as update, quantized_input(args, update) as model:
         graph, project = compile_model(model, args.output, target=args.target,
                                        dtype=args.dtype, command=_command_line(argv),
-                                       rounding=args.rounding)
+                                       rounding=args.rounding, sparse=args.sparse)
     import json
     report = json.loads((project / "report.json").read_text())
     table = Table(title=f"wncc compile {Path(args.model).name} -> {project}")
@@ -99,33 +99,52 @@ def cmd_verify(args: argparse.Namespace, argv: list[str]) -> int:
         report = verify(model, project=args.project, target=args.target, dtype=args.dtype,
                         rounding=args.rounding, seconds=args.seconds, sample_rate=args.sample_rate,
                         golden_samples=args.samples, seed=args.seed,
-                        temperature=args.temperature, mel=mel, audio=audio, progress=update)
+                        temperature=args.temperature, mel=mel, audio=audio, progress=update,
+                        logit_samples=args.logit_samples, timeout=args.timeout)
     table = Table(title=f"wncc verify {Path(args.model).name} ({args.dtype}, {args.target})")
     for col in ("check", "result", "measured", "required"):
         table.add_column(col)
     for c in report.checks:
         table.add_row(c.name, "[green]PASS[/]" if c.passed else "[red]FAIL[/]", c.value, c.limit)
     out.print(table)
+    if report.info:
+        i = report.info
+        elf = i.get("elf") or {}
+        out.print(f"emulated on {i['target']} ({i['emulator']}): {i['teacher_forced_samples']} "
+                  f"teacher-forced + {i['generated_samples']} generated samples, "
+                  f"{i['emulated_seconds']} s emulated, {i['wall_seconds']} s wall; wn_vocode "
+                  f"flash {elf.get('flash_bytes', '?')} B, RAM {elf.get('ram_bytes', '?')} B",
+                  markup=False, highlight=False)
     out.print("verify: PASS" if report.passed else "verify: FAIL")
     return 0 if report.passed else 1
 
 
 def cmd_inspect(args: argparse.Namespace, argv: list[str]) -> int:
+    from wncc.compiler import prepare
     from wncc.passes import memory, rates, stats
-    from wncc.passes.pipeline import load
 
-    graph = load(args.model)
+    graph, tgt = prepare(args.model, target=args.target, dtype=None, sparse=args.sparse)
     st = stats.compute(graph)
     plan = memory.plan(graph)
-    table = Table(title=f"{Path(args.model).name}: layers with weights")
-    for col in ("layer", "op", "rate", "kernel", "dilation", "params", "MACs"):
-        table.add_column(col, justify="right" if col in ("params", "MACs", "kernel", "dilation") else "left")
+    table = Table(title=f"{Path(args.model).name} ({graph.dtype}, {tgt.name}): layers with weights")
+    for col in ("layer", "op", "rate", "kernel", "dilation", "params", "MACs", "nonzero", "storage"):
+        table.add_column(col, justify="left" if col in ("layer", "op", "rate", "storage") else "right")
+    reasons = []
     for layer in st.layers:
         node = graph.node(layer["name"])
-        table.add_row(node.attrs.get("label", node.name), layer["op"], layer["rate"],
-                      str(layer.get("kernel", "")), str(layer.get("dilation", "")),
-                      f"{layer['params']:,}", f"{layer['macs']:,}")
+        label = node.attrs.get("label", node.name)
+        choice = node.attrs.get("storage")
+        w = node.weights.get("w")
+        nonzero = f"{100 * float((w != 0).mean()):.1f}%" if w is not None else ""
+        table.add_row(label, layer["op"], layer["rate"], str(layer.get("kernel", "")),
+                      str(layer.get("dilation", "")), f"{layer['params']:,}",
+                      f"{layer['macs']:,}", nonzero, choice.fmt.name if choice else "")
+        if choice:
+            reasons.append(f"{label}: {choice.reason}")
     out.print(table)
+    if args.reasons:
+        for line in reasons:
+            out.print(line, markup=False, highlight=False)
     prog = rates.split(graph)
     summary = Table(title="summary")
     summary.add_column("quantity")
@@ -230,6 +249,10 @@ def parser() -> argparse.ArgumentParser:
                        help="calibration method with --calib")
         p.add_argument("--layer-dtype", action="append", type=_layer_dtype, metavar="GLOB=DTYPE",
                        help="per-layer precision with --calib, e.g. 'head*=int16x8' (repeatable)")
+        p.add_argument("--sparse", action="append", metavar="FORMAT|GLOB=FORMAT",
+                       help="weight storage: auto (default: the cost model decides per layer and "
+                       "target), dense, csr, bitmask, bsr:RxC; GLOB=FORMAT for some layers "
+                       "(repeatable)")
 
     p = sub.add_parser("compile", help="compile an ONNX vocoder to a C project")
     p.add_argument("model", help="ONNX file")
@@ -242,7 +265,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="ONNX file")
     p.add_argument("--project", help="keep the compiled project in this folder")
     p.add_argument("--seconds", type=float, default=2.0, help="audio length for the logits check")
-    p.add_argument("--samples", type=int, default=4000, help="samples checked against golden")
+    p.add_argument("--samples", type=int, default=None, help="generated samples checked against "
+                   "golden (default 4000 on host, 1000 on emulated targets)")
+    p.add_argument("--logit-samples", type=int, default=None, help="emulated targets: "
+                   "teacher-forced samples (default 2000; host uses --seconds)")
+    p.add_argument("--timeout", type=float, default=None, help="emulated targets: seconds per "
+                   "emulator run (default 600)")
     p.add_argument("--sample-rate", type=int, default=16000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--temperature", type=float, default=1.0)
@@ -258,8 +286,13 @@ def parser() -> argparse.ArgumentParser:
                        "single thread); options of benchmarks/generate_speed.py", add_help=False)
     p.set_defaults(func=cmd_bench)
 
-    p = sub.add_parser("inspect", help="layers, receptive field, parameters, MACs, rates")
+    p = sub.add_parser("inspect", help="layers, receptive field, parameters, MACs, rates, "
+                       "storage choice per layer")
     p.add_argument("model", help="ONNX file")
+    p.add_argument("--target", default="host", help="target whose cost model picks the storage")
+    p.add_argument("--sparse", action="append", metavar="FORMAT|GLOB=FORMAT",
+                   help="storage override, as for compile")
+    p.add_argument("--reasons", action="store_true", help="print why each storage was chosen")
     p.set_defaults(func=cmd_inspect)
 
     p = sub.add_parser("vocode", help="mel frames -> wav through the compiled C")

@@ -51,6 +51,35 @@ void wn_conv_ring_h16(float *y, float *ring, int32_t *pos, const float *x, const
 void wn_convt_h16(float *table, const float *x, const uint16_t *w, const uint16_t *b,
                   int32_t cin, int32_t cout, int32_t hop, int32_t fmt);
 
+/* ---- sparse weights (wncc/sparse/formats.py): csr, bsr, bitmask ---- */
+typedef struct {
+    const void *row_ptr; /* csr: rows + 1 entries; bsr: rows / block_rows + 1 */
+    const void *col;     /* csr: column of each value; bsr: block column of each block */
+    const uint8_t *mask; /* bitmask: rows x ceil(cols / 8) bytes */
+    int32_t ptr_bytes, col_bytes, rows, cols, block_rows, block_cols;
+} wn_sparse;
+
+#define WN_SPARSE_KERNELS(sfx, xt, vt, bt, qargs)                                              \
+    void wn_spmv_csr_##sfx(xt *y, const xt *x, const wn_sparse *m, const vt *values,          \
+                           const bt *bias qargs);                                              \
+    void wn_spmv_bsr_##sfx(xt *y, const xt *x, const wn_sparse *m, const vt *values,          \
+                           const bt *bias qargs);                                              \
+    void wn_spmv_bitmask_##sfx(xt *y, const xt *x, const wn_sparse *m, const vt *values,      \
+                               const bt *bias qargs);
+#define WN_NO_QARGS
+#define WN_QARGS , const int32_t *mult, const int32_t *shift, int32_t zp_out
+WN_SPARSE_KERNELS(f32, float, float, float, WN_NO_QARGS)
+WN_SPARSE_KERNELS(s8, int8_t, int8_t, int32_t, WN_QARGS)
+WN_SPARSE_KERNELS(s4, int8_t, uint8_t, int32_t, WN_QARGS)
+WN_SPARSE_KERNELS(s8s16, int16_t, int8_t, int64_t, WN_QARGS)
+
+void wn_ring_gather_f32(float *xcat, float *ring, int32_t *pos, const float *x, int32_t cin,
+                        int32_t kernel, int32_t dilation, int32_t ring_len);
+void wn_ring_gather_s8(int8_t *xcat, int8_t *ring, int32_t *pos, const int8_t *x, int32_t cin,
+                       int32_t kernel, int32_t dilation, int32_t ring_len);
+void wn_ring_gather_s16(int16_t *xcat, int16_t *ring, int32_t *pos, const int16_t *x,
+                        int32_t cin, int32_t kernel, int32_t dilation, int32_t ring_len);
+
 /* ---- integer kernels: parameters precomputed by the compiler ---- */
 typedef struct {
     int32_t left_shift, a_mult, a_shift, b_mult, b_shift, out_mult, out_shift, zp_a, zp_b, zp_out;

@@ -78,9 +78,26 @@ def emit_embed(node: Node, ctx: Context) -> str:
     return f"wn_embed_{act_suffix(node, ctx)}({y}, {ctx.weight(node, 'table')}, {x}, {c});"
 
 
+def _spmv(node: Node, ctx: Context, y: str, x: str) -> str:
+    sfx = conv_suffix(node, ctx)
+    fmt = node.attrs["storage"].fmt.kind
+    w = ctx.weight
+    head = f"wn_spmv_{fmt}_{sfx}({y}, {x}, &{w(node, 'sp')}, {w(node, 'values')}, {w(node, 'b')}"
+    if sfx == "f32":
+        return head + ");"
+    return head + f", {w(node, 'mult')}, {w(node, 'shift')}, {node.attrs['q']['zp_out']});"
+
+
+def is_sparse(node: Node) -> bool:
+    choice = node.attrs.get("storage")
+    return choice is not None and choice.fmt.kind != "dense"
+
+
 def emit_conv(node: Node, ctx: Context) -> str:
     y, x, cout = _io(node, ctx)
     cin = ctx.channels(node.inputs[0])
+    if is_sparse(node):
+        return _spmv(node, ctx, y, x)
     sfx = conv_suffix(node, ctx)
     if sfx == "f32":
         fn, fmt = ("wn_conv_f32", "") if ctx.half is None else ("wn_conv_h16", f", {ctx.half}")
@@ -94,6 +111,11 @@ def emit_conv_ring(node: Node, ctx: Context) -> str:
     cin = ctx.channels(node.inputs[0])
     ring = f"s->ring + {ctx.plan.rings[node.name]}, &s->ring_pos[{a['ring']}]"
     geometry = f"{cin}, {cout}, {a['kernel']}, {a['dilation']}, {a['ring_len']}"
+    if is_sparse(node):
+        act = {"f32": "f32", "s8": "s8", "s4": "s8", "s8s16": "s16"}[conv_suffix(node, ctx)]
+        gather = (f"wn_ring_gather_{act}(s->scratch, {ring}, {x}, {cin}, {a['kernel']}, "
+                  f"{a['dilation']}, {a['ring_len']});")
+        return gather + "\n    " + _spmv(node, ctx, y, "s->scratch")
     sfx = conv_suffix(node, ctx)
     if sfx == "f32":
         fn, fmt = ("wn_conv_ring_f32", "") if ctx.half is None else ("wn_conv_ring_h16", f", {ctx.half}")
@@ -209,6 +231,9 @@ def kernel_sources(node: Node, ctx: Context) -> tuple[str, ...]:
     """Runtime sources a node needs (wn_sample.c is always used)."""
     if node.op in ("slice", "upsample"):
         return ()
+    if node.op in ("conv", "conv_ring") and is_sparse(node):
+        sources = (f"wn_sparse_{conv_suffix(node, ctx)}.c",)
+        return sources + (("wn_ring_gather.c",) if node.op == "conv_ring" else ())
     if node.op in ("conv", "conv_ring", "convt"):
         sfx = conv_suffix(node, ctx)
         if sfx == "f32" and ctx.half is not None:

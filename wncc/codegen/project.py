@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 import jinja2
+import numpy as np
 
 from wncc import __version__
 from wncc.codegen import emitters
@@ -95,13 +96,25 @@ def report(graph: Graph, plan: memory.Plan, target: Target, table_list) -> dict:
                    + 4 * max(1, len(plan.rings)) + 16 + 12 + (4096 if is_integer(graph) else 0))
     per_node: dict[str, dict] = {}
     for t in table_list:
-        entry = per_node.setdefault(t.node, {"weight_bytes": 0, "bias_bytes": 0, "table_bytes": 0,
-                                             "scale_bytes": 0, "params_bytes": 0})
+        entry = per_node.setdefault(t.node, {"weight_bytes": 0, "index_bytes": 0, "bias_bytes": 0,
+                                             "table_bytes": 0, "scale_bytes": 0,
+                                             "params_bytes": 0})
         entry[f"{t.role}_bytes"] += int(t.values.nbytes)
     layers = []
     for layer in st.layers:
-        layers.append({**layer, **per_node.get(layer["name"], {}), "storage": "dense",
-                       "dtype": graph.dtype})
+        node = graph.node(layer["name"])
+        entry = {**layer, **per_node.get(layer["name"], {}), "storage": "dense",
+                 "dtype": graph.dtype, "label": node.attrs.get("label", node.name)}
+        choice = node.attrs.get("storage")
+        if choice is not None:
+            w = node.weights["w"]
+            entry.update(storage=choice.fmt.name, storage_reason=choice.reason,
+                         storage_candidates=choice.candidates,
+                         nonzero=int(np.count_nonzero(w)), density=round(float(np.count_nonzero(w)) / w.size, 4))
+        stored = sum(v for k, v in entry.items() if k.endswith("_bytes"))
+        entry["stored_bytes"] = stored
+        entry["compression_ratio"] = round(4 * layer["params"] / stored, 3) if stored else None
+        layers.append(entry)
     weight_bytes = sum(int(t.values.nbytes) for t in table_list)
     dense_fp32 = 4 * st.parameters
     return {
@@ -139,8 +152,9 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
                      | {"wn_sample.c"} | ({"wn_conv_h16.c"} if half is not None else set()))
     integer = is_integer(graph)
     out_t = graph.tensors[graph.output]
+    sparse = any(emitters.is_sparse(n) for n in graph.nodes)
     headers = (["wn_mathf.h"] + (["wn_dot.h", "wn_requant.h"] if integer else [])
-               + (["wn_half.h"] if half is not None else []))
+               + (["wn_half.h"] if half is not None else []) + (["wn_sparse.h"] if sparse else []))
     env = _env()
     common = {
         "frontmatter": frontmatter(graph, command),
@@ -157,7 +171,7 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
         "logit_scale": f"{out_t.quant.scale!r}f" if integer else "",
         "logit_zp": out_t.quant.zero_point if integer else 0,
         "sources": ["wn_model.c", *kernels],
-        "cflags": " ".join(target.cflags), "ldflags": " ".join(target.ldflags),
+        **build_vars(target),
     }
     table_list = list(table_map.values())
     rendered_tables = [dict(ident=t.ident, ctype=t.ctype, node=t.node, role=t.role,
@@ -197,9 +211,52 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
         files[header] = (RUNTIME / "ref" / header).read_text()
     for src in kernels:
         files[src] = kernel_source(target, src).read_text()
+    files.update(board_files(target))
     files["report.json"] = json.dumps(report(graph, plan, target, table_list), indent=2,
                                       sort_keys=True) + "\n"
     return files
+
+
+# ---------------------------------------------------------------- build files (per target)
+BOARDS = RUNTIME / "boards"
+# flash a bare-metal wn_vocode needs besides the weight tables: model code, kernels, startup,
+# newlib-nano stdio and semihosting (measured: 30-45 KiB at -O2 on the Cortex-M targets)
+CODE_ESTIMATE_BYTES = 64 * 1024
+
+
+def build_vars(target: Target) -> dict:
+    """Makefile variables of the target: toolchain, flags, the board's startup and scripts."""
+    return {"target_name": target.name, "cc": target.cc, "ar": target.ar, "size": target.size,
+            "cflags": " ".join(target.cflags), "ldflags": " ".join(target.ldflags),
+            "board": target.board if target.bare_metal else None,
+            "board_sources": list(target.startup), "linker_script": target.linker_script,
+            "board_scripts": [target.linker_script, *target.linker_includes]
+            if target.bare_metal else []}
+
+
+def board_files(target: Target) -> dict[str, str]:
+    """The bare-metal board support copied into the project (runtime_c/boards/)."""
+    if not target.bare_metal:
+        return {}
+    names = [*target.startup, target.linker_script, *target.linker_includes]
+    missing = [n for n in names if not (BOARDS / n).exists()]
+    if missing:
+        raise WnccError(f"board file(s) {', '.join(missing)} not found in {BOARDS}",
+                        path=str(target.path))
+    return {n: (BOARDS / n).read_text() for n in names}
+
+
+def check_fits(rep: dict, target: Target) -> None:
+    """Refuse a model that cannot fit the target: weights + code vs flash, state vs RAM."""
+    flash = rep["weights_bytes"] + CODE_ESTIMATE_BYTES
+    state = rep["memory_bytes"]["state_estimate"]
+    if target.flash_bytes and flash > target.flash_bytes:
+        raise WnccError(f"model does not fit target '{target.name}': weights {rep['weights_bytes']:,}"
+                        f" + code ~{CODE_ESTIMATE_BYTES:,} = {flash:,} bytes of flash needed, the "
+                        f"target has {target.flash_bytes:,}")
+    if target.ram_bytes and state > target.ram_bytes:
+        raise WnccError(f"model does not fit target '{target.name}': state {state:,} bytes of RAM "
+                        f"needed, the target has {target.ram_bytes:,}")
 
 
 def kernel_source(target: Target, name: str) -> Path:
@@ -220,6 +277,7 @@ def write(graph: Graph, target: Target, out_dir: Path, command: str) -> Path:
         raise WnccError("output exists and is not a wncc project; choose another folder",
                         path=str(out_dir))
     files = render(graph, target, command)
+    check_fits(json.loads(files["report.json"]), target)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:

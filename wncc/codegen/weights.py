@@ -22,12 +22,13 @@ class Table:
     ctype: str
     values: np.ndarray  # flat, in kernel order, stored bytes = values.nbytes
     node: str  # IR node name
-    role: str  # "weight", "bias", "table", "scale" (multipliers, shifts, LUTs), "params"
+    role: str  # "weight", "index", "bias", "table", "scale" (multipliers, shifts, LUTs), "params"
     struct: bool = False  # a parameter struct, not an array
+    literal: str | None = None  # initializer text when it is not the values (pointer structs)
 
     @property
     def text(self) -> str:
-        return c_initializer(self.values)
+        return self.literal if self.literal is not None else c_initializer(self.values)
 
 
 def float_layout(node: Node, key: str) -> np.ndarray:
@@ -57,10 +58,12 @@ def _int_entries(graph: Graph, node: Node) -> list[tuple[str, str, np.ndarray, s
     if node.op in ("conv", "conv_ring", "convt"):
         w = q["w"]
         layout = np.transpose(w, (0, 2, 1)) if node.op != "convt" else np.transpose(w, (2, 1, 0))
-        if q["w_bits"] == 4:
+        bits = 16 if q["w_bits"] == 16 else 8
+        if sparse_storage(node):
+            out.extend(_sparse_entries(node, q["w_bits"]))
+        elif q["w_bits"] == 4:
             out.append(("w", "uint8_t", pack_int4(layout), "weight", False))
         else:
-            bits = 16 if q["w_bits"] == 16 else 8
             out.append(("w", INT_CTYPES[bits], layout.reshape(-1).astype(f"int{bits}"), "weight", False))
         out.append(("b", INT_CTYPES[acc], q["bias"].astype(f"int{acc}"), "bias", False))
         out.append(("mult", "int32_t", q["mult"].astype(np.int32), "scale", False))
@@ -94,6 +97,41 @@ def _int_entries(graph: Graph, node: Node) -> list[tuple[str, str, np.ndarray, s
     return out
 
 
+def sparse_storage(node: Node):
+    """The node's storage choice when it is not dense, else None."""
+    choice = node.attrs.get("storage")
+    return choice if choice is not None and choice.fmt.kind != "dense" else None
+
+
+def _sparse_entries(node: Node, value_bits: int) -> list[tuple[str, str, np.ndarray, str, bool]]:
+    enc = node.attrs["storage"].encoded
+    values = enc.arrays["values"]
+    if value_bits == 4:
+        stored = ("values", "uint8_t", pack_int4(values), "weight", False)
+    elif value_bits == 32:
+        stored = ("values", "float", values.astype(np.float32), "weight", False)
+    else:
+        stored = ("values", INT_CTYPES[value_bits], values.astype(f"int{value_bits}"), "weight", False)
+    out = [stored]
+    for key in ("row_ptr", "col", "mask"):
+        if key in enc.arrays:
+            a = enc.arrays[key]
+            out.append((key, f"{a.dtype.name}_t", a, "index", False))
+    return out
+
+
+def _sparse_struct(graph: Graph, node: Node, idents: dict[str, str]) -> Table:
+    enc = node.attrs["storage"].encoded
+    arrays = enc.arrays
+    ptr_bytes = arrays["row_ptr"].itemsize if "row_ptr" in arrays else 0
+    col_bytes = arrays["col"].itemsize if "col" in arrays else 0
+    r, c = enc.fmt.block
+    fields = [idents.get("row_ptr", "NULL"), idents.get("col", "NULL"), idents.get("mask", "NULL"),
+              str(ptr_bytes), str(col_bytes), str(enc.rows), str(enc.cols), str(r), str(c)]
+    return Table("", "wn_sparse", np.zeros(0, np.int32), node.name, "params", True,
+                 literal=", ".join(fields))
+
+
 def _act16_fields(p: dict) -> np.ndarray:
     return np.array([p["in_mult"], p["in_shift"], p["zp_in"], p["out_mult"], p["out_shift"],
                      p["zp_out"]], np.int32)
@@ -117,16 +155,31 @@ def tables(graph: Graph) -> dict[tuple[str, str], Table]:
         used.add(ident)
         out[(node.name, key)] = Table(ident, ctype, values, node.name, role, struct)
 
+    def add_sparse_struct(node: Node) -> None:
+        idents = {k: out[(node.name, k)].ident for k in ("row_ptr", "col", "mask")
+                  if (node.name, k) in out}
+        t = _sparse_struct(graph, node, idents)
+        add(node, "sp", t.ctype, t.values, t.role, True)
+        out[(node.name, "sp")] = dataclasses.replace(out[(node.name, "sp")], literal=t.literal)
+
     for node in graph.nodes:
         if "q" in node.attrs:
             for key, ctype, values, role, struct in _int_entries(graph, node):
                 add(node, key, ctype, values, role, struct)
+            if sparse_storage(node):
+                add_sparse_struct(node)
             q = node.attrs["q"]
             if any(k in q for k in ("act16", "act16_t")):  # shared int16 activation tables
                 for fn, ident in ACT16_IDENTS.items():
                     if ("", fn) not in out:
                         out[("", fn)] = Table(ident, "int16_t", act16_table(fn).astype(np.int16),
                                               "", "scale", False)
+            continue
+        if sparse_storage(node):
+            for key, ctype, values, role, struct in _sparse_entries(node, 32):
+                add(node, key, ctype, values, role, struct)
+            add(node, "b", "float", node.weights["b"].astype(np.float32), "bias", False)
+            add_sparse_struct(node)
             continue
         for key, w in node.weights.items():
             if not np.all(np.isfinite(w)):

@@ -85,6 +85,13 @@ def _attrs(node: onnx.NodeProto) -> dict:
     return {a.name: helper.get_attribute_value(a) for a in node.attribute}
 
 
+def _label(weight_name: str) -> str:
+    """A layer's name from its weight's: 'layers.3.conv.weight_DequantizeLinear_Output' ->
+    'layers.3.conv'."""
+    name = re.sub(r"(_DequantizeLinear_Output|_quantized|_fp16|_bf16)$", "", weight_name)
+    return re.sub(r"\.weight$", "", name)
+
+
 def _ident(name: str) -> str:
     return re.sub(r"[^0-9A-Za-z_]", "_", name).strip("_") or "t"
 
@@ -145,7 +152,7 @@ class _Importer(QdqMixin):
         attrs = dict(attrs or {})
         if weights and len(onnx_node.input) > 1:  # label layers by their weight's name
             weight_name = onnx_node.input[0] if op == "embed" else onnx_node.input[1]
-            attrs["label"] = re.sub(r"\.weight$", "", weight_name)
+            attrs["label"] = _label(weight_name)
         node = Node(op, self.node_name(onnx_node), inputs, [out], attrs, weights or {})
         graph_view = Graph(self.nodes, self.tensors, "", "", "", 0)
         for t in infer_node(graph_view, node):

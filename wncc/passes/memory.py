@@ -6,7 +6,8 @@ Regions (all inside the state struct, so the RAM report is complete):
 * ``frame``  - tensors of the frame program; they persist while the frame's samples are made;
 * ``arena``  - per-sample intermediates, packed by lifetime: a tensor's storage is reused once its
   last reader has run (never by that reader's own outputs);
-* ``ring``   - the ring buffers of the streaming convolutions.
+* ``ring``   - the ring buffers of the streaming convolutions;
+* ``scratch`` - the gathered taps of a sparse ring convolution (the largest one).
 
 Views (channel slices, nearest upsampling) share their source's storage at an offset.
 Offsets and sizes count elements; every allocation starts on a multiple of ``ALIGN`` elements.
@@ -52,7 +53,7 @@ def _first_fit(live: list[tuple[int, int]], size: int) -> int:
 def plan(graph: Graph) -> Plan:
     loc: dict[str, Location] = {graph.mel_input: Location("mel", 0),
                                 graph.class_input: Location("class", 0)}
-    sizes = {"mel": graph.n_mels, "frame": 0, "arena": 0, "ring": 0}
+    sizes = {"mel": graph.n_mels, "frame": 0, "arena": 0, "ring": 0, "scratch": 0}
     programs = split(graph)
 
     for node in programs.frame:
@@ -97,4 +98,7 @@ def plan(graph: Graph) -> Plan:
         rings[node.name] = sizes["ring"]
         cin = graph.tensors[node.inputs[0]].channels
         sizes["ring"] = _align(sizes["ring"] + node.attrs["ring_len"] * cin)
+        storage = node.attrs.get("storage")
+        if storage is not None and storage.fmt.kind != "dense":
+            sizes["scratch"] = max(sizes["scratch"], _align(node.attrs["kernel"] * cin))
     return Plan(loc, sizes, rings)

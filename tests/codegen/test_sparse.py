@@ -1,0 +1,86 @@
+"""Sparse storage in the emitted C: every format equals the golden model (dense arithmetic)
+exactly for fp32, int8, int4 and int16x8, and the report accounts for every byte."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import numpy_helper
+
+from wncc.compiler import compile_model
+from wncc.errors import WnccError
+from wncc.golden.model import GoldenModel
+from wncc.harness import CModel
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def pruned(tmp_path_factory) -> dict[str, Path]:
+    """The trained tiny with 90% of each conv's weights zeroed (4x4 blocks), then quantized."""
+    from wncc.quant.quantize import quantize
+    d = tmp_path_factory.mktemp("pruned")
+    m = onnx.load(str(ROOT / "examples" / "models" / "tiny.onnx"))
+    rng = np.random.default_rng(0)
+    for init in m.graph.initializer:
+        a = numpy_helper.to_array(init)
+        if init.name.endswith("weight") and a.ndim == 3 and "upsample" not in init.name:
+            mat = np.transpose(a, (0, 2, 1)).reshape(a.shape[0], -1)
+            keep = np.kron(rng.random((mat.shape[0] // 4, mat.shape[1] // 4)) > 0.9,
+                           np.ones((4, 4), bool))
+            mat = mat * keep
+            a = np.transpose(mat.reshape(a.shape[0], a.shape[2], a.shape[1]), (0, 2, 1))
+            init.CopyFrom(numpy_helper.from_array(np.ascontiguousarray(a, np.float32), init.name))
+    out = {"fp32": d / "p.onnx"}
+    onnx.save(m, str(out["fp32"]))
+    clip = ROOT / "examples" / "data" / "test_clip.wav"
+    for dtype in ("int8", "int4", "int16x8"):
+        out[dtype] = quantize(out["fp32"], dtype, clip, d / f"p-{dtype}.onnx")
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["fp32", "int8", "int4", "int16x8"])
+@pytest.mark.parametrize("fmt", ["csr", "bitmask", "bsr:4x4"])
+def test_sparse_formats_are_exact(pruned, tmp_path, dtype, fmt):
+    graph, project = compile_model(pruned[dtype], tmp_path / "p", dtype=dtype, sparse=[fmt])
+    report = json.loads((project / "report.json").read_text())
+    convs = [layer for layer in report["layers"] if layer["op"] in ("conv", "conv_ring")]
+    assert convs and all(layer["storage"] == fmt for layer in convs)
+    mel = np.load(ROOT / "examples" / "data" / "test_clip_mel.npy")[:4]
+    x = np.random.default_rng(1).integers(0, 256, 800)
+    c = CModel(project)
+    np.testing.assert_array_equal(c.teacher_forced(x, mel), GoldenModel(graph).teacher_forced(x, mel))
+    np.testing.assert_array_equal(c.vocode(mel[:2], seed=4)[0], GoldenModel(graph).vocode(mel[:2], seed=4)[0])
+
+
+def test_auto_picks_sparse_for_pruned_and_dense_for_dense(pruned, tmp_path):
+    _, p = compile_model(pruned["int8"], tmp_path / "a", dtype="int8")
+    layers = json.loads((p / "report.json").read_text())["layers"]
+    assert {layer["storage"] for layer in layers if "storage" in layer} - {"dense"}
+    _, q = compile_model(ROOT / "examples" / "models" / "tiny.onnx", tmp_path / "b")
+    layers = json.loads((q / "report.json").read_text())["layers"]
+    assert {layer["storage"] for layer in layers if "storage" in layer} == {"dense"}
+    assert all("storage_reason" in layer for layer in layers if layer["op"] in ("conv", "conv_ring"))
+
+
+def test_compression_accounting(pruned, tmp_path):
+    _, dense = compile_model(pruned["int8"], tmp_path / "d", dtype="int8", sparse=["dense"])
+    _, sparse = compile_model(pruned["int8"], tmp_path / "s", dtype="int8", sparse=["bsr:4x4"])
+    rd = json.loads((dense / "report.json").read_text())
+    rs = json.loads((sparse / "report.json").read_text())
+    assert rs["weights_bytes"] < rd["weights_bytes"]
+    assert rs["compression_ratio"] == round(4 * rs["parameters"] / rs["weights_bytes"], 4)
+    for layer in rs["layers"]:
+        parts = sum(v for k, v in layer.items() if k.endswith("_bytes") and k != "stored_bytes")
+        assert layer["stored_bytes"] == parts
+    assert sum(layer["stored_bytes"] for layer in rs["layers"]) <= rs["weights_bytes"]
+
+
+def test_block_shape_that_does_not_divide(pruned, tmp_path):
+    with pytest.raises(WnccError, match="does not divide"):
+        compile_model(pruned["int8"], tmp_path / "x", dtype="int8", sparse=["bsr:5x3"])
+    assert not (tmp_path / "x").exists()
