@@ -8,7 +8,7 @@
 
 static int16_t wn_out_s16(int64_t acc, int32_t mult, int32_t shift, int32_t zp_out)
 {
-    return (int16_t)wn_clamp(wn_requant64(acc, mult, shift) + zp_out, -32768, 32767);
+    return (int16_t)wn_clamp((int64_t)wn_requant64(acc, mult, shift) + zp_out, -32768, 32767);
 }
 
 /* pointwise (1x1) convolution of one time step */

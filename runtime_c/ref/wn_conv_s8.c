@@ -8,7 +8,7 @@
 
 static int8_t wn_out_s8(int32_t acc, int32_t mult, int32_t shift, int32_t zp_out)
 {
-    return (int8_t)wn_clamp(wn_requant(acc, mult, shift) + zp_out, -128, 127);
+    return (int8_t)wn_clamp((int64_t)wn_requant(acc, mult, shift) + zp_out, -128, 127);
 }
 
 /* pointwise (1x1) convolution of one time step */

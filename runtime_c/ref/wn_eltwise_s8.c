@@ -23,7 +23,7 @@ void wn_add_s8(int8_t *y, const int8_t *a, const int8_t *b, int32_t n, const wn_
         const int32_t sa = ((int32_t)a[i] - q->zp_a) * (1 << q->left_shift);
         const int32_t sb = ((int32_t)b[i] - q->zp_b) * (1 << q->left_shift);
         const int32_t sum = wn_requant(sa, q->a_mult, q->a_shift) + wn_requant(sb, q->b_mult, q->b_shift);
-        y[i] = (int8_t)wn_clamp(wn_requant(sum, q->out_mult, q->out_shift) + q->zp_out, WN_LO, WN_HI);
+        y[i] = (int8_t)wn_clamp((int64_t)wn_requant(sum, q->out_mult, q->out_shift) + q->zp_out, WN_LO, WN_HI);
     }
 }
 
@@ -32,7 +32,7 @@ void wn_mul_s8(int8_t *y, const int8_t *a, const int8_t *b, int32_t n, const wn_
     int32_t i;
     for (i = 0; i < n; ++i) {
         const int32_t acc = ((int32_t)a[i] - q->zp_a) * ((int32_t)b[i] - q->zp_b);
-        y[i] = (int8_t)wn_clamp(wn_requant(acc, q->mult, q->shift) + q->zp_out, WN_LO, WN_HI);
+        y[i] = (int8_t)wn_clamp((int64_t)wn_requant(acc, q->mult, q->shift) + q->zp_out, WN_LO, WN_HI);
     }
 }
 
@@ -42,7 +42,7 @@ void wn_scale_s8(int8_t *y, const int8_t *x, int32_t n, const wn_mul_q *q)
     int32_t i;
     for (i = 0; i < n; ++i) {
         const int32_t acc = ((int32_t)x[i] - q->zp_a) * q->c;
-        y[i] = (int8_t)wn_clamp(wn_requant(acc, q->mult, q->shift) + q->zp_out, WN_LO, WN_HI);
+        y[i] = (int8_t)wn_clamp((int64_t)wn_requant(acc, q->mult, q->shift) + q->zp_out, WN_LO, WN_HI);
     }
 }
 
@@ -69,7 +69,7 @@ void wn_gate_s8(int8_t *y, const int8_t *a, int32_t half, int32_t tanh_at, int32
     for (i = 0; i < half; ++i) {
         const int32_t t = wn_lut_one_s8(lut_tanh, a[tanh_at + i]) - q->zp_a;
         const int32_t s = wn_lut_one_s8(lut_sigmoid, a[sigmoid_at + i]) - q->zp_b;
-        y[i] = (int8_t)wn_clamp(wn_requant(t * s, q->mult, q->shift) + q->zp_out, WN_LO, WN_HI);
+        y[i] = (int8_t)wn_clamp((int64_t)wn_requant(t * s, q->mult, q->shift) + q->zp_out, WN_LO, WN_HI);
     }
 }
 
@@ -82,7 +82,7 @@ void wn_rescale_s8(int8_t *y, const int8_t *x, int32_t n, const wn_rescale_q *q,
         if (relu && v < 0) {
             v = 0;
         }
-        y[i] = (int8_t)wn_clamp(wn_requant(v, q->mult, q->shift) + q->zp_out, WN_LO, WN_HI);
+        y[i] = (int8_t)wn_clamp((int64_t)wn_requant(v, q->mult, q->shift) + q->zp_out, WN_LO, WN_HI);
     }
 }
 

@@ -56,9 +56,10 @@ static inline int32_t wn_requant64(int64_t acc, int32_t mult, int32_t shift)
     return wn_sat32((acc * m16 + ((int64_t)1 << (total - 1))) >> total);
 }
 
-static inline int32_t wn_clamp(int32_t x, int32_t lo, int32_t hi)
+/* callers add the zero point in 64 bits, so a saturated requantization cannot overflow */
+static inline int32_t wn_clamp(int64_t x, int32_t lo, int32_t hi)
 {
-    return x < lo ? lo : (x > hi ? hi : x);
+    return x < lo ? lo : (x > hi ? hi : (int32_t)x);
 }
 
 /* float32 -> nearest int32, ties to even, for |x| <= 2^22 (clamped) */

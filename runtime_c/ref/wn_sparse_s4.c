@@ -24,7 +24,7 @@ void wn_spmv_csr_s4(int8_t *y, const int8_t *x, const wn_sparse *m, const uint8_
         for (j = (int32_t)wn_index(m->row_ptr, o, m->ptr_bytes); j < end; ++j) {
             acc += wn_s4_at(values, j) * x[wn_index(m->col, j, m->col_bytes)];
         }
-        y[o] = (int8_t)wn_clamp(wn_requant(acc, mult[o], shift[o]) + zp_out, -128, 127);
+        y[o] = (int8_t)wn_clamp((int64_t)wn_requant(acc, mult[o], shift[o]) + zp_out, -128, 127);
     }
 }
 
@@ -48,7 +48,7 @@ void wn_spmv_bsr_s4(int8_t *y, const int8_t *x, const wn_sparse *m, const uint8_
                     acc += wn_s4_at(values, j) * xb[c];
                 }
             }
-            y[row0 + r] = (int8_t)wn_clamp(wn_requant(acc, mult[row0 + r], shift[row0 + r]) + zp_out, -128, 127);
+            y[row0 + r] = (int8_t)wn_clamp((int64_t)wn_requant(acc, mult[row0 + r], shift[row0 + r]) + zp_out, -128, 127);
         }
     }
 }
@@ -75,6 +75,6 @@ void wn_spmv_bitmask_s4(int8_t *y, const int8_t *x, const wn_sparse *m, const ui
                 ++j;
             }
         }
-        y[o] = (int8_t)wn_clamp(wn_requant(acc, mult[o], shift[o]) + zp_out, -128, 127);
+        y[o] = (int8_t)wn_clamp((int64_t)wn_requant(acc, mult[o], shift[o]) + zp_out, -128, 127);
     }
 }

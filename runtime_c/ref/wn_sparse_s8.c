@@ -18,7 +18,7 @@ void wn_spmv_csr_s8(int8_t *y, const int8_t *x, const wn_sparse *m, const int8_t
         for (j = (int32_t)wn_index(m->row_ptr, o, m->ptr_bytes); j < end; ++j) {
             acc += (int32_t)values[j] * x[wn_index(m->col, j, m->col_bytes)];
         }
-        y[o] = (int8_t)wn_clamp(wn_requant(acc, mult[o], shift[o]) + zp_out, -128, 127);
+        y[o] = (int8_t)wn_clamp((int64_t)wn_requant(acc, mult[o], shift[o]) + zp_out, -128, 127);
     }
 }
 
@@ -42,7 +42,7 @@ void wn_spmv_bsr_s8(int8_t *y, const int8_t *x, const wn_sparse *m, const int8_t
                     acc += (int32_t)values[j] * xb[c];
                 }
             }
-            y[row0 + r] = (int8_t)wn_clamp(wn_requant(acc, mult[row0 + r], shift[row0 + r]) + zp_out, -128, 127);
+            y[row0 + r] = (int8_t)wn_clamp((int64_t)wn_requant(acc, mult[row0 + r], shift[row0 + r]) + zp_out, -128, 127);
         }
     }
 }
@@ -69,6 +69,6 @@ void wn_spmv_bitmask_s8(int8_t *y, const int8_t *x, const wn_sparse *m, const in
                 ++j;
             }
         }
-        y[o] = (int8_t)wn_clamp(wn_requant(acc, mult[o], shift[o]) + zp_out, -128, 127);
+        y[o] = (int8_t)wn_clamp((int64_t)wn_requant(acc, mult[o], shift[o]) + zp_out, -128, 127);
     }
 }

@@ -18,7 +18,7 @@ void wn_spmv_csr_s8s16(int16_t *y, const int16_t *x, const wn_sparse *m, const i
         for (j = (int32_t)wn_index(m->row_ptr, o, m->ptr_bytes); j < end; ++j) {
             acc += (int64_t)values[j] * x[wn_index(m->col, j, m->col_bytes)];
         }
-        y[o] = (int16_t)wn_clamp(wn_requant64(acc, mult[o], shift[o]) + zp_out, -32768, 32767);
+        y[o] = (int16_t)wn_clamp((int64_t)wn_requant64(acc, mult[o], shift[o]) + zp_out, -32768, 32767);
     }
 }
 
@@ -42,7 +42,7 @@ void wn_spmv_bsr_s8s16(int16_t *y, const int16_t *x, const wn_sparse *m, const i
                     acc += (int64_t)values[j] * xb[c];
                 }
             }
-            y[row0 + r] = (int16_t)wn_clamp(wn_requant64(acc, mult[row0 + r], shift[row0 + r]) + zp_out, -32768, 32767);
+            y[row0 + r] = (int16_t)wn_clamp((int64_t)wn_requant64(acc, mult[row0 + r], shift[row0 + r]) + zp_out, -32768, 32767);
         }
     }
 }
@@ -69,6 +69,6 @@ void wn_spmv_bitmask_s8s16(int16_t *y, const int16_t *x, const wn_sparse *m, con
                 ++j;
             }
         }
-        y[o] = (int16_t)wn_clamp(wn_requant64(acc, mult[o], shift[o]) + zp_out, -32768, 32767);
+        y[o] = (int16_t)wn_clamp((int64_t)wn_requant64(acc, mult[o], shift[o]) + zp_out, -32768, 32767);
     }
 }
