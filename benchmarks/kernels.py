@@ -27,6 +27,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from wncc import counting, emulate  # noqa: E402
+from wncc.codegen.project import isa_dot_headers  # noqa: E402
 from wncc.targets import Target, load  # noqa: E402
 
 RUNTIME = REPO / "runtime_c"
@@ -41,12 +42,14 @@ SHAPES = [(64, 256, 2), (128, 64, 1), (128, 128, 1), (33, 17, 1)]
 
 
 def optimized_sources(target: Target) -> dict[str, Path]:
-    """family -> optimized source of the target (families only in ref are left out)."""
+    """family -> the ISA header holding the target's optimized dot product for it (families the
+    target does not optimize are left out)."""
     found = {}
-    for family, name in FAMILIES.items():
+    for family in FAMILIES:
         for folder in target.kernels:
-            if folder != "ref" and (RUNTIME / folder / name).exists():
-                found[family] = RUNTIME / folder / name
+            header = RUNTIME / folder / f"wn_dot_{folder}.h"
+            if header.exists() and f"#define WN_HAVE_DOT_{family.upper()}\n" in header.read_text():
+                found[family] = header
                 break
     return found
 
@@ -54,6 +57,10 @@ def optimized_sources(target: Target) -> dict[str, Path]:
 def build(target: Target, sources: dict[str, Path], out: Path) -> Path:
     """The driver with the optimized sources and the renamed reference sources, for the target."""
     base = [target.cc, "-std=c99", *target.cflags, f"-I{RUNTIME / 'include'}", f"-I{RUNTIME / 'ref'}"]
+    isa = out / "isa"  # the target's wn_dot_isa.h, as a generated project has it
+    isa.mkdir(parents=True, exist_ok=True)
+    for header, text in isa_dot_headers(target).items():
+        (isa / header).write_text(text)
     objs = []
     for family, src in sources.items():
         name = FAMILIES[family]
@@ -62,7 +69,8 @@ def build(target: Target, sources: dict[str, Path], out: Path) -> Path:
         objs += [out / f"ref_{family}.o", out / f"opt_{family}.o"]
         subprocess.run([*base, "-c", *renames, str(RUNTIME / "ref" / name), "-o", str(objs[-2])],
                        check=True)
-        subprocess.run([*base, "-c", str(src), "-o", str(objs[-1])], check=True)
+        subprocess.run([base[0], f"-I{isa}", *base[1:], "-c", str(RUNTIME / "ref" / name), "-o",
+                        str(objs[-1])], check=True)
     exe = out / "kernels_bench.elf"
     cmd = [*base, *(f"-DWN_BENCH_{f.upper()}" for f in sources), str(DRIVER), *map(str, objs)]
     if target.bare_metal:

@@ -1,10 +1,15 @@
 /* Dot products of the integer kernels: a weight row against an activation vector.
- * Exact integer sums, so any ISA may reorder them; optimized versions replace these. */
+ * Exact integer sums, so any ISA may reorder them. A target's kernel folder (runtime_c/dsp,
+ * mve, neon, neon_dotprod, avx2) provides wn_dot_isa.h with faster versions of some of them
+ * (defining WN_HAVE_DOT_S8 and so on); the portable loops below serve for the rest. */
 #ifndef WN_DOT_H
 #define WN_DOT_H
 
 #include <stdint.h>
 
+#include <wn_dot_isa.h> /* from the include path: the target's, or ref's empty one */
+
+#ifndef WN_HAVE_DOT_S8
 static inline int32_t wn_dot_s8(const int8_t *w, const int8_t *x, int32_t n)
 {
     int32_t acc = 0, i;
@@ -13,7 +18,9 @@ static inline int32_t wn_dot_s8(const int8_t *w, const int8_t *x, int32_t n)
     }
     return acc;
 }
+#endif
 
+#ifndef WN_HAVE_DOT_S4
 /* int4 weights packed two per byte (element j: byte j / 2, low nibble when j is even),
  * starting at element `first` */
 static inline int32_t wn_dot_s4(const uint8_t *w, int32_t first, const int8_t *x, int32_t n)
@@ -26,6 +33,7 @@ static inline int32_t wn_dot_s4(const uint8_t *w, int32_t first, const int8_t *x
     }
     return acc;
 }
+#endif
 
 static inline int64_t wn_dot_s16(const int16_t *w, const int16_t *x, int32_t n)
 {
@@ -37,6 +45,7 @@ static inline int64_t wn_dot_s16(const int16_t *w, const int16_t *x, int32_t n)
     return acc;
 }
 
+#ifndef WN_HAVE_DOT_S8S16
 static inline int64_t wn_dot_s8s16(const int8_t *w, const int16_t *x, int32_t n)
 {
     int64_t acc = 0;
@@ -46,5 +55,6 @@ static inline int64_t wn_dot_s8s16(const int8_t *w, const int16_t *x, int32_t n)
     }
     return acc;
 }
+#endif
 
 #endif

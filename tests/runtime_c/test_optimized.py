@@ -1,9 +1,10 @@
 """Optimized integer convolutions (runtime_c/dsp, mve, neon, neon_dotprod, avx2) against the
 reference kernels (runtime_c/ref), for equality, on the emulated core of each target.
 
-For every core the kernel files are chosen as the code generator chooses them (the first of the
-target's `[isa] kernels` folders that has the file, wncc.codegen.project.kernel_source); the
-reference files are compiled beside them with their functions renamed (ref_wn_conv_s8, ...).
+For every core the reference kernel files are compiled twice: once as they are (portable dot
+products) with their functions renamed (ref_wn_conv_s8, ...), and once with the target's
+optimized dot products (the wn_dot_isa.h the code generator writes for the target, which
+includes runtime_c/<isa>/wn_dot_<isa>.h for each of its `[isa] kernels` folders).
 tests/runtime_c/opt_harness.c generates the cases (odd and large shapes, range-end weights and
 activations, zero points at both ends, exact negative ties in requantization), runs both and
 prints PASS or the first mismatch. Built with the target's own toolchain and flags, run under its
@@ -25,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from wncc import emulate
+from wncc.codegen.project import isa_dot_headers
 from wncc.targets import Target, load
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,16 +53,20 @@ CORES = [
 
 
 def optimized_sources(target: Target) -> dict[str, Path]:
-    """kernel file -> the optimized source the target's projects use (files only in ref are
-    left out: nothing to compare)."""
-    found = {}
-    for name in FAMILIES:
-        for folder in target.kernels:
-            path = RUNTIME / folder / name
-            if folder != "ref" and path.exists():
-                found[name] = path
-                break
-    return found
+    """kernel file -> the folder holding the target's wn_dot_isa.h and ISA headers, for the
+    families whose dot product the target optimizes (the others would compare ref with ref)."""
+    headers = isa_dot_headers(target)
+    text = "".join(headers.values())
+    return {name: Path() for name, fam in FAMILIES.items() if f"WN_HAVE_DOT_{fam}\n" in text}
+
+
+def write_isa_headers(target: Target, out: Path) -> Path:
+    """The target's wn_dot_isa.h and ISA headers, as a generated project has them."""
+    folder = out / "isa"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in isa_dot_headers(target).items():
+        (folder / name).write_text(text)
+    return folder
 
 
 def core_target(target_name: str, cpu: str | None) -> Target:
@@ -90,9 +96,16 @@ def skip_unless_runnable(target: Target) -> None:
             pytest.skip(f"board support missing: runtime_c/boards/{', '.join(absent)}")
 
 
-def _cc(target: Target, args: list[str], cflags: tuple[str, ...] | None = None) -> None:
+def _cc(target: Target, args: list[str], cflags: tuple[str, ...] | None = None,
+        isa_first: bool = False) -> None:
+    """Compile; with isa_first the -I of the target's headers (in args) comes before ref's."""
+    includes = [f"-I{RUNTIME / 'include'}", f"-I{RUNTIME / 'ref'}"]
+    if isa_first:
+        first = [a for a in args if a.startswith("-I")]
+        args = [a for a in args if not a.startswith("-I")]
+        includes = first + includes
     cmd = [target.cc, "-std=c99", *(target.cflags if cflags is None else cflags), "-Wall",
-           "-Wextra", f"-I{RUNTIME / 'include'}", f"-I{RUNTIME / 'ref'}", *args]
+           "-Wextra", *includes, *args]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0, f"{' '.join(cmd)}\n{proc.stderr}"
     assert "warning" not in proc.stderr, proc.stderr
@@ -109,11 +122,13 @@ def build_harness(target: Target, sources: dict[str, Path], out: Path, single: i
     opt_cflags compiles the optimized objects with other flags (the negative tests)."""
     out.mkdir(parents=True, exist_ok=True)
     rounding = f"-DWN_SINGLE_ROUNDING={single}"
+    isa = write_isa_headers(target, out)
     objs = []
-    for name, src in sources.items():
+    for name in sources:
         ref_obj, opt_obj = out / f"ref_{name}.o", out / f"opt_{name}.o"
         _cc(target, ["-c", rounding, *renames(name), str(RUNTIME / "ref" / name), "-o", str(ref_obj)])
-        _cc(target, ["-c", rounding, str(src), "-o", str(opt_obj)], opt_cflags)
+        _cc(target, ["-c", rounding, f"-I{isa}", str(RUNTIME / "ref" / name), "-o", str(opt_obj)],
+            opt_cflags, isa_first=True)
         objs += [ref_obj, opt_obj]
     harness_obj = out / "opt_harness.o"
     _cc(target, ["-c", rounding, f"-DCASES={cases}",
@@ -148,13 +163,10 @@ def test_optimized_equals_reference(core, target_name, cpu, single, tmp_path):
 def test_every_isa_folder_has_its_kernels():
     """The optimized files this suite expects exist (a deleted file would silently fall back to
     ref and the suite above would still pass)."""
-    expected = {"dsp": ["wn_conv_s8.c", "wn_conv_s8s16.c", "wn_conv_s4.c"],
-                "mve": ["wn_conv_s8.c", "wn_conv_s8s16.c"],
-                "neon": ["wn_conv_s8.c", "wn_conv_s8s16.c"],
-                "neon_dotprod": ["wn_conv_s8.c"],
-                "avx2": ["wn_conv_s8.c", "wn_conv_s8s16.c"]}
-    missing = [f"{d}/{n}" for d, names in expected.items() for n in names
-               if not (RUNTIME / d / n).exists()]
+    expected = {"dsp": ["S8", "S8S16", "S4"], "mve": ["S8", "S8S16"], "neon": ["S8", "S8S16"],
+                "neon_dotprod": ["S8"], "avx2": ["S8", "S8S16"]}
+    missing = [f"{d}: {fam}" for d, fams in expected.items() for fam in fams
+               if f"#define WN_HAVE_DOT_{fam}\n" not in (RUNTIME / d / f"wn_dot_{d}.h").read_text()]
     assert not missing
 
 
@@ -162,8 +174,7 @@ def test_sdot_build_dies_on_cortex_a53(tmp_path):
     """qemu-aarch64 -cpu cortex-a53 has no dot product: the neon_dotprod build must raise SIGILL."""
     a76 = core_target("cortex-a76", None)
     skip_unless_runnable(a76)
-    exe = build_harness(a76, {"wn_conv_s8.c": RUNTIME / "neon_dotprod" / "wn_conv_s8.c"},
-                        tmp_path, 0, cases=40)
+    exe = build_harness(a76, {"wn_conv_s8.c": Path()}, tmp_path, 0, cases=40)
     a53 = dataclasses.replace(a76, emulator_cpu="cortex-a53")
     res = emulate.run(exe, a53, [], timeout=TIMEOUT)
     assert res.returncode == -signal.SIGILL, res.describe()
@@ -180,8 +191,9 @@ def test_dsp_build_faults_on_cortex_m3(tmp_path):
     skip_unless_runnable(m3)
     m4_flags = tuple("-mcpu=cortex-m4" if f == "-mcpu=cortex-m3" else f for f in m3.cflags)
     assert "-mcpu=cortex-m4" in m4_flags
-    exe = build_harness(m3, {"wn_conv_s8.c": RUNTIME / "dsp" / "wn_conv_s8.c"}, tmp_path, 0,
-                        cases=40, opt_cflags=m4_flags)
+    m3_with_dsp = dataclasses.replace(m3, kernels=("dsp", "ref"))
+    exe = build_harness(m3_with_dsp, {"wn_conv_s8.c": Path()}, tmp_path, 0, cases=40,
+                        opt_cflags=m4_flags)
     res = emulate.run(exe, m3, [], timeout=TIMEOUT)
     assert res.returncode == 70, res.describe()
     assert "PASS" not in res.stdout

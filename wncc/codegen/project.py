@@ -208,7 +208,9 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
         "wn_runtime.h": (RUNTIME / "include" / "wn_runtime.h").read_text(),
     }
     for header in headers:
-        files[header] = (RUNTIME / "ref" / header).read_text()
+        files[header] = kernel_source(target, header).read_text()
+    if integer:
+        files.update(isa_dot_headers(target))
     for src in kernels:
         files[src] = kernel_source(target, src).read_text()
     files.update(board_files(target))
@@ -220,7 +222,7 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
 # ---------------------------------------------------------------- build files (per target)
 BOARDS = RUNTIME / "boards"
 # flash a bare-metal wn_vocode needs besides the weight tables: model code, kernels, startup,
-# newlib-nano stdio and semihosting (measured: 30-45 KiB at -O2 on the Cortex-M targets)
+# newlib-nano stdio and semihosting (measured for tiny int8: 37-41 KiB at -O2 on Cortex-M)
 CODE_ESTIMATE_BYTES = 64 * 1024
 
 
@@ -251,12 +253,24 @@ def check_fits(rep: dict, target: Target) -> None:
     flash = rep["weights_bytes"] + CODE_ESTIMATE_BYTES
     state = rep["memory_bytes"]["state_estimate"]
     if target.flash_bytes and flash > target.flash_bytes:
-        raise WnccError(f"model does not fit target '{target.name}': weights {rep['weights_bytes']:,}"
-                        f" + code ~{CODE_ESTIMATE_BYTES:,} = {flash:,} bytes of flash needed, the "
-                        f"target has {target.flash_bytes:,}")
+        raise WnccError(f"model does not fit target '{target.name}': weights "
+                        f"{rep['weights_bytes']:,} + code ~{CODE_ESTIMATE_BYTES:,} = {flash:,} "
+                        f"bytes of flash needed, the target has {target.flash_bytes:,}")
     if target.ram_bytes and state > target.ram_bytes:
         raise WnccError(f"model does not fit target '{target.name}': state {state:,} bytes of RAM "
                         f"needed, the target has {target.ram_bytes:,}")
+
+
+def isa_dot_headers(target: Target) -> dict[str, str]:
+    """wn_dot_isa.h for the target: it includes the dot products of each of the target's kernel
+    folders that has them (runtime_c/<isa>/wn_dot_<isa>.h, first folder first), which replace
+    the portable loops of wn_dot.h one by one."""
+    found = [RUNTIME / k / f"wn_dot_{k}.h" for k in target.kernels if k != "ref"]
+    found = [p for p in found if p.exists()]
+    includes = "".join(f'#include "{p.name}"\n' for p in found)
+    text = ("/* The optimized dot products of this target (see wn_dot.h). */\n"
+            "#ifndef WN_DOT_ISA_H\n#define WN_DOT_ISA_H\n" + includes + "#endif\n")
+    return {"wn_dot_isa.h": text, **{p.name: p.read_text() for p in found}}
 
 
 def kernel_source(target: Target, name: str) -> Path:
