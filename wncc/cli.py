@@ -283,7 +283,9 @@ def parser() -> argparse.ArgumentParser:
     register_quantize(sub)
 
     p = sub.add_parser("bench", help="generation speed vs ONNX Runtime and PyTorch (same run, "
-                       "single thread); options of benchmarks/generate_speed.py", add_help=False)
+                       "single thread; options of benchmarks/generate_speed.py), or with "
+                       "--target T --model M --dtype D instruction counts on emulated cores",
+                       add_help=False)
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("inspect", help="layers, receptive field, parameters, MACs, rates, "
@@ -306,14 +308,48 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
+def bench_target_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="wncc bench --target", description="instructions per "
+                                "sample and per MAC on emulated cores (qemu plugin; callgrind on "
+                                "x86), flash and RAM, estimated real-time factor at the target's "
+                                "nominal clock")
+    p.add_argument("--target", action="append", required=True, help="target (repeatable)")
+    p.add_argument("--model", required=True, help="ONNX model (QDQ for integer dtypes)")
+    p.add_argument("--dtype", default="fp32")
+    p.add_argument("--frames", type=int, default=4, help="mel frames generated in the region")
+    p.add_argument("--mel", help="mel frames .npy (default: seeded noise)")
+    p.add_argument("--sparse", action="append", metavar="FORMAT|GLOB=FORMAT")
+    p.add_argument("--json", help="write the rows here")
+    return p
+
+
 def cmd_bench(args: argparse.Namespace, argv: list[str]) -> int:
+    """Without --target: generation speed vs peers (benchmarks/generate_speed.py, its options);
+    with --target: instruction counts on the targets."""
     import runpy
 
+    rest = argv[argv.index("bench") + 1:]
+    if any(a == "--target" or a.startswith("--target=") for a in rest):
+        from wncc.bench.target import bench, markdown
+
+        opts = bench_target_parser().parse_args(rest)
+        mel = _load_mel(opts.mel) if opts.mel else None
+        rows = []
+        with status("counting instructions") as update:
+            for name in opts.target:
+                update(name)
+                rows.append(bench(opts.model, name, opts.dtype, opts.frames, mel, opts.sparse))
+        out.print(markdown(rows), markup=False, highlight=False)
+        if opts.json:
+            import dataclasses
+            import json
+            Path(opts.json).write_text(json.dumps([dataclasses.asdict(r) for r in rows], indent=2))
+        return 0
     script = Path(__file__).resolve().parent.parent / "benchmarks" / "generate_speed.py"
     if not script.exists():
         raise WnccError("benchmarks/generate_speed.py not found (run from a source checkout)")
     module = runpy.run_path(str(script))
-    module["main"](argv[argv.index("bench") + 1:])
+    module["main"](rest)
     return 0
 
 

@@ -203,6 +203,7 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
             pcm_text=", ".join(str(int(v)) for v in mulaw_pcm_table(graph.classes)),
             rng_stream=f"0x{STREAM:016X}", logits_offset=logits.offset),
         "wn_main.c": env.get_template("wn_main.c.j2").render(**common),
+        "wn_bench.c": env.get_template("wn_bench.c.j2").render(**common),
         "Makefile": env.get_template("Makefile.j2").render(**common),
         "CMakeLists.txt": env.get_template("CMakeLists.txt.j2").render(**common),
         "wn_runtime.h": (RUNTIME / "include" / "wn_runtime.h").read_text(),

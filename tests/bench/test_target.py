@@ -1,0 +1,60 @@
+"""Instruction counts on targets: exact, repeatable, and the optimized kernels count less."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from wncc import counting
+from wncc.bench.target import bench
+from wncc.errors import WnccError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def int8_tiny(tmp_path_factory) -> Path:
+    from wncc.quant.quantize import quantize
+    return quantize(ROOT / "examples" / "models" / "tiny.onnx", "int8",
+                    ROOT / "examples" / "data" / "test_clip.wav",
+                    tmp_path_factory.mktemp("b") / "t8.onnx")
+
+
+def _plugin_or_skip() -> None:
+    try:
+        counting.plugin_path()
+    except WnccError as exc:
+        pytest.skip(f"qemu counting plugin unavailable: {exc}")
+
+
+def test_counts_repeat_and_scale(int8_tiny):
+    _plugin_or_skip()
+    mel = np.load(ROOT / "examples" / "data" / "test_clip_mel.npy")
+    one = bench(int8_tiny, "cortex-m4", "int8", frames=1, mel=mel)
+    again = bench(int8_tiny, "cortex-m4", "int8", frames=1, mel=mel)
+    two = bench(int8_tiny, "cortex-m4", "int8", frames=2, mel=mel)
+    assert one.instructions == again.instructions and one.samples == 200 and two.samples == 400
+    assert abs(two.instructions_per_sample / one.instructions_per_sample - 1) < 0.05
+    assert one.flash_bytes > 40000 and one.ram_bytes > 5000 and one.realtime_factor_estimate > 0
+
+
+def test_dsp_kernels_count_less_than_plain_thumb(int8_tiny):
+    _plugin_or_skip()
+    m3 = bench(int8_tiny, "cortex-m3", "int8", frames=1)
+    m4 = bench(int8_tiny, "cortex-m4", "int8", frames=1)
+    assert m4.instructions_per_sample < 0.9 * m3.instructions_per_sample
+
+
+def test_x86_counts_with_callgrind(int8_tiny):
+    import shutil
+    if shutil.which("valgrind") is None:
+        pytest.skip("valgrind not installed")
+    from wncc import emulate
+    from wncc.targets import load
+    lacking = set(load("x86").cpu_flags) - emulate.host_cpu_flags()
+    if lacking:
+        pytest.skip(f"this CPU lacks {', '.join(sorted(lacking))}")
+    row = bench(int8_tiny, "x86", "int8", frames=1)
+    assert row.tool == "callgrind" and row.instructions_per_mac > 0.1

@@ -1,0 +1,83 @@
+"""Instruction counts on a target: `wncc bench --target T`.
+
+The model is compiled for the target, built with its toolchain, and `wn_vocode --bench` runs
+under the target's emulator (qemu-system-arm boards, qemu-user CPUs) with the project's qemu
+plugin counting the instructions between the entry of wn_bench_loop and the entry of
+wn_bench_end, or natively under callgrind (inside wn_bench_loop) on x86 and the host. That
+region holds the frame program and the sample program of every generated sample.
+
+Reported: instructions per sample and per multiply-accumulate (frame-rate MACs amortized over
+the hop), flash and RAM of the executable, and an *estimated* real-time factor at the target's
+nominal clock assuming one instruction per cycle (QEMU models no cycles and no caches).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from wncc import counting, emulate
+from wncc.compiler import compile_model
+from wncc.targets import load as load_target
+
+SAMPLE_RATE = 16000
+
+
+@dataclasses.dataclass
+class TargetBench:
+    target: str
+    model: str
+    dtype: str
+    samples: int
+    instructions: int
+    instructions_per_sample: float
+    instructions_per_mac: float
+    flash_bytes: int
+    ram_bytes: int
+    clock_hz: int
+    realtime_factor_estimate: float | None  # generation time / audio time at 1 instruction/cycle
+    tool: str
+
+
+def bench(model: str | Path, target_name: str, dtype: str, frames: int = 4,
+          mel: np.ndarray | None = None, sparse: list[str] | None = None) -> TargetBench:
+    target = load_target(target_name)
+    with tempfile.TemporaryDirectory(prefix="wncc-bench-") as tmp:
+        work = Path(tmp)
+        graph, project = compile_model(model, work / "project", target=target_name, dtype=dtype,
+                                       sparse=sparse)
+        elf = emulate.build(project, target)
+        report = json.loads((project / "report.json").read_text())
+        if mel is None:
+            mel = np.random.default_rng(0).standard_normal((frames, graph.n_mels))
+        mel = np.asarray(mel, np.float32)[:frames]
+        (work / "mel.f32").write_bytes(mel.tobytes())
+        cmd = emulate.command(target, elf, ["--bench", "mel.f32"])
+        if target.emulator == "native":
+            counts = counting.count_callgrind(cmd, cwd=work, toggle="wn_bench_loop")
+        else:
+            counts = counting.count_qemu(cmd, elf, "wn_bench_loop", "wn_bench_end", cwd=work)
+    samples = mel.shape[0] * graph.hop
+    per_sample = counts.region_insns / samples
+    macs = report["macs_per_sample"] + report["macs_per_frame"] / graph.hop
+    rtf = per_sample * SAMPLE_RATE / target.clock_hz if target.clock_hz else None
+    return TargetBench(target.name, Path(model).name, dtype, samples, counts.region_insns,
+                       round(per_sample, 1), round(per_sample / macs, 3),
+                       report["elf"]["flash_bytes"], report["elf"]["ram_bytes"], target.clock_hz,
+                       round(rtf, 4) if rtf is not None else None, counts.tool)
+
+
+def markdown(rows: list[TargetBench]) -> str:
+    lines = ["| target | model | dtype | instructions / sample | instructions / MAC | flash bytes | "
+             "RAM bytes | est. real-time factor @ clock |",
+             "|---|---|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        rtf = (f"{r.realtime_factor_estimate:.3f} @ {r.clock_hz / 1e6:g} MHz"
+               if r.realtime_factor_estimate is not None else "-")
+        lines.append(f"| {r.target} | {r.model} | {r.dtype} | {r.instructions_per_sample:,.0f} | "
+                     f"{r.instructions_per_mac:.2f} | {r.flash_bytes:,} | {r.ram_bytes:,} | {rtf} |")
+    return "\n".join(lines)
