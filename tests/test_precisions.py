@@ -107,3 +107,18 @@ def test_missing_scale_and_unsupported_quantized_op(quantized, tmp_path):
     onnx.save(m, str(tmp_path / "softsign.onnx"))
     with pytest.raises(WnccError, match="unsupported op 'Softsign'"):
         compile_model(tmp_path / "softsign.onnx", tmp_path / "b", dtype="int8")
+
+
+def test_mixed_precision_head_in_int16x8(tmp_path):
+    """int8 body, int16x8 head (--layer-dtype 'head*=int16x8'): typed regions, a requantize
+    between the types, and the C still equals the golden model."""
+    from wncc.quant.quantize import quantize
+    model = quantize(TINY, "int8", CLIP, tmp_path / "mixed.onnx", layer_dtypes={"head*": "int16x8"})
+    report = verify(model, dtype="int8", seconds=0.5, golden_samples=1000, audio=_audio())
+    checks = {c.name: c for c in report.checks}
+    assert checks["logits_vs_golden"].passed and checks["samples_vs_golden"].passed
+    graph, project = compile_model(model, tmp_path / "p", dtype="int8")
+    header = (project / "wn_model.h").read_text()
+    assert "int8_t arena_s8[" in header and "int16_t arena_s16[" in header
+    assert "wn_requantize_s8_s16" in (project / "wn_model.c").read_text()
+    assert graph.tensors[graph.output].dtype == "i16"

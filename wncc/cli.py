@@ -156,8 +156,7 @@ def cmd_inspect(args: argparse.Namespace, argv: list[str]) -> int:
                  ("ops at frame rate", len([n for n in prog.frame if n.op != 'upsample'])),
                  ("ops at sample rate", len(prog.sample)),
                  ("ring buffers", len(plan.rings)),
-                 ("arena floats / frame floats / ring floats",
-                  f"{plan.sizes['arena']} / {plan.sizes['frame']} / {plan.sizes['ring']}")]:
+                 *[(f"{name} ({ctype} elements)", n) for name, ctype, n in plan.regions()]]:
         summary.add_row(k, str(v))
     out.print(summary)
     return 0

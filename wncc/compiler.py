@@ -36,6 +36,8 @@ def prepare(model: str | Path, target: str = "host", dtype: str | None = "fp32",
                         "DATA -o OUT.onnx' first (or pass --calib to compile)")
     if dtype in ("fp16", "bf16") and found == "fp32":
         floatcast.cast(graph, dtype)
+    elif found == "mixed" and dtype in INTEGER:
+        pass  # per-layer precisions (--layer-dtype): dtype names the model's base precision
     elif found != dtype:
         raise WnccError(f"{Path(model).name} is a {found} model, not {dtype}: pass --dtype {found}")
     graph.dtype = dtype

@@ -113,6 +113,9 @@ typedef struct {
 WN_INT_KERNELS(s8, int8_t)
 WN_INT_KERNELS(s16, int16_t)
 
+void wn_requantize_s8_s16(int16_t *y, const int8_t *x, int32_t n, const wn_rescale_q *q);
+void wn_requantize_s16_s8(int8_t *y, const int16_t *x, int32_t n, const wn_rescale_q *q);
+
 void wn_lut_s8(int8_t *y, const int8_t *x, int32_t n, const int8_t *lut);
 void wn_gate_s8(int8_t *y, const int8_t *a, int32_t half, int32_t tanh_at, int32_t sigmoid_at,
                 const int8_t *lut_tanh, const int8_t *lut_sigmoid, const wn_mul_q *q);

@@ -37,7 +37,9 @@ def test_ring_buffers_sized_by_dilation(models):
     rings = g.ops("conv_ring")
     assert [r.attrs["ring_len"] for r in rings] == [2, 3, 5, 9]
     plan = memory.plan(g)
-    assert plan.sizes["ring"] == sum(r.attrs["ring_len"] * 16 for r in rings)
+    assert plan.sizes["ring_f32"] == sum(r.attrs["ring_len"] * 16 for r in rings)
+    assert [plan.rings[r.name] for r in rings] == [("ring_f32", 0), ("ring_f32", 32),
+                                                   ("ring_f32", 80), ("ring_f32", 160)]
 
 
 def test_arena_reuses_dead_tensors_without_overlapping_live_ones(models):
@@ -45,7 +47,7 @@ def test_arena_reuses_dead_tensors_without_overlapping_live_ones(models):
     plan = memory.plan(g)
     prog = rates.split(g).sample
     total = sum(g.tensors[n.outputs[0]].channels for n in prog if n.op not in ("slice", "upsample"))
-    assert plan.sizes["arena"] < total / 2
+    assert plan.sizes["arena_f32"] < total / 2
     # replay lifetimes: no two simultaneously live arena tensors overlap
     last = {}
     for i, n in enumerate(prog):
@@ -56,7 +58,7 @@ def test_arena_reuses_dead_tensors_without_overlapping_live_ones(models):
     for i, n in enumerate(prog):
         t = n.outputs[0]
         loc = plan.locations[t]
-        if loc.region != "arena" or n.op == "slice":
+        if loc.region != "arena_f32" or n.op == "slice":
             continue
         span = (loc.offset, loc.offset + g.tensors[t].channels)
         for other, (a, b) in live:

@@ -16,7 +16,6 @@ from wncc.codegen.weights import Table
 from wncc.ir import Graph, Node
 from wncc.passes.memory import Plan
 
-REGION_EXPR = {"mel": "s->mel", "frame": "s->frame", "arena": "s->arena"}
 
 
 @dataclasses.dataclass
@@ -31,7 +30,8 @@ class Context:
         loc = self.plan.locations[tensor]
         if loc.region == "class":
             return "x"
-        expr = f"{REGION_EXPR[loc.region]} + {loc.offset}" if loc.offset else REGION_EXPR[loc.region]
+        base = f"s->{loc.region}"
+        expr = f"{base} + {loc.offset}" if loc.offset else base
         if loc.rows > 1 and self.in_sample:
             expr += f" + s->phase * {self.graph.tensors[tensor].channels}"
         return expr
@@ -109,13 +109,15 @@ def emit_conv_ring(node: Node, ctx: Context) -> str:
     y, x, cout = _io(node, ctx)
     a = node.attrs
     cin = ctx.channels(node.inputs[0])
-    ring = f"s->ring + {ctx.plan.rings[node.name]}, &s->ring_pos[{a['ring']}]"
+    region, offset = ctx.plan.rings[node.name]
+    ring = f"s->{region} + {offset}, &s->ring_pos[{a['ring']}]"
     geometry = f"{cin}, {cout}, {a['kernel']}, {a['dilation']}, {a['ring_len']}"
     if is_sparse(node):
         act = {"f32": "f32", "s8": "s8", "s4": "s8", "s8s16": "s16"}[conv_suffix(node, ctx)]
-        gather = (f"wn_ring_gather_{act}(s->scratch, {ring}, {x}, {cin}, {a['kernel']}, "
+        scratch = f"s->{ctx.plan.scratch[node.name]}"
+        gather = (f"wn_ring_gather_{act}({scratch}, {ring}, {x}, {cin}, {a['kernel']}, "
                   f"{a['dilation']}, {a['ring_len']});")
-        return gather + "\n    " + _spmv(node, ctx, y, "s->scratch")
+        return gather + "\n    " + _spmv(node, ctx, y, scratch)
     sfx = conv_suffix(node, ctx)
     if sfx == "f32":
         fn, fmt = ("wn_conv_ring_f32", "") if ctx.half is None else ("wn_conv_ring_h16", f", {ctx.half}")
@@ -157,10 +159,16 @@ def _activation(fn: str) -> Emitter:
     return emit
 
 
+def _in_suffix(node: Node, ctx: Context) -> str:
+    return {"i8": "s8", "i16": "s16"}[ctx.graph.tensors[node.inputs[0]].dtype]
+
+
 def _rescale(relu: int) -> Emitter:
     def emit(node: Node, ctx: Context) -> str:
         y, x, c = _io(node, ctx)
         sfx = act_suffix(node, ctx)
+        if sfx != "f32" and _in_suffix(node, ctx) != sfx:  # between types: mixed precision
+            return f"wn_requantize_{_in_suffix(node, ctx)}_{sfx}({y}, {x}, {c}, &{ctx.weight(node, 'q')});"
         if sfx == "f32":
             return f"wn_relu_f32({y}, {x}, {c});"
         return f"wn_rescale_{sfx}({y}, {x}, {c}, &{ctx.weight(node, 'q')}, {relu});"
@@ -243,6 +251,8 @@ def kernel_sources(node: Node, ctx: Context) -> tuple[str, ...]:
                      "convt": "wn_convt_f32.c"}[node.op],)
         return (f"wn_conv_{sfx}.c",)
     sfx = act_suffix(node, ctx)
+    if node.op == "requantize" and _in_suffix(node, ctx) != sfx:
+        return ("wn_requantize.c",)
     if sfx != "f32":
         return (f"wn_eltwise_{sfx}.c",)
     if node.op in ("tanh", "sigmoid", "gate"):

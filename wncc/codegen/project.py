@@ -85,14 +85,9 @@ def frontmatter(graph: Graph, command: str, comment: str = "c") -> str:
     return "\n".join(f"# {line}" for line in lines)
 
 
-def act_bytes(graph: Graph) -> int:
-    return {"f32": 4, "i8": 1, "i16": 2}[graph.tensors[graph.output].dtype]
-
-
 def report(graph: Graph, plan: memory.Plan, target: Target, table_list) -> dict:
     st = stats.compute(graph)
-    ab = act_bytes(graph)
-    state_bytes = (4 * graph.n_mels + ab * sum(max(1, plan.sizes[r]) for r in ("frame", "arena", "ring"))
+    state_bytes = (4 * graph.n_mels + sum(plan.bytes(k) for k in ("frame", "arena", "ring", "scratch"))
                    + 4 * max(1, len(plan.rings)) + 16 + 12 + (4096 if is_integer(graph) else 0))
     per_node: dict[str, dict] = {}
     for t in table_list:
@@ -127,8 +122,7 @@ def report(graph: Graph, plan: memory.Plan, target: Target, table_list) -> dict:
         "macs_per_sample": st.macs_per_sample, "macs_per_frame": st.macs_per_frame,
         "hoisted_to_frame_rate": rates.hoisted(graph),
         "memory_bytes": {"state_estimate": state_bytes, "mel": 4 * graph.n_mels,
-                         "frame": ab * plan.sizes["frame"], "arena": ab * plan.sizes["arena"],
-                         "ring": ab * plan.sizes["ring"]},
+                         **{k: plan.bytes(k) for k in ("frame", "arena", "ring", "scratch")}},
         "weights_bytes": weight_bytes,
         "compression_ratio": round(dense_fp32 / weight_bytes, 4) if weight_bytes else None,
         "layers": layers,
@@ -161,7 +155,7 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
         "frontmatter_make": frontmatter(graph, command, comment="make"),
         "hop": graph.hop, "n_mels": graph.n_mels, "classes": graph.classes,
         "receptive_field": st.receptive_field, "silence_class": SILENCE_CLASS,
-        "sizes": plan.sizes, "rings": len(plan.rings), "dtype": graph.dtype,
+        "regions": plan.regions(), "rings": len(plan.rings), "dtype": graph.dtype,
         "macs_per_sample": st.macs_per_sample, "macs_per_frame": st.macs_per_frame,
         "arithmetic": ARITHMETIC[graph.dtype], "integer": integer,
         "rounding": graph.rounding if integer else "n/a",
@@ -188,9 +182,10 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
     for node in graph.ops("conv_ring"):
         q = graph.tensors[node.inputs[0]].quant
         if q is not None and q.zero_point != 0:
-            start = plan.rings[node.name]
+            region, start = plan.rings[node.name]
             cin = graph.tensors[node.inputs[0]].channels
-            ring_inits.append({"start": start, "stop": start + node.attrs["ring_len"] * cin,
+            ring_inits.append({"region": region, "start": start,
+                               "stop": start + node.attrs["ring_len"] * cin,
                                "value": q.zero_point})
     logits = plan.locations[graph.output]
     files: dict[str, str | bytes] = {
@@ -201,7 +196,7 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
             gumbel=gumbel, gumbel_text=c_initializer(gumbel), sample_call=sample_call,
             ring_inits=ring_inits,
             pcm_text=", ".join(str(int(v)) for v in mulaw_pcm_table(graph.classes)),
-            rng_stream=f"0x{STREAM:016X}", logits_offset=logits.offset),
+            rng_stream=f"0x{STREAM:016X}", logits=f"s->{logits.region} + {logits.offset}"),
         "wn_main.c": env.get_template("wn_main.c.j2").render(**common),
         "wn_bench.c": env.get_template("wn_bench.c.j2").render(**common),
         "Makefile": env.get_template("Makefile.j2").render(**common),

@@ -1,13 +1,14 @@
 """Static memory plan: where every tensor lives, with no allocation at run time.
 
-Regions (all inside the state struct, so the RAM report is complete):
+Regions (all inside the state struct, so the RAM report is complete), one array per element
+type (``f32``, ``s8``, ``s16``), so a mixed-precision model needs no type punning:
 
-* ``mel``    - the current mel frame (the graph's mel input);
-* ``frame``  - tensors of the frame program; they persist while the frame's samples are made;
-* ``arena``  - per-sample intermediates, packed by lifetime: a tensor's storage is reused once its
-  last reader has run (never by that reader's own outputs);
-* ``ring``   - the ring buffers of the streaming convolutions;
-* ``scratch`` - the gathered taps of a sparse ring convolution (the largest one).
+* ``mel``        - the current mel frame (the graph's mel input, float);
+* ``frame_T``    - tensors of the frame program; they persist while the frame's samples are made;
+* ``arena_T``    - per-sample intermediates, packed by lifetime: a tensor's storage is reused once
+  its last reader has run (never by that reader's own outputs);
+* ``ring_T``     - the ring buffers of the streaming convolutions;
+* ``scratch_T``  - the gathered taps of a sparse ring convolution (the largest one).
 
 Views (channel slices, nearest upsampling) share their source's storage at an offset.
 Offsets and sizes count elements; every allocation starts on a multiple of ``ALIGN`` elements.
@@ -21,11 +22,13 @@ from wncc.ir import VIEW_OPS, Graph, Rate
 from wncc.passes.rates import split
 
 ALIGN = 4
+ELEMENT = {"f32": ("float", 4), "s8": ("int8_t", 1), "s16": ("int16_t", 2)}
+TYPE_OF = {"f32": "f32", "i8": "s8", "i16": "s16"}
 
 
 @dataclasses.dataclass(frozen=True)
 class Location:
-    region: str  # "mel", "frame", "arena" or "class"
+    region: str  # "mel", "class", or "frame_T", "arena_T"
     offset: int
     rows: int = 1  # TABLE tensors hold `hop` rows of `channels`
 
@@ -34,7 +37,22 @@ class Location:
 class Plan:
     locations: dict[str, Location]
     sizes: dict[str, int]  # region -> elements
-    rings: dict[str, int]  # conv_ring node name -> offset in the ring region
+    rings: dict[str, tuple[str, int]]  # conv_ring node -> (ring region, offset)
+    scratch: dict[str, str]  # sparse conv_ring node -> its scratch region
+
+    def regions(self) -> list[tuple[str, str, int]]:
+        """(name, C element type, elements) of every non-empty typed region, in a fixed order."""
+        out = []
+        for kind in ("frame", "arena", "ring", "scratch"):
+            for t in ELEMENT:
+                name = f"{kind}_{t}"
+                if self.sizes.get(name):
+                    out.append((name, ELEMENT[t][0], self.sizes[name]))
+        return out
+
+    def bytes(self, kind: str) -> int:
+        return sum(n * ELEMENT[t][1] for t in ELEMENT for name, n in self.sizes.items()
+                   if name == f"{kind}_{t}")
 
 
 def _align(n: int) -> int:
@@ -50,21 +68,34 @@ def _first_fit(live: list[tuple[int, int]], size: int) -> int:
     return offset
 
 
+def _type(graph: Graph, tensor: str) -> str:
+    return TYPE_OF[graph.tensors[tensor].dtype]
+
+
+def _grow(sizes: dict[str, int], region: str, end: int) -> None:
+    sizes[region] = max(sizes.get(region, 0), _align(end))
+
+
 def plan(graph: Graph) -> Plan:
     loc: dict[str, Location] = {graph.mel_input: Location("mel", 0),
                                 graph.class_input: Location("class", 0)}
-    sizes = {"mel": graph.n_mels, "frame": 0, "arena": 0, "ring": 0, "scratch": 0}
+    sizes: dict[str, int] = {"mel": graph.n_mels}
     programs = split(graph)
+
+    def view(node) -> None:
+        src = loc[node.inputs[0]]
+        loc[node.outputs[0]] = dataclasses.replace(src, offset=src.offset + node.attrs.get("start", 0))
 
     for node in programs.frame:
         out = graph.tensors[node.outputs[0]]
         if node.op in VIEW_OPS:
-            src = loc[node.inputs[0]]
-            loc[out.name] = dataclasses.replace(src, offset=src.offset + node.attrs.get("start", 0))
+            view(node)
             continue
         rows = graph.hop if out.rate == Rate.TABLE else 1
-        loc[out.name] = Location("frame", sizes["frame"], rows)
-        sizes["frame"] = _align(sizes["frame"] + rows * out.channels)
+        region = f"frame_{_type(graph, out.name)}"
+        start = sizes.get(region, 0)
+        loc[out.name] = Location(region, start, rows)
+        _grow(sizes, region, start + rows * out.channels)
 
     # root storage of each sample tensor (views resolve to the tensor they look into)
     root: dict[str, str] = {}
@@ -78,27 +109,32 @@ def plan(graph: Graph) -> Plan:
                 last_use[root[t]] = step
     last_use[root[graph.output]] = len(programs.sample)
 
-    live: dict[str, tuple[int, int]] = {}
+    live: dict[str, tuple[str, int, int]] = {}  # tensor -> (region, offset, size)
     for step, node in enumerate(programs.sample):
         out = node.outputs[0]
         if node.op in VIEW_OPS:
-            src = loc[node.inputs[0]]
-            loc[out] = dataclasses.replace(src, offset=src.offset + node.attrs.get("start", 0))
+            view(node)
         else:
+            region = f"arena_{_type(graph, out)}"
             size = graph.tensors[out].channels
-            offset = _first_fit(list(live.values()), size)
-            live[out] = (offset, size)
-            loc[out] = Location("arena", offset)
-            sizes["arena"] = max(sizes["arena"], _align(offset + size))
+            offset = _first_fit([(o, n) for r, o, n in live.values() if r == region], size)
+            live[out] = (region, offset, size)
+            loc[out] = Location(region, offset)
+            _grow(sizes, region, offset + size)
         for t in [t for t in live if last_use.get(t, -1) <= step]:
             del live[t]
 
-    rings: dict[str, int] = {}
+    rings: dict[str, tuple[str, int]] = {}
+    scratch: dict[str, str] = {}
     for node in graph.ops("conv_ring"):
-        rings[node.name] = sizes["ring"]
+        t = _type(graph, node.inputs[0])
+        region = f"ring_{t}"
         cin = graph.tensors[node.inputs[0]].channels
-        sizes["ring"] = _align(sizes["ring"] + node.attrs["ring_len"] * cin)
+        start = sizes.get(region, 0)
+        rings[node.name] = (region, start)
+        _grow(sizes, region, start + node.attrs["ring_len"] * cin)
         storage = node.attrs.get("storage")
         if storage is not None and storage.fmt.kind != "dense":
-            sizes["scratch"] = max(sizes["scratch"], _align(node.attrs["kernel"] * cin))
-    return Plan(loc, sizes, rings)
+            scratch[node.name] = f"scratch_{t}"
+            _grow(sizes, f"scratch_{t}", node.attrs["kernel"] * cin)
+    return Plan(loc, sizes, rings, scratch)

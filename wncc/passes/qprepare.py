@@ -120,7 +120,7 @@ def prepare_node(graph: Graph, node: Node) -> None:
                         "it cannot be computed in integers", node=node.name)
     if node.op != "embed" and any(t.quant is None for t in ins):
         raise WnccError(f"{node.op} mixes float and integer inputs", node=node.name)
-    if node.op != "embed" and any(t.dtype != out.dtype for t in ins):
+    if node.op not in ("embed", "requantize") and any(t.dtype != out.dtype for t in ins):
         raise WnccError(f"{node.op} mixes {ins[0].dtype} and {out.dtype} activations "
                         "(mixed precision needs a requantize between layers)", node=node.name)
     qo = out.quant
