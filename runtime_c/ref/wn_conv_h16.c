@@ -2,6 +2,7 @@
  * float32 arithmetic in the order of the fp32 kernels; activations are rounded to the format by
  * wn_round_h16 after every op. */
 #include "wn_runtime.h"
+#include "wn_ring.h"
 #include "wn_half.h"
 
 void wn_round_h16(float *y, int32_t n, int32_t fmt)
@@ -49,13 +50,9 @@ void wn_conv_ring_h16(float *y, float *ring, int32_t *pos, const float *x, const
                       const uint16_t *b, int32_t cin, int32_t cout, int32_t kernel,
                       int32_t dilation, int32_t ring_len, int32_t fmt)
 {
-    int32_t p = *pos + 1, i, k, o;
-    float *slot;
-    if (p == ring_len) {
-        p = 0;
-    }
-    *pos = p;
-    slot = ring + (size_t)p * (size_t)cin;
+    const int32_t p = wn_ring_advance(pos, ring_len);
+    float *slot = ring + (size_t)p * (size_t)cin;
+    int32_t i, k, o;
     for (i = 0; i < cin; ++i) {
         slot[i] = x[i];
     }
@@ -63,14 +60,8 @@ void wn_conv_ring_h16(float *y, float *ring, int32_t *pos, const float *x, const
         y[o] = wn_h16_to_f32(b[o], fmt);
     }
     for (k = 0; k < kernel; ++k) {
-        int32_t row = p - (kernel - 1 - k) * dilation;
-        const float *tap;
-        const uint16_t *wk;
-        if (row < 0) {
-            row += ring_len;
-        }
-        tap = ring + (size_t)row * (size_t)cin;
-        wk = w + (size_t)k * (size_t)cin * (size_t)cout;
+        const float *tap = ring + (size_t)wn_ring_tap(p, k, kernel, dilation, ring_len) * (size_t)cin;
+        const uint16_t *wk = w + (size_t)k * (size_t)cin * (size_t)cout;
         for (i = 0; i < cin; ++i) {
             const float xi = tap[i];
             const uint16_t *wrow = wk + (size_t)i * (size_t)cout;

@@ -1,67 +1,10 @@
-/* Integer convolutions, int4 weights packed two per byte, int8 activations, int32 accumulator (CMSIS-NN s4).
- * Weights are stored output-major ([Cout][K][Cin]; transposed conv [hop][Cout][Cin]), the input
- * zero point is folded into the bias at compile time, so acc = bias[o] + sum w * x; then
- * out = clamp(requant(acc, mult[o], shift[o]) + zp_out). */
-#include "wn_runtime.h"
-#include "wn_dot.h"
-#include "wn_requant.h"
-
-static int8_t wn_out_s4(int32_t acc, int32_t mult, int32_t shift, int32_t zp_out)
-{
-    return (int8_t)wn_clamp((int64_t)wn_requant(acc, mult, shift) + zp_out, -128, 127);
-}
-
-/* pointwise (1x1) convolution of one time step */
-void wn_conv_s4(int8_t *y, const int8_t *x, const uint8_t *w, const int32_t *bias,
-                  const int32_t *mult, const int32_t *shift, int32_t cin, int32_t cout,
-                  int32_t zp_out)
-{
-    int32_t o;
-    for (o = 0; o < cout; ++o) {
-        const int32_t acc = bias[o] + wn_dot_s4(w, o * cin, x, cin);
-        y[o] = wn_out_s4(acc, mult[o], shift[o], zp_out);
-    }
-}
-
-/* one step of a causal dilated convolution over a ring buffer (see wn_conv_ring_f32.c) */
-void wn_conv_ring_s4(int8_t *y, int8_t *ring, int32_t *pos, const int8_t *x, const uint8_t *w,
-                       const int32_t *bias, const int32_t *mult, const int32_t *shift,
-                       int32_t cin, int32_t cout, int32_t kernel, int32_t dilation,
-                       int32_t ring_len, int32_t zp_out)
-{
-    int32_t p = *pos + 1, i, k, o;
-    int8_t *slot;
-    if (p == ring_len) {
-        p = 0;
-    }
-    *pos = p;
-    slot = ring + (size_t)p * (size_t)cin;
-    for (i = 0; i < cin; ++i) {
-        slot[i] = x[i];
-    }
-    for (o = 0; o < cout; ++o) {
-        int32_t acc = bias[o];
-        for (k = 0; k < kernel; ++k) {
-            int32_t row = p - (kernel - 1 - k) * dilation;
-            if (row < 0) {
-                row += ring_len;
-            }
-            acc += wn_dot_s4(w, (o * kernel + k) * cin, ring + (size_t)row * (size_t)cin, cin);
-        }
-        y[o] = wn_out_s4(acc, mult[o], shift[o], zp_out);
-    }
-}
-
-/* transposed-convolution upsampling of one mel frame into hop rows of cout values */
-void wn_convt_s4(int8_t *table, const int8_t *x, const uint8_t *w, const int32_t *bias,
-                   const int32_t *mult, const int32_t *shift, int32_t cin, int32_t cout,
-                   int32_t hop, int32_t zp_out)
-{
-    int32_t p, o;
-    for (p = 0; p < hop; ++p) {
-        for (o = 0; o < cout; ++o) {
-            const int32_t acc = bias[o] + wn_dot_s4(w, (p * cout + o) * cin, x, cin);
-            table[(size_t)p * (size_t)cout + (size_t)o] = wn_out_s4(acc, mult[o], shift[o], zp_out);
-        }
-    }
-}
+/* Integer convolutions: int4 weights packed two per byte, int8 activations, int32 accumulator (CMSIS-NN s4). */
+#define WN_SFX s4
+#define WN_XT int8_t
+#define WN_WT uint8_t
+#define WN_ACCT int32_t
+#define WN_DOT(w, first, x, n) wn_dot_s4(w, first, x, n)
+#define WN_REQUANT wn_requant
+#define WN_LO (-128)
+#define WN_HI 127
+#include "wn_conv_int.inc"

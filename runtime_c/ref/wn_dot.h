@@ -20,16 +20,20 @@ static inline int32_t wn_dot_s8(const int8_t *w, const int8_t *x, int32_t n)
 }
 #endif
 
+/* element j of int4 values packed two per byte: byte j / 2, low nibble when j is even */
+static inline int32_t wn_s4_at(const uint8_t *w, int32_t j)
+{
+    const int32_t nibble = (j & 1) ? (w[j >> 1] >> 4) : (w[j >> 1] & 0xF);
+    return (nibble ^ 8) - 8;
+}
+
 #ifndef WN_HAVE_DOT_S4
-/* int4 weights packed two per byte (element j: byte j / 2, low nibble when j is even),
- * starting at element `first` */
+/* int4 weights from element `first` */
 static inline int32_t wn_dot_s4(const uint8_t *w, int32_t first, const int8_t *x, int32_t n)
 {
     int32_t acc = 0, i;
     for (i = 0; i < n; ++i) {
-        const int32_t j = first + i;
-        const int32_t nibble = (j & 1) ? (w[j >> 1] >> 4) : (w[j >> 1] & 0xF);
-        acc += ((nibble ^ 8) - 8) * (int32_t)x[i];
+        acc += wn_s4_at(w, first + i) * (int32_t)x[i];
     }
     return acc;
 }

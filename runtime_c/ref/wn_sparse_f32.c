@@ -1,71 +1,10 @@
-/* Sparse matrix-vector kernels, fp32: per output row the nonzero columns are visited in ascending order, so the sums round exactly as the dense kernel's (zeros add nothing).
- * y[o] = bias[o] + sum over stored (o, j) of w * x[j]; x is the
- * layer's input (a pointwise conv) or its ring taps gathered tap-major (wn_ring_gather_*).
- * Formats are described in wncc/sparse/formats.py. */
-#include "wn_runtime.h"
-#include "wn_sparse.h"
-
-
-void wn_spmv_csr_f32(float *y, const float *x, const wn_sparse *m, const float *values,
-                       const float *bias)
-{
-    int32_t o;
-    for (o = 0; o < m->rows; ++o) {
-        const int32_t end = (int32_t)wn_index(m->row_ptr, o + 1, m->ptr_bytes);
-        int32_t j;
-        float acc = bias[o];
-        for (j = (int32_t)wn_index(m->row_ptr, o, m->ptr_bytes); j < end; ++j) {
-            acc += values[j] * x[wn_index(m->col, j, m->col_bytes)];
-        }
-        y[o] = acc;
-    }
-}
-
-void wn_spmv_bsr_f32(float *y, const float *x, const wn_sparse *m, const float *values,
-                       const float *bias)
-{
-    const int32_t br = m->block_rows, bc = m->block_cols;
-    int32_t row0, r, c;
-    for (row0 = 0; row0 < m->rows; row0 += br) {
-        const int32_t block_row = row0 / br;
-        const int32_t end = (int32_t)wn_index(m->row_ptr, block_row + 1, m->ptr_bytes);
-        for (r = 0; r < br; ++r) {
-            float acc = bias[row0 + r];
-            int32_t b;
-            for (b = (int32_t)wn_index(m->row_ptr, block_row, m->ptr_bytes); b < end; ++b) {
-                const float *xb = x + (size_t)wn_index(m->col, b, m->col_bytes) * (size_t)bc;
-                const int32_t first = (b * br + r) * bc;
-                for (c = 0; c < bc; ++c) {
-                    const int32_t j = first + c;
-                    acc += values[j] * xb[c];
-                }
-            }
-            y[row0 + r] = acc;
-        }
-    }
-}
-
-void wn_spmv_bitmask_f32(float *y, const float *x, const wn_sparse *m, const float *values,
-                           const float *bias)
-{
-    const int32_t row_bytes = (m->cols + 7) / 8;
-    int32_t o, j = 0;
-    for (o = 0; o < m->rows; ++o) {
-        const uint8_t *bits = m->mask + (size_t)o * (size_t)row_bytes;
-        float acc = bias[o];
-        int32_t byte;
-        for (byte = 0; byte < row_bytes; ++byte) {
-            uint32_t set = bits[byte];
-            while (set != 0u) {
-                int32_t bit = 0;
-                while (!(set & (1u << bit))) {
-                    ++bit;
-                }
-                set &= set - 1u;
-                acc += values[j] * x[byte * 8 + bit];
-                ++j;
-            }
-        }
-        y[o] = acc;
-    }
-}
+/* Sparse matrix-vector kernels, fp32 (wn_sparse.inc). */
+#define WN_SFX f32
+#define WN_XT float
+#define WN_VT float
+#define WN_ACCT float
+#define WN_BT float
+#define WN_VALUE(values, j) (values)[j]
+#define WN_QPARAMS
+#define WN_STORE(y, row, acc) ((y)[row] = (acc))
+#include "wn_sparse.inc"

@@ -1,80 +1,14 @@
-/* Sparse matrix-vector kernels, int4 weights packed two per byte in stored order, int8 activations.
- * y[o] = bias[o] + sum over stored (o, j) of w * x[j] then requantized; x is the
- * layer's input (a pointwise conv) or its ring taps gathered tap-major (wn_ring_gather_*).
- * Formats are described in wncc/sparse/formats.py. */
-#include "wn_runtime.h"
-#include "wn_sparse.h"
+/* Sparse matrix-vector kernels, int4 weights packed two per byte in stored order, int8 activations (wn_sparse.inc). */
+#include "wn_dot.h"
 #include "wn_requant.h"
 
-static int32_t wn_s4_at(const uint8_t *values, int32_t j)
-{
-    const int32_t nibble = (j & 1) ? (values[j >> 1] >> 4) : (values[j >> 1] & 0xF);
-    return (nibble ^ 8) - 8;
-}
-
-void wn_spmv_csr_s4(int8_t *y, const int8_t *x, const wn_sparse *m, const uint8_t *values,
-                       const int32_t *bias,
-                       const int32_t *mult, const int32_t *shift, int32_t zp_out)
-{
-    int32_t o;
-    for (o = 0; o < m->rows; ++o) {
-        const int32_t end = (int32_t)wn_index(m->row_ptr, o + 1, m->ptr_bytes);
-        int32_t j;
-        int32_t acc = bias[o];
-        for (j = (int32_t)wn_index(m->row_ptr, o, m->ptr_bytes); j < end; ++j) {
-            acc += wn_s4_at(values, j) * x[wn_index(m->col, j, m->col_bytes)];
-        }
-        y[o] = (int8_t)wn_clamp((int64_t)wn_requant(acc, mult[o], shift[o]) + zp_out, -128, 127);
-    }
-}
-
-void wn_spmv_bsr_s4(int8_t *y, const int8_t *x, const wn_sparse *m, const uint8_t *values,
-                       const int32_t *bias,
-                       const int32_t *mult, const int32_t *shift, int32_t zp_out)
-{
-    const int32_t br = m->block_rows, bc = m->block_cols;
-    int32_t row0, r, c;
-    for (row0 = 0; row0 < m->rows; row0 += br) {
-        const int32_t block_row = row0 / br;
-        const int32_t end = (int32_t)wn_index(m->row_ptr, block_row + 1, m->ptr_bytes);
-        for (r = 0; r < br; ++r) {
-            int32_t acc = bias[row0 + r];
-            int32_t b;
-            for (b = (int32_t)wn_index(m->row_ptr, block_row, m->ptr_bytes); b < end; ++b) {
-                const int8_t *xb = x + (size_t)wn_index(m->col, b, m->col_bytes) * (size_t)bc;
-                const int32_t first = (b * br + r) * bc;
-                for (c = 0; c < bc; ++c) {
-                    const int32_t j = first + c;
-                    acc += wn_s4_at(values, j) * xb[c];
-                }
-            }
-            y[row0 + r] = (int8_t)wn_clamp((int64_t)wn_requant(acc, mult[row0 + r], shift[row0 + r]) + zp_out, -128, 127);
-        }
-    }
-}
-
-void wn_spmv_bitmask_s4(int8_t *y, const int8_t *x, const wn_sparse *m, const uint8_t *values,
-                           const int32_t *bias,
-                       const int32_t *mult, const int32_t *shift, int32_t zp_out)
-{
-    const int32_t row_bytes = (m->cols + 7) / 8;
-    int32_t o, j = 0;
-    for (o = 0; o < m->rows; ++o) {
-        const uint8_t *bits = m->mask + (size_t)o * (size_t)row_bytes;
-        int32_t acc = bias[o];
-        int32_t byte;
-        for (byte = 0; byte < row_bytes; ++byte) {
-            uint32_t set = bits[byte];
-            while (set != 0u) {
-                int32_t bit = 0;
-                while (!(set & (1u << bit))) {
-                    ++bit;
-                }
-                set &= set - 1u;
-                acc += wn_s4_at(values, j) * x[byte * 8 + bit];
-                ++j;
-            }
-        }
-        y[o] = (int8_t)wn_clamp((int64_t)wn_requant(acc, mult[o], shift[o]) + zp_out, -128, 127);
-    }
-}
+#define WN_SFX s4
+#define WN_XT int8_t
+#define WN_VT uint8_t
+#define WN_ACCT int32_t
+#define WN_BT int32_t
+#define WN_VALUE(values, j) wn_s4_at(values, j)
+#define WN_QPARAMS , const int32_t *mult, const int32_t *shift, int32_t zp_out
+#define WN_STORE(y, row, acc) \
+    ((y)[row] = (int8_t)wn_clamp((int64_t)wn_requant(acc, mult[row], shift[row]) + zp_out, -128, 127))
+#include "wn_sparse.inc"

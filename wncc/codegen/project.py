@@ -147,8 +147,11 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
     integer = is_integer(graph)
     out_t = graph.tensors[graph.output]
     sparse = any(emitters.is_sparse(n) for n in graph.nodes)
-    headers = (["wn_mathf.h"] + (["wn_dot.h", "wn_requant.h"] if integer else [])
-               + (["wn_half.h"] if half is not None else []) + (["wn_sparse.h"] if sparse else []))
+    headers = (["wn_mathf.h", "wn_ring.h"]
+               + (["wn_dot.h", "wn_requant.h", "wn_conv_int.inc", "wn_eltwise_int.inc"]
+                  if integer else [])
+               + (["wn_half.h"] if half is not None else [])
+               + (["wn_sparse.h", "wn_sparse.inc"] if sparse else []))
     env = _env()
     common = {
         "frontmatter": frontmatter(graph, command),

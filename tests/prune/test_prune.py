@@ -1,0 +1,343 @@
+"""wncc prune: achieved sparsity per scope, whole blocks, zeros in the ONNX export, the cubic
+schedule, a short iterative run, and one-line errors for requests that cannot be met.
+
+Fast: the trained tiny model (examples/models/tiny.pt) and, for the iterative run, a synthetic
+four-utterance corpus written in a temporary folder (no espeak-ng needed). The espeak-ng corpus
+variant (examples/corpus.py --minutes 0.2) is marked slow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import subprocess
+import sys
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from wncc.errors import WnccError  # noqa: E402
+from wncc.prune import (Pattern, cubic_sparsity, export_onnx, onnx_zeros, parse_pattern,  # noqa: E402
+                        prune, schedule_steps, sparsity_report, targets)
+from wncc.prune.examples import load_model  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ROOT / "examples" / "models" / "tiny.pt"
+SPARSITIES = (0.5, 0.7, 0.9, 0.95)
+
+
+@pytest.fixture()
+def tiny():
+    model, _, _ = load_model(TINY)
+    return model
+
+
+def blocks_of(t, pattern: Pattern) -> torch.Tensor:
+    m = t.to_matrix(t.param.detach())
+    r, c = m.shape
+    return (m.reshape(r // pattern.rows, pattern.rows, c // pattern.cols, pattern.cols)
+            .permute(0, 2, 1, 3).reshape(r // pattern.rows, c // pattern.cols, -1))
+
+
+def write_corpus(root: Path, seconds=(1.0, 0.8, 0.9, 0.6), seed: int = 0) -> Path:
+    """A corpus folder in examples/corpus.py's layout: AR(2) 'voiced' noise bursts."""
+    rng = np.random.default_rng(seed)
+    (root / "wav").mkdir(parents=True)
+    utts = []
+    for i, sec in enumerate(seconds):
+        n = int(sec * 16000)
+        e = rng.normal(0, 0.05, n)
+        y = np.zeros(n)
+        for t in range(2, n):
+            y[t] = 1.6 * y[t - 1] - 0.8 * y[t - 2] + e[t]
+        y *= 0.5 / np.abs(y).max() * (0.5 + 0.5 * np.sin(np.linspace(0, 3, n)) ** 2)
+        path = f"wav/{i:05d}.wav"
+        with wave.open(str(root / path), "wb") as w:
+            w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
+            w.writeframes((y * 32767).astype("<i2").tobytes())
+        utts.append({"id": f"{i:05d}", "path": path, "seconds": sec,
+                     "split": "validation" if i == len(seconds) - 1 else "train"})
+    (root / "manifest.json").write_text(json.dumps({"sample_rate": 16000, "utterances": utts}))
+    return root
+
+
+# ----------------------------------------------------------------------------- schedule
+
+def test_cubic_schedule_values() -> None:
+    # s_t = s_f + (s_i - s_f)(1 - (t - t0)/(n dt))^3
+    assert cubic_sparsity(0, 0.9, 0.0, 0, 10, 1) == 0.0
+    assert cubic_sparsity(5, 0.9, 0.0, 0, 10, 1) == pytest.approx(0.9 * (1 - 0.5 ** 3))  # 0.7875
+    assert cubic_sparsity(10, 0.9, 0.0, 0, 10, 1) == pytest.approx(0.9)
+    assert cubic_sparsity(20, 0.8, 0.2, 10, 4, 5) == pytest.approx(0.8 - 0.6 * 0.5 ** 3)
+    assert cubic_sparsity(-3, 0.9, 0.1, 0, 10, 1) == pytest.approx(0.1)  # before t0: s_i
+    assert cubic_sparsity(99, 0.9, 0.1, 0, 10, 1) == pytest.approx(0.9)  # after: s_f
+    values = [cubic_sparsity(t, 0.95, 0.0, 0, 8, 3) for t in range(0, 25)]
+    assert all(b >= a for a, b in zip(values, values[1:]))
+    steps = np.diff([0.0] + [cubic_sparsity(j * 3, 0.95, 0.0, 0, 8, 3) for j in range(1, 9)])
+    assert all(b < a for a, b in zip(steps, steps[1:]))  # prunes fast first, then slows down
+    assert schedule_steps(300) == (10, 22)
+    assert schedule_steps(4) == (3, 1)
+
+
+def test_parse_pattern() -> None:
+    assert parse_pattern("unstructured") == Pattern(1, 1)
+    assert parse_pattern("block:8x4") == Pattern(8, 4)
+    assert str(parse_pattern("block:1x4")) == "block:1x4"
+    for bad in ("blocks:4x4", "block:4", "block:0x4", "4x4", "structured"):
+        with pytest.raises(WnccError, match="unknown pattern"):
+            parse_pattern(bad)
+
+
+# ----------------------------------------------------------------------------- one-shot
+
+@pytest.mark.parametrize("sparsity", SPARSITIES)
+def test_global_unstructured_exact(tiny, sparsity) -> None:
+    biases = {k: v.clone() for k, v in tiny.state_dict().items() if k.endswith(".bias")}
+    embed = tiny.embed.weight.detach().clone()
+    res = prune(tiny, sparsity, scope="global")
+    total = sum(t.param.numel() for t in targets(tiny))
+    zeros = sum(int((t.param == 0).sum()) for t in targets(tiny))
+    assert zeros == math.floor(sparsity * total + 0.5) and res.zeros == zeros
+    assert res.sparsity == pytest.approx(sparsity, abs=1 / total)
+    # one threshold: every kept weight is at least as large as every pruned one
+    kept = torch.cat([t.param[t.param != 0].abs().flatten() for t in targets(tiny)])
+    dense = torch.load(TINY)
+    pruned = torch.cat([dense[t.name][~res.masks[t.name]].abs() for t in targets(tiny)])
+    assert pruned.max() <= kept.min()
+    for k, v in tiny.state_dict().items():  # biases and the embedding untouched
+        if k in biases:
+            assert torch.equal(v, biases[k])
+    assert torch.equal(tiny.embed.weight, embed)
+    assert not tiny.training
+
+
+@pytest.mark.parametrize("sparsity", SPARSITIES)
+def test_layer_scope_exact_per_layer(tiny, sparsity) -> None:
+    res = prune(tiny, sparsity, scope="layer")
+    for layer in res.layers:
+        assert layer.zeros == math.floor(sparsity * layer.params + 0.5), layer.name
+    assert {layer.name for layer in res.layers} == {t.name for t in targets(tiny)}
+    assert all("embed" not in layer.name for layer in res.layers)
+
+
+@pytest.mark.parametrize("spec", ["block:1x4", "block:4x4", "block:8x4", "block:16x1"])
+@pytest.mark.parametrize("scope", ["global", "layer"])
+def test_blocks_whole(tiny, spec, scope) -> None:
+    pattern = parse_pattern(spec)
+    dense = {t.name: t.param.detach().clone() for t in targets(tiny)}
+    res = prune(tiny, 0.8, pattern=spec, scope=scope)
+    n_blocks = 0
+    for t in targets(tiny):
+        b = blocks_of(t, pattern)
+        zero = (b == 0).all(-1)
+        nonzero = (b != 0).all(-1)  # trained weights have no exact zeros: kept blocks are whole
+        assert bool((zero | nonzero).all()), t.name
+        keep = blocks_of(type(t)(t.name, res.masks[t.name], t.kind), pattern)
+        assert bool((keep.all(-1) == nonzero).all())
+        assert torch.equal(t.param[res.masks[t.name]], dense[t.name][res.masks[t.name]])
+        n_blocks += zero.numel()
+        if scope == "layer":
+            assert int(zero.sum()) == math.floor(0.8 * zero.numel() + 0.5), t.name
+    layer_blocks = sum(layer.zero_blocks for layer in res.layers)
+    if scope == "global":
+        assert layer_blocks == math.floor(0.8 * n_blocks + 0.5)
+    assert res.sparsity == pytest.approx(0.8, abs=pattern.size / res.params * len(res.layers))
+
+
+def test_block_scores_l2_and_l1(tiny) -> None:
+    from wncc.prune.core import block_scores
+
+    t = targets(tiny)[0]
+    m = t.to_matrix(t.param.detach())
+    l2, l1 = block_scores(m, Pattern(4, 4), "l2"), block_scores(m, Pattern(4, 4), "l1")
+    assert l2.shape == (m.shape[0] // 4, m.shape[1] // 4)
+    assert float(l2[1, 2]) == pytest.approx(float(m[4:8, 8:12].double().norm()))
+    assert float(l1[1, 2]) == pytest.approx(float(m[4:8, 8:12].double().abs().sum()))
+    res = prune(tiny, 0.5, pattern="block:4x4", scope="layer", norm="l1")
+    assert res.norm == "l1" and res.sparsity == pytest.approx(0.5)
+
+
+def test_embedding_optional(tiny) -> None:
+    res = prune(tiny, 0.6, scope="layer", include_embedding=True)
+    assert "embed.weight" in [layer.name for layer in res.layers]
+    assert float((tiny.embed.weight == 0).float().mean()) == pytest.approx(0.6, abs=1e-3)
+
+
+def test_transpose_upsampler_is_pruned() -> None:
+    from wncc.prune.examples import wavenet_module
+
+    model = wavenet_module().build("tiny-transpose")
+    res = prune(model, 0.5, pattern="block:4x4", scope="layer")
+    up = next(layer for layer in res.layers if layer.name == "upsample.weight")
+    assert up.matrix == [80, 80 * 200] and up.sparsity == pytest.approx(0.5)
+
+
+def test_sparsity_zero_is_identity(tiny) -> None:
+    before = {k: v.clone() for k, v in tiny.state_dict().items()}
+    res = prune(tiny, 0.0, pattern="block:4x4")
+    assert res.zeros == 0
+    assert all(torch.equal(v, before[k]) for k, v in tiny.state_dict().items())
+
+
+# ----------------------------------------------------------------------------- export
+
+def test_onnx_export_has_the_zeros(tiny, tmp_path) -> None:
+    import onnx
+    import onnxruntime as ort
+    from onnx import numpy_helper
+
+    res = prune(tiny, 0.9, pattern="block:4x4", scope="layer")
+    path = export_onnx(tiny, tmp_path / "pruned.onnx")
+    inits = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(path)).graph.initializer}
+    for name, value in tiny.state_dict().items():
+        assert np.array_equal(inits[name], value.numpy()), name
+    zeros = onnx_zeros(path, [layer.name for layer in res.layers])
+    assert sum(z for z, _ in zeros.values()) == res.zeros
+    g = torch.Generator().manual_seed(0)
+    x = torch.randint(0, 256, (1, 800), generator=g)
+    mel = torch.randn(1, 80, 4, generator=g)
+    with torch.no_grad():
+        ref = tiny(x, mel).numpy()
+    got = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(
+        None, {"x": x.numpy(), "mel": mel.numpy()})[0]
+    assert np.abs(got - ref).max() < 1e-4
+
+
+def test_checkpoint_round_trip(tiny, tmp_path) -> None:
+    from wncc.prune import save_checkpoint
+
+    res = prune(tiny, 0.7, pattern="block:1x4")
+    path = save_checkpoint(tiny, res, tmp_path / "p.pt", source="tiny.pt")
+    again, cfg, _ = load_model(path)
+    assert cfg == tiny.cfg
+    assert all(torch.equal(a, b) for a, b in zip(again.state_dict().values(),
+                                                  tiny.state_dict().values()))
+    ck = torch.load(path, weights_only=False)
+    assert ck["prune"]["pattern"] == "block:1x4"
+    assert ck["prune"]["achieved"] == pytest.approx(0.7, abs=0.01)
+    assert sparsity_report(again, "block:1x4")[0].zeros == res.layers[0].zeros
+
+
+# ----------------------------------------------------------------------------- iterative
+
+def test_iterative_short(tiny, tmp_path) -> None:
+    corpus = write_corpus(tmp_path / "corpus")
+    logs = []
+    res = prune(tiny, 0.8, method="iterative", pattern="block:4x4", scope="layer",
+                corpus=corpus, steps=12, events=4, batch=2, frames=8, threads=1, log=logs.append)
+    n, dt = schedule_steps(12, 4)
+    events = [r for r in res.history if r["step"] < 12]
+    assert [r["step"] for r in events] == [j * dt for j in range(1, n + 1)]
+    assert [r["target"] for r in events] == pytest.approx(
+        [cubic_sparsity(j * dt, 0.8, 0.0, 0, n, dt) for j in range(1, n + 1)], abs=1e-6)
+    achieved = [r["achieved"] for r in res.history]
+    assert all(b >= a for a, b in zip(achieved, achieved[1:]))  # masks only grow
+    assert logs == res.history
+    for layer in res.layers:  # the final target, per layer, after fine-tuning
+        assert layer.zero_blocks == math.floor(0.8 * layer.blocks + 0.5), layer.name
+    for t in targets(tiny):  # pruned weights stayed zero through the optimizer steps
+        assert bool((t.param[~res.masks[t.name]] == 0).all())
+    from wncc.prune import evaluate
+
+    assert 0 < evaluate(tiny, corpus, 0) < 9
+
+
+def test_bias_correction_moves_only_biases(tiny, tmp_path) -> None:
+    corpus = write_corpus(tmp_path / "corpus")
+    before = {k: v.clone() for k, v in tiny.state_dict().items()}
+    res = prune(tiny, 0.5, scope="layer", corpus=corpus, bias_correction=True, calib_crops=2)
+    assert res.bias_correction and res.sparsity == pytest.approx(0.5)
+    after = tiny.state_dict()
+    assert not torch.equal(after["head2.bias"], before["head2.bias"])
+    assert torch.equal(after["embed.weight"], before["embed.weight"])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (shutil.which("espeak-ng") and shutil.which("sox")),
+                    reason="needs espeak-ng and sox")
+def test_iterative_on_espeak_corpus(tmp_path) -> None:
+    corpus = tmp_path / "corpus"
+    subprocess.run([sys.executable, ROOT / "examples" / "corpus.py", "--out", corpus,
+                    "--minutes", "0.2"], check=True)
+    model, _, _ = load_model(TINY)
+    res = prune(model, 0.9, method="iterative", pattern="unstructured", scope="global",
+                corpus=corpus, steps=20, batch=4, threads=1)
+    assert res.sparsity == pytest.approx(0.9, abs=1e-4)
+
+
+# ----------------------------------------------------------------------------- errors / CLI
+
+def cli(argv: list[str]) -> int:
+    from wncc.prune.command import register
+
+    ap = argparse.ArgumentParser()
+    register(ap.add_subparsers())
+    args = ap.parse_args(argv)
+    return args.func(args, argv)
+
+
+@pytest.mark.parametrize("sparsity", [1.0, -0.1, 1.5, float("nan")])
+def test_sparsity_out_of_range(tiny, sparsity) -> None:
+    with pytest.raises(WnccError, match=r"sparsity must be in \[0, 1\)"):
+        prune(tiny, sparsity)
+
+
+def test_block_that_does_not_divide_names_the_layer(tiny) -> None:
+    with pytest.raises(WnccError) as exc:
+        prune(tiny, 0.5, pattern="block:3x3")
+    msg = str(exc.value)
+    assert "layers.0.conv.weight" in msg and "[32, 16, 2]" in msg and "[32, 32]" in msg
+    assert "\n" not in msg
+    with pytest.raises(WnccError, match=r"'layers.0.cond.weight': weight \[32, 80, 1\] viewed as "
+                       r"\[32, 80\]"):
+        prune(tiny, 0.5, pattern="block:1x32")
+    assert (tiny.layers[0].conv.weight != 0).all()  # nothing was touched
+
+
+def test_iterative_without_corpus(tiny) -> None:
+    with pytest.raises(WnccError, match="--corpus"):
+        prune(tiny, 0.5, method="iterative")
+
+
+def test_unknown_method_scope(tiny) -> None:
+    with pytest.raises(WnccError, match="unknown method"):
+        prune(tiny, 0.5, method="gradual")
+    with pytest.raises(WnccError, match="unknown scope"):
+        prune(tiny, 0.5, scope="channel")
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["--sparsity", "1"], r"sparsity must be in \[0, 1\)"),
+    (["--sparsity", "0.5", "--pattern", "block:4by4"], "unknown pattern"),
+    (["--sparsity", "0.5", "--method", "iterative"], "--corpus"),
+    (["--sparsity", "0.5", "--pattern", "block:5x4"], "does not divide layer 'layers.0.conv.weight'"),
+])
+def test_cli_errors(tmp_path, argv, match) -> None:
+    with pytest.raises(WnccError, match=match):
+        cli(["prune", str(TINY), *argv, "-o", str(tmp_path / "out.onnx")])
+    assert not (tmp_path / "out.onnx").exists()
+
+
+def test_cli_unknown_model(tmp_path) -> None:
+    with pytest.raises(WnccError, match="not a checkpoint, ONNX file or config name"):
+        cli(["prune", "nope", "--sparsity", "0.5", "-o", str(tmp_path / "o.onnx")])
+
+
+def test_cli_end_to_end(tmp_path, capsys) -> None:
+    out = tmp_path / "tiny-90.onnx"
+    assert cli(["prune", str(ROOT / "examples" / "models" / "tiny.onnx"), "--sparsity", "0.9",
+                "--pattern", "block:4x4", "--scope", "layer", "--report",
+                str(tmp_path / "r.json"), "-o", str(out)]) == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["achieved"] == pytest.approx(0.9, abs=0.002)
+    assert report["onnx_zeros"] >= report["zeros"]
+    assert out.exists() and (tmp_path / "tiny-90.pt").exists()
+    assert "achieved 0.9" in capsys.readouterr().out
+    model, _, _ = load_model(out)  # the export reads back with the zeros
+    assert sparsity_report(model)[0].sparsity == pytest.approx(0.9, abs=0.01)
