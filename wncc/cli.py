@@ -289,6 +289,17 @@ def parser() -> argparse.ArgumentParser:
                        add_help=False)
     p.set_defaults(func=cmd_bench)
 
+    p = sub.add_parser("study", help="sparsity x precision sweep: compression ratio, storage, "
+                       "teacher-forced NLL of the C on held-out speech, exactness")
+    p.add_argument("models", nargs="+", help="ONNX files or folders of them (pruned exports)")
+    p.add_argument("--dtype", action="append", help="precisions (repeatable; default fp32, int8)")
+    p.add_argument("--wav", required=True, help="held-out 16 kHz speech for the NLL")
+    p.add_argument("--calib", help="calibration audio for integer precisions (default --wav)")
+    p.add_argument("--target", default="host")
+    p.add_argument("--seconds", type=float, default=2.0)
+    p.add_argument("--json", help="write the rows here")
+    p.set_defaults(func=cmd_study)
+
     p = sub.add_parser("inspect", help="layers, receptive field, parameters, MACs, rates, "
                        "storage choice per layer")
     p.add_argument("model", help="ONNX file")
@@ -322,6 +333,29 @@ def bench_target_parser() -> argparse.ArgumentParser:
     p.add_argument("--sparse", action="append", metavar="FORMAT|GLOB=FORMAT")
     p.add_argument("--json", help="write the rows here")
     return p
+
+
+def cmd_study(args: argparse.Namespace, argv: list[str]) -> int:
+    import dataclasses
+    import json
+
+    from wncc import study
+
+    models = []
+    for item in args.models:
+        path = Path(item)
+        models += sorted(path.glob("*.onnx")) if path.is_dir() else [path]
+    missing = [m for m in models if not m.exists()]
+    if missing:
+        raise WnccError("model not found", path=str(missing[0]))
+    with status("studying") as update:
+        rows = study.run(models, args.dtype or ["fp32", "int8"], Path(args.wav),
+                         Path(args.calib) if args.calib else None, args.target, args.seconds,
+                         progress=update)
+    out.print(study.markdown(rows), markup=False, highlight=False)
+    if args.json:
+        Path(args.json).write_text(json.dumps([dataclasses.asdict(r) for r in rows], indent=2) + "\n")
+    return 0 if all(r.exact for r in rows) else 1
 
 
 def cmd_bench(args: argparse.Namespace, argv: list[str]) -> int:

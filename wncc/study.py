@@ -27,8 +27,9 @@ from wncc.fidelity.metrics import nll_bits
 from wncc.golden.model import GoldenModel
 from wncc.harness import CModel
 
-NAME_RE = re.compile(r"-(?P<method>oneshot|iterative)-(?P<pattern>unstructured|b\d+x\d+)"
-                     r"(?:-(?P<scope>layer|global))?-s(?P<sparsity>\d+)")
+METHOD_RE = re.compile(r"-(oneshot|iterative)\b")
+PATTERN_RE = re.compile(r"-(unstructured|b\d+x\d+)\b")
+SPARSITY_RE = re.compile(r"-s(\d+)$")
 
 
 @dataclasses.dataclass
@@ -49,10 +50,11 @@ class Row:
 def describe(path: Path) -> tuple[str, str, float]:
     """(method, pattern, sparsity) from a pruned model's file name, e.g.
     tiny-iterative-b4x4-layer-s90.onnx; unpruned models are ('dense', '-', 0)."""
-    m = NAME_RE.search(path.stem)
-    if not m:
+    method, pattern = METHOD_RE.search(path.stem), PATTERN_RE.search(path.stem)
+    sparsity = SPARSITY_RE.search(path.stem)
+    if not (method and pattern and sparsity):
         return "dense", "-", 0.0
-    return m["method"], m["pattern"], int(m["sparsity"]) / 100
+    return method[1], pattern[1], int(sparsity[1]) / 100
 
 
 def real_logits(c: CModel, graph, logits: np.ndarray) -> np.ndarray:
