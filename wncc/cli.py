@@ -95,7 +95,11 @@ def cmd_verify(args: argparse.Namespace, argv: list[str]) -> int:
     from wncc.verify import verify
 
     mel = _load_mel(args.mel) if args.mel else None
-    audio = read_wav(args.wav) if args.wav else None
+    if args.wav:
+        from wncc.fidelity.evaluate import read_wav
+        audio = read_wav(Path(args.wav))
+    else:
+        audio = None
     with status("verifying") as update, quantized_input(args, update) as model:
         report = verify(model, project=args.project, target=args.target, dtype=args.dtype,
                         rounding=args.rounding, seconds=args.seconds, sample_rate=args.sample_rate,
@@ -203,21 +207,6 @@ def cmd_vocode(args: argparse.Namespace, argv: list[str]) -> int:
     out.print(f"wrote {args.output}: {pcm.size} samples, {pcm.size / args.sample_rate:.2f} s "
               f"at {args.sample_rate} Hz")
     return 0
-
-
-def read_wav(path: str) -> np.ndarray:
-    """A 16-bit mono wav as float samples in [-1, 1)."""
-    p = Path(path)
-    if not p.exists():
-        raise WnccError("wav file not found", path=path)
-    try:
-        with wave.open(str(p)) as w:
-            if w.getnchannels() != 1 or w.getsampwidth() != 2:
-                raise WnccError("expected a 16-bit mono wav", path=path)
-            pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2")
-    except (wave.Error, EOFError) as exc:
-        raise WnccError(f"cannot read wav: {exc}", path=path) from None
-    return pcm.astype(np.float64) / 32768.0
 
 
 def write_wav(path: Path, pcm: np.ndarray, sample_rate: int) -> None:

@@ -29,6 +29,7 @@ import numpy as np
 
 from wncc.errors import WnccError
 from wncc.golden.sampling import mulaw_pcm_table
+from wncc.harness import header_macro
 from wncc.targets import Target, load as load_target
 
 DEFAULT_TIMEOUT = 600.0  # seconds per emulated run
@@ -177,14 +178,6 @@ def run(exe: str | Path, target: Target, args: list[str], inputs: dict[str, byte
                      seconds, timed_out)
 
 
-def _macro(header: str, name: str) -> int:
-    for line in header.splitlines():
-        parts = line.split()
-        if len(parts) >= 3 and parts[0] == "#define" and parts[1] == name:
-            return int(parts[2])
-    raise WnccError(f"{name} missing from wn_model.h")
-
-
 class EmulatedModel:
     """A project built for its target, driven through wn_vocode under the emulator: the same
     teacher_forced / vocode results as harness.CModel, from files."""
@@ -194,10 +187,10 @@ class EmulatedModel:
         self.project = Path(project)
         self.target = target or project_target(self.project)
         header = (self.project / "wn_model.h").read_text()
-        self.hop = _macro(header, "WN_HOP")
-        self.n_mels = _macro(header, "WN_N_MELS")
-        self.classes = _macro(header, "WN_CLASSES")
-        kind = _macro(header, "WN_LOGIT_KIND")
+        self.hop = header_macro(header, "WN_HOP")
+        self.n_mels = header_macro(header, "WN_N_MELS")
+        self.classes = header_macro(header, "WN_CLASSES")
+        kind = header_macro(header, "WN_LOGIT_KIND")
         self.logit_dtype = np.dtype([np.float32, np.int8, np.int16][kind])
         self.timeout = timeout
         self.elf = build(self.project, self.target)

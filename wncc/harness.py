@@ -43,7 +43,8 @@ def build_shared(project: Path, cc: str = "cc", cflags: str = "-O2") -> Path:
     return project / "libwn.so"
 
 
-def _macro(header: str, name: str) -> int:
+def header_macro(header: str, name: str) -> int:
+    """The integer value of a #define in wn_model.h."""
     for line in header.splitlines():
         parts = line.split()
         if len(parts) >= 3 and parts[0] == "#define" and parts[1] == name:
@@ -57,10 +58,10 @@ class CModel:
     def __init__(self, project: str | Path, cc: str = "cc", cflags: str = "-O2") -> None:
         project = Path(project)
         header = (project / "wn_model.h").read_text()
-        self.hop = _macro(header, "WN_HOP")
-        self.n_mels = _macro(header, "WN_N_MELS")
-        self.classes = _macro(header, "WN_CLASSES")
-        self.logit_dtype = np.dtype([np.float32, np.int8, np.int16][_macro(header, "WN_LOGIT_KIND")])
+        self.hop = header_macro(header, "WN_HOP")
+        self.n_mels = header_macro(header, "WN_N_MELS")
+        self.classes = header_macro(header, "WN_CLASSES")
+        self.logit_dtype = np.dtype([np.float32, np.int8, np.int16][header_macro(header, "WN_LOGIT_KIND")])
         lib = build_shared(project, cc, cflags)
         digest = hashlib.sha256(lib.read_bytes()).hexdigest()[:16]
         _LOADED.mkdir(exist_ok=True)

@@ -96,6 +96,31 @@ def onnxruntime_plain_qdq(model: Path, x: np.ndarray, mel: np.ndarray) -> np.nda
     return np.ascontiguousarray(sess.run(None, feeds)[0][0].T)
 
 
+def onnxruntime_check(model: Path, graph: Graph, dtype: str, x: np.ndarray, mel: np.ndarray,
+                      c_logits: np.ndarray) -> Check:
+    """The C's teacher-forced logits against ONNX Runtime: float models within the dtype's
+    tolerance; integer models (plain QDQ execution) in quantization steps."""
+    out_q = graph.tensors[graph.output].quant
+    if out_q is None:
+        ref = onnxruntime_logits(model, x, mel)
+        err = float(np.abs(c_logits - ref).max())
+        if dtype in RELATIVE_TOLERANCE:
+            tol = RELATIVE_TOLERANCE[dtype] * float(np.abs(ref).max())
+            limit = f"<= {tol:.3g} ({100 * RELATIVE_TOLERANCE[dtype]:g}% of max |logit|)"
+        else:
+            tol = TOLERANCE[dtype]
+            limit = f"<= {tol:g}"
+        return Check("logits_vs_onnxruntime", err <= tol,
+                     f"max abs err {err:.3g} over {x.size} samples", limit, err)
+    ref = onnxruntime_plain_qdq(model, x, mel)
+    real = out_q.scale * (c_logits.astype(np.float64) - out_q.zero_point)
+    steps = np.abs(real - ref) / out_q.scale
+    share = float(np.mean(steps <= 1.0 + 1e-6))
+    return Check("logits_vs_onnxruntime", share >= WITHIN_ONE_STEP,
+                 f"{100 * share:.2f}% within one step over {x.size} samples "
+                 f"({step_histogram(steps)})", f">= {100 * WITHIN_ONE_STEP:g}%", share)
+
+
 def step_histogram(steps: np.ndarray) -> str:
     """Distribution of |error| in quantization steps: '0: 97.1%, 1: 2.8%, 2: 0.1%, >2: 0%'."""
     r = np.rint(steps).astype(np.int64)
@@ -111,13 +136,10 @@ def inputs(graph: Graph, frames: int, seed: int, mel: np.ndarray | None,
     seeded random classes, else seeded noise."""
     rng = np.random.default_rng(seed)
     if audio is not None:
-        from wncc.features import log_mel
-        from wncc.mulaw import encode
-        from wncc.golden.sampling import SILENCE_CLASS
+        from wncc.fidelity.evaluate import utterance
         reps = -(-frames * graph.hop // audio.size)
-        audio = np.tile(audio, reps)[:frames * graph.hop]
-        x = np.concatenate([[SILENCE_CLASS], encode(audio[:-1])]).astype(np.int64)
-        return x, log_mel(audio).astype(np.float32)
+        utt = utterance("input", np.tile(audio, reps)[:frames * graph.hop], graph.hop)
+        return utt.x, utt.mel.astype(np.float32)
     if mel is None:
         mel = rng.standard_normal((frames, graph.n_mels)).astype(np.float32)
     else:
@@ -160,27 +182,8 @@ def verify(model: str | Path, project: str | Path | None = None, target: str = "
         progress(f"teacher forcing {x.size} samples in C")
         c_logits = c.teacher_forced(x, mel_in)
         progress("running ONNX Runtime")
+        checks.append(onnxruntime_check(model, graph, dtype, x, mel_in, c_logits))
         out_q = graph.tensors[graph.output].quant
-        if out_q is None:
-            ref = onnxruntime_logits(model, x, mel_in)
-            err = float(np.abs(c_logits - ref).max())
-            if dtype in RELATIVE_TOLERANCE:
-                tol = RELATIVE_TOLERANCE[dtype] * float(np.abs(ref).max())
-                limit = f"<= {tol:.3g} ({100 * RELATIVE_TOLERANCE[dtype]:g}% of max |logit|)"
-            else:
-                tol = TOLERANCE[dtype]
-                limit = f"<= {tol:g}"
-            checks.append(Check("logits_vs_onnxruntime", err <= tol,
-                                f"max abs err {err:.3g} over {x.size} samples", limit, err))
-        else:
-            ref = onnxruntime_plain_qdq(model, x, mel_in)
-            real = out_q.scale * (c_logits.astype(np.float64) - out_q.zero_point)
-            steps = np.abs(real - ref) / out_q.scale
-            share = float(np.mean(steps <= 1.0 + 1e-6))
-            checks.append(Check("logits_vs_onnxruntime", share >= WITHIN_ONE_STEP,
-                                f"{100 * share:.2f}% within one step over {x.size} samples "
-                                f"({step_histogram(steps)})", f">= {100 * WITHIN_ONE_STEP:g}%",
-                                share))
 
         # integer models: the golden model is fast (exact matrix products): check everything
         n_gold = x.size if out_q is not None else min(x.size, -(-golden_samples // hop) * hop)
@@ -262,26 +265,7 @@ def verify_emulated(model: Path, graph: Graph, project: Path, target: Target, dt
     progress(f"teacher forcing {x_tf.size} samples {where}")
     c_logits = c.teacher_forced(x_tf, mel_tf)
     progress("running ONNX Runtime")
-    out_q = graph.tensors[graph.output].quant
-    if out_q is None:
-        ref = onnxruntime_logits(model, x_tf, mel_tf)
-        err = float(np.abs(c_logits - ref).max())
-        if dtype in RELATIVE_TOLERANCE:
-            tol = RELATIVE_TOLERANCE[dtype] * float(np.abs(ref).max())
-            limit = f"<= {tol:.3g} ({100 * RELATIVE_TOLERANCE[dtype]:g}% of max |logit|)"
-        else:
-            tol = TOLERANCE[dtype]
-            limit = f"<= {tol:g}"
-        checks.append(Check("logits_vs_onnxruntime", err <= tol,
-                            f"max abs err {err:.3g} over {x_tf.size} samples", limit, err))
-    else:
-        ref = onnxruntime_plain_qdq(model, x_tf, mel_tf)
-        real = out_q.scale * (c_logits.astype(np.float64) - out_q.zero_point)
-        steps = np.abs(real - ref) / out_q.scale
-        share = float(np.mean(steps <= 1.0 + 1e-6))
-        checks.append(Check("logits_vs_onnxruntime", share >= WITHIN_ONE_STEP,
-                            f"{100 * share:.2f}% within one step over {x_tf.size} samples "
-                            f"({step_histogram(steps)})", f">= {100 * WITHIN_ONE_STEP:g}%", share))
+    checks.append(onnxruntime_check(model, graph, dtype, x_tf, mel_tf, c_logits))
 
     progress(f"golden model over {x_tf.size} samples")
     g_logits = golden.teacher_forced(x_tf, mel_tf)

@@ -17,7 +17,8 @@ import pytest
 
 from wncc import targets
 from wncc.compiler import compile_model
-from wncc.emulate import EmulatedModel, _macro, build, require_tools, run
+from wncc.emulate import EmulatedModel, build, require_tools, run
+from wncc.harness import header_macro
 from wncc.errors import WnccError
 from wncc.verify import verify
 
@@ -61,9 +62,9 @@ def quantized(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="session")
 def clip() -> np.ndarray:
-    from wncc.cli import read_wav
+    from wncc.fidelity.evaluate import read_wav
 
-    return read_wav(str(CLIP))
+    return read_wav(CLIP)
 
 
 @pytest.fixture(scope="session")
@@ -169,7 +170,7 @@ def test_fault_exits_non_zero(name, projects, quantized, tmp_path):
 
 def _sizes(project: Path) -> tuple[int, int]:
     header = (project / "wn_model.h").read_text()
-    return _macro(header, "WN_HOP"), _macro(header, "WN_N_MELS")
+    return header_macro(header, "WN_HOP"), header_macro(header, "WN_N_MELS")
 
 
 def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
