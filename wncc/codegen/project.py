@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -293,6 +294,9 @@ def write(graph: Graph, target: Target, out_dir: Path, command: str) -> Path:
     check_fits(json.loads(files["report.json"]), target)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; the project is an ordinary folder
     try:
         for name, content in sorted(files.items()):
             mode = "wb" if isinstance(content, bytes) else "w"
