@@ -102,7 +102,8 @@ def cmd_verify(args: argparse.Namespace, argv: list[str]) -> int:
         audio = None
     with status("verifying") as update, quantized_input(args, update) as model:
         report = verify(model, project=args.project, target=args.target, dtype=args.dtype,
-                        rounding=args.rounding, seconds=args.seconds, sample_rate=args.sample_rate,
+                        rounding=args.rounding, sparse=args.sparse, seconds=args.seconds,
+                        sample_rate=args.sample_rate,
                         golden_samples=args.samples, seed=args.seed,
                         temperature=args.temperature, mel=mel, audio=audio, progress=update,
                         logit_samples=args.logit_samples, timeout=args.timeout)

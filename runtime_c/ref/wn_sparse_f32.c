@@ -6,5 +6,13 @@
 #define WN_BT float
 #define WN_VALUE(values, j) (values)[j]
 #define WN_QPARAMS
+#define WN_BLOCK_ACC(acc, values, first, x, n)                                                 \
+    do {                                                                                       \
+        int32_t c_;                                                                            \
+        for (c_ = 0; c_ < (n); ++c_) {                                                         \
+            (acc) += (values)[(first) + c_] * (x)[c_];                                         \
+        }                                                                                      \
+    } while (0)
 #define WN_STORE(y, row, acc) ((y)[row] = (acc))
+
 #include "wn_sparse.inc"

@@ -229,3 +229,26 @@ def test_emulated_fp32_is_bit_exact_with_reference_kernels(name, clip):
     if report.info["optimized_float_kernels"]:
         pytest.skip("optimized float kernels present: compared within tolerance instead")
     assert report.passed, report.checks
+
+
+def test_block_sparse_int8_on_dsp_core_is_exact(tmp_path):
+    """Block-sparse int8 storage on a Cortex-M4: the sparse kernels take the DSP dot product for
+    their block rows; the emulated C still equals the golden model."""
+    import onnx
+    from onnx import numpy_helper
+
+    from wncc.fidelity.evaluate import read_wav
+    from wncc.quant.quantize import quantize
+    m = onnx.load(str(ROOT / "examples" / "models" / "tiny.onnx"))
+    rng = np.random.default_rng(0)
+    for init in m.graph.initializer:
+        a = numpy_helper.to_array(init)
+        if init.name.endswith("weight") and a.ndim == 3:
+            keep = np.repeat(rng.random((a.shape[0], 1, a.shape[2])) > 0.5, a.shape[1], axis=1)
+            init.CopyFrom(numpy_helper.from_array((a * keep).astype(np.float32), init.name))
+    onnx.save(m, str(tmp_path / "p.onnx"))
+    model = quantize(tmp_path / "p.onnx", "int8", CLIP, tmp_path / "p8.onnx")
+    report = verify(model, target="cortex-m4", dtype="int8", sparse=["bsr:4x4"], seconds=0.5,
+                    golden_samples=400, logit_samples=400, audio=read_wav(CLIP))
+    checks = {c.name: c for c in report.checks}
+    assert checks["logits_vs_golden"].passed and checks["samples_vs_golden"].passed, report.checks
