@@ -21,6 +21,7 @@ from rich.table import Table
 from wncc import __version__
 from wncc.errors import WnccError
 from wncc.quant.command import _layer_dtype
+from wncc.fidelity.command import register as register_fidelity
 from wncc.prune.command import register as register_prune
 from wncc.quant.command import register as register_quantize
 
@@ -272,6 +273,7 @@ def parser() -> argparse.ArgumentParser:
 
     register_quantize(sub)
     register_prune(sub)
+    register_fidelity(sub)
 
     p = sub.add_parser("bench", help="generation speed vs ONNX Runtime and PyTorch (same run, "
                        "single thread; options of benchmarks/generate_speed.py), or with "
