@@ -5,6 +5,9 @@ Checks, each recorded with its measured value:
 * ``logits_vs_onnxruntime``: teacher-forced logits of the streaming C against ONNX Runtime's
   full-sequence logits on the same inputs; max abs error within the dtype's tolerance.
 * ``logits_vs_golden``: the same C logits against the golden model's; equal on every value.
+* ``ops_vs_qdq_spec`` (integer models): each op's output against the QDQ graph's arithmetic for
+  the same integer inputs (dequantize, compute in float64, quantize): op by op, where the
+  integer implementation makes its choices, apart from the drift of a whole network.
 * ``samples_vs_golden``: a free-running C generation with a fixed seed against the golden model.
   The golden model replays the C's history teacher-forced (the same arithmetic as stepping, but
   whole-sequence fast) and draws from its own seeded stream at every step; any first divergence
@@ -31,6 +34,7 @@ import onnxruntime as ort
 
 from wncc.compiler import compile_model
 from wncc.golden.model import GoldenModel
+from wncc.golden.qdq_reference import per_op_steps
 from wncc.harness import CModel
 from wncc.ir import Graph
 from wncc.targets import Target, load as load_target
@@ -38,6 +42,7 @@ from wncc.targets import Target, load as load_target
 TOLERANCE = {"fp32": 1e-4}  # absolute, on logits
 RELATIVE_TOLERANCE = {"fp16": 0.01, "bf16": 0.05}  # of the largest |logit|: 16-bit rounding
 WITHIN_ONE_STEP = 0.99  # integer dtypes vs ONNX Runtime: share of logits within one step
+OPS_WITHIN_ONE_STEP = 0.999  # integer ops vs the QDQ graph's arithmetic, op by op
 # float models on a target whose optimized (non-ref) kernels are used: max |C - golden| as a share
 # of the largest |golden logit|, and the share of generated samples allowed to differ from the
 # golden replay (a reordered sum can flip a near-tie of the sampler)
@@ -121,6 +126,20 @@ def onnxruntime_check(model: Path, graph: Graph, dtype: str, x: np.ndarray, mel:
                  f"({step_histogram(steps)})", f">= {100 * WITHIN_ONE_STEP:g}%", share)
 
 
+def qdq_spec_check(golden: GoldenModel, x: np.ndarray, mel: np.ndarray) -> list[Check]:
+    """Integer models: every op's output against the QDQ specification for the same integer
+    inputs (golden/qdq_reference.py); the C equals the golden model, checked separately."""
+    if not golden.integer:
+        return []
+    steps = per_op_steps(golden, x, mel)
+    values = np.concatenate([v.reshape(-1) for v in steps.values()])
+    share = float(np.mean(values <= 1))
+    return [Check("ops_vs_qdq_spec", share >= OPS_WITHIN_ONE_STEP,
+                  f"{100 * share:.3f}% of {values.size} op outputs within one step of the QDQ "
+                  f"graph's arithmetic ({step_histogram(values)})",
+                  f">= {100 * OPS_WITHIN_ONE_STEP:g}%", share)]
+
+
 def step_histogram(steps: np.ndarray) -> str:
     """Distribution of |error| in quantization steps: '0: 97.1%, 1: 2.8%, 2: 0.1%, >2: 0%'."""
     r = np.rint(steps).astype(np.int64)
@@ -185,6 +204,7 @@ def verify(model: str | Path, project: str | Path | None = None, target: str = "
         c_logits = c.teacher_forced(x, mel_in)
         progress("running ONNX Runtime")
         checks.append(onnxruntime_check(model, graph, dtype, x, mel_in, c_logits))
+        checks += qdq_spec_check(golden, x, mel_in)
         out_q = graph.tensors[graph.output].quant
 
         # integer models: the golden model is fast (exact matrix products): check everything
@@ -268,6 +288,7 @@ def verify_emulated(model: Path, graph: Graph, project: Path, target: Target, dt
     c_logits = c.teacher_forced(x_tf, mel_tf)
     progress("running ONNX Runtime")
     checks.append(onnxruntime_check(model, graph, dtype, x_tf, mel_tf, c_logits))
+    checks += qdq_spec_check(golden, x_tf, mel_tf)
 
     progress(f"golden model over {x_tf.size} samples")
     g_logits = golden.teacher_forced(x_tf, mel_tf)

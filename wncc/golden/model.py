@@ -215,9 +215,10 @@ class GoldenModel:
         return np.array([self.sample(row) for row in logits])
 
     # -- whole sequences -------------------------------------------------------------------
-    def teacher_forced(self, x: np.ndarray, mel: np.ndarray) -> np.ndarray:
+    def teacher_forced(self, x: np.ndarray, mel: np.ndarray,
+                       trace: dict[str, np.ndarray] | None = None) -> np.ndarray:
         """Logits [T, classes] for input classes x [T] and mel frames [F, n_mels], T = F * hop,
-        from a fresh state."""
+        from a fresh state. ``trace``, when given, receives every sample-rate tensor (C, T)."""
         g = self.graph
         mel = np.asarray(mel, F)
         x = np.asarray(x).reshape(-1)
@@ -245,4 +246,6 @@ class GoldenModel:
             else:
                 out = self.eval(node, ins)
             env[node.outputs[0]] = out
+        if trace is not None:
+            trace.update(env)
         return np.ascontiguousarray(env[g.output].T)
