@@ -16,7 +16,8 @@ def wncc(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
                           text=True, cwd=cwd)
 
 
-@pytest.mark.parametrize("command", ["compile", "verify", "inspect", "vocode"])
+@pytest.mark.parametrize("command", ["compile", "verify", "inspect", "vocode", "quantize", "prune",
+                                     "study", "fidelity"])
 def test_help(command):
     proc = wncc(command, "--help")
     assert proc.returncode == 0 and "usage: wncc" in proc.stdout
