@@ -58,10 +58,6 @@ class Counts:
     stdout: str = field(default="", repr=False, compare=False)
     stderr: str = field(default="", repr=False, compare=False)
 
-    @property
-    def per_region(self) -> float:
-        return self.region_insns / self.regions if self.regions else 0.0
-
 
 def _last_line(text: str) -> str:
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]

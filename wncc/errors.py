@@ -16,7 +16,3 @@ class WnccError(Exception):
             where.append(f"node '{node}'")
         prefix = ": ".join(where)
         super().__init__(f"{prefix}: {message}" if prefix else message)
-
-
-class CheckFailed(Exception):
-    """A verification check did not hold (exit status 1)."""

@@ -83,8 +83,3 @@ def requant64(acc: np.ndarray, q: int | np.ndarray, shift: int | np.ndarray) -> 
     m16 = np.where(q < 0x7FFF0000, (q + (1 << 15)) >> 16, 0x7FFF)
     total = 15 - shift
     return _sat32((acc * m16 + (np.int64(1) << (total - 1))) >> total)
-
-
-def round_half_even_f32(x: np.ndarray) -> np.ndarray:
-    """float32 -> nearest integer, ties to even (what QuantizeLinear does), as int64."""
-    return np.rint(np.asarray(x, np.float32)).astype(np.int64)

@@ -15,10 +15,6 @@ class Stats:
     macs_per_frame: int  # frame-program work (hoisted conditioning)
     layers: list[dict]
 
-    @property
-    def macs_per_sample_amortized(self) -> float:
-        return self.macs_per_sample
-
 
 PARAMETERS = ("w", "b", "table")
 """The model's own parameters (the float weights; quantized copies and scales are not counted)."""

@@ -15,7 +15,7 @@ import numpy as np
 from wncc.errors import WnccError
 from wncc.ir import Graph, Node
 from wncc.sparse import cost
-from wncc.sparse.formats import Format, fits, parse
+from wncc.sparse.formats import fits, parse
 
 SPARSE_DTYPES = ("fp32", "int8", "int4", "int16x8")
 

@@ -8,7 +8,6 @@ models loaded from a checkpoint, an ONNX export or a config name.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.util
 import sys
 from pathlib import Path
@@ -123,7 +122,3 @@ def load_model(source: str | Path, config: str | None = None, seed: int = 0):
         raise WnccError(f"checkpoint does not fit config: {' '.join(first[:2])}", path=text) from None
     step = ck.get("step") if "model" in ck else None
     return model.eval(), cfg, f"{path.name}" + (f" (step {step})" if step is not None else "")
-
-
-def config_dict(cfg) -> dict:
-    return dataclasses.asdict(cfg)
