@@ -70,4 +70,94 @@ static inline int64_t wn_dot_s8s16(const int8_t *w, const int16_t *x, int32_t n)
 }
 #endif
 
+#ifndef WN_HAVE_DOT_S4
+#define WN_HAVE_DOT_S4
+/* Weight bytes zero-extended to 16-bit lanes (0x00HL: L the even element, H the odd one);
+ * b | b << 4, masked to the low nibble of each byte, is 0x0H0L: the nibbles in element order, and
+ * PSHUFB looks up their values (wn_s4_at's (nibble ^ 8) - 8). VPMADDUBSW multiplies unsigned by
+ * signed bytes and saturates its pair sums to int16: |x| (0..128) times w carrying x's sign
+ * (-8..8) is w * x, and a pair is at most 2 * 8 * 128 = 2048, so it never saturates.
+ * VPMADDWD by ones then widens the pairs into the int32 lanes the reference's sum fits in. */
+static inline int32_t wn_dot_s4(const uint8_t *w, int32_t first, const int8_t *x, int32_t n)
+{
+    const __m256i lut = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1,
+                                         0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1);
+    const __m256i low4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    __m256i acc8 = _mm256_setzero_si256();
+    __m128i acc4;
+    int32_t acc = 0, i = 0;
+    const uint8_t *wb;
+    if ((first & 1) && n > 0) { /* an odd start: its high nibble, then whole bytes */
+        acc = wn_s4_at(w, first) * (int32_t)x[0];
+        i = 1;
+    }
+    wb = w + ((first + i) >> 1);
+    for (; i + 32 <= n; i += 32, wb += 16) {
+        const __m256i b = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)wb));
+        const __m256i nib = _mm256_and_si256(_mm256_or_si256(b, _mm256_slli_epi16(b, 4)), low4);
+        const __m256i wv = _mm256_shuffle_epi8(lut, nib);
+        const __m256i xv = _mm256_loadu_si256((const __m256i *)(x + i));
+        const __m256i p = _mm256_maddubs_epi16(_mm256_abs_epi8(xv), _mm256_sign_epi8(wv, xv));
+        acc8 = _mm256_add_epi32(acc8, _mm256_madd_epi16(p, ones));
+    }
+    acc4 = _mm_add_epi32(_mm256_castsi256_si128(acc8), _mm256_extracti128_si256(acc8, 1));
+    if (i + 16 <= n) {
+        const __m128i b = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)wb));
+        const __m128i nib = _mm_and_si128(_mm_or_si128(b, _mm_slli_epi16(b, 4)),
+                                          _mm256_castsi256_si128(low4));
+        const __m128i wv = _mm_shuffle_epi8(_mm256_castsi256_si128(lut), nib);
+        const __m128i xv = _mm_loadu_si128((const __m128i *)(x + i));
+        const __m128i p = _mm_maddubs_epi16(_mm_abs_epi8(xv), _mm_sign_epi8(wv, xv));
+        acc4 = _mm_add_epi32(acc4, _mm_madd_epi16(p, _mm256_castsi256_si128(ones)));
+        i += 16;
+    }
+    acc += wn_sum_epi32(acc4);
+    for (; i < n; ++i) {
+        acc += wn_s4_at(w, first + i) * (int32_t)x[i];
+    }
+    return acc;
+}
+#endif
+
+#ifndef WN_HAVE_DOT_S16
+#define WN_HAVE_DOT_S16
+/* VPMADDWD sums a pair of 16 x 16 products into an int32 lane; the pair sum s lies in
+ * [-2^31 + 2^16, 2^31] and wraps only at 2^31 (all four values -32768, which the symmetric
+ * weights never hold but the type allows). s + (2^31 - 2^16), computed mod 2^32, lies in
+ * [0, 2^32 - 2^16]: read as unsigned it is exact, so the even and odd int32 lanes are
+ * zero-extended into int64 lanes (a mask and a shift, no lane crossing) and the bias is taken
+ * off once at the end, 2^31 - 2^16 per pair. Exact for every int16 input and any length (a lane
+ * gains less than 2^32 per step). */
+static inline int64_t wn_dot_s16(const int16_t *w, const int16_t *x, int32_t n)
+{
+    const __m256i bias = _mm256_set1_epi32(0x7FFF0000), low32 = _mm256_set1_epi64x(0xFFFFFFFF);
+    __m256i acc4 = _mm256_setzero_si256();
+    __m128i acc2;
+    int64_t acc;
+    int32_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m256i wv = _mm256_loadu_si256((const __m256i *)(w + i));
+        const __m256i xv = _mm256_loadu_si256((const __m256i *)(x + i));
+        const __m256i s = _mm256_add_epi32(_mm256_madd_epi16(wv, xv), bias);
+        acc4 = _mm256_add_epi64(acc4, _mm256_and_si256(s, low32));
+        acc4 = _mm256_add_epi64(acc4, _mm256_srli_epi64(s, 32));
+    }
+    acc2 = _mm_add_epi64(_mm256_castsi256_si128(acc4), _mm256_extracti128_si256(acc4, 1));
+    if (i + 8 <= n) {
+        const __m128i wv = _mm_loadu_si128((const __m128i *)(w + i));
+        const __m128i xv = _mm_loadu_si128((const __m128i *)(x + i));
+        const __m128i s = _mm_add_epi32(_mm_madd_epi16(wv, xv), _mm256_castsi256_si128(bias));
+        acc2 = _mm_add_epi64(acc2, _mm_and_si128(s, _mm256_castsi256_si128(low32)));
+        acc2 = _mm_add_epi64(acc2, _mm_srli_epi64(s, 32));
+        i += 8;
+    }
+    acc = _mm_cvtsi128_si64(acc2) + _mm_cvtsi128_si64(_mm_unpackhi_epi64(acc2, acc2));
+    acc -= (int64_t)(i / 2) * 0x7FFF0000; /* the bias of the i / 2 pairs above */
+    for (; i < n; ++i) {
+        acc += (int32_t)w[i] * (int32_t)x[i];
+    }
+    return acc;
+}
+#endif
+
 #endif

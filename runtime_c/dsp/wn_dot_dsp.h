@@ -47,37 +47,38 @@ static inline int32_t wn_pkhtb16(int32_t hi, int32_t lo) /* hi's top half, lo's 
     return r;
 }
 
-/* element j of the packed weights: byte j / 2, low nibble when j is even */
-static inline int32_t wn_nibble_s4(const uint8_t *w, int32_t j)
-{
-    const int32_t nibble = (j & 1) ? (w[j >> 1] >> 4) : (w[j >> 1] & 0xF);
-    return (nibble ^ 8) - 8;
-}
-
 #ifndef WN_HAVE_DOT_S4
 #define WN_HAVE_DOT_S4
+#define WN_S4_CHUNK 131064 /* 2^17 - 8 products of at most 2^14: below 2^31 */
 static inline int32_t wn_dot_s4(const uint8_t *w, int32_t first, const int8_t *x, int32_t n)
 {
     int32_t acc = 0, acc16 = 0, i = 0;
     const uint8_t *wb;
     if ((first & 1) && n > 0) { /* an odd start: its high nibble, then whole bytes */
-        acc = wn_nibble_s4(w, first) * (int32_t)x[0];
+        acc = wn_s4_at(w, first) * (int32_t)x[0];
         i = 1;
     }
     wb = w + ((first + i) >> 1);
-    for (; i + 8 <= n; i += 8, wb += 4) {
-        const uint32_t wv = wn_read32(wb), xa = wn_read32(x + i), xb = wn_read32(x + i + 4);
-        const uint32_t even = (wv << 4) & 0xF0F0F0F0u, odd = wv & 0xF0F0F0F0u; /* 16 * w */
-        const int32_t x02 = __sxtb16((int32_t)xa), x13 = wn_sxtb16_ror8((int32_t)xa);
-        const int32_t x46 = __sxtb16((int32_t)xb), x57 = wn_sxtb16_ror8((int32_t)xb);
-        acc16 = __smlad(__sxtb16((int32_t)even), wn_pkhbt16(x02, x46), acc16);         /* 0, 4 */
-        acc16 = __smlad(wn_sxtb16_ror8((int32_t)even), wn_pkhtb16(x46, x02), acc16); /* 2, 6 */
-        acc16 = __smlad(__sxtb16((int32_t)odd), wn_pkhbt16(x13, x57), acc16);          /* 1, 5 */
-        acc16 = __smlad(wn_sxtb16_ror8((int32_t)odd), wn_pkhtb16(x57, x13), acc16);  /* 3, 7 */
+    while (i + 8 <= n) {
+        /* acc16 sums 16 * w * x, up to 2^14 per product (16 * -8 * -128): flushed to acc every
+         * WN_S4_CHUNK products so that it cannot pass 2^31 (acc itself holds the plain sum,
+         * which fits whenever the reference's int32 sum does) */
+        const int32_t stop = n - i > WN_S4_CHUNK ? i + WN_S4_CHUNK : n;
+        for (; i + 8 <= stop; i += 8, wb += 4) {
+            const uint32_t wv = wn_read32(wb), xa = wn_read32(x + i), xb = wn_read32(x + i + 4);
+            const uint32_t even = (wv << 4) & 0xF0F0F0F0u, odd = wv & 0xF0F0F0F0u; /* 16 * w */
+            const int32_t x02 = __sxtb16((int32_t)xa), x13 = wn_sxtb16_ror8((int32_t)xa);
+            const int32_t x46 = __sxtb16((int32_t)xb), x57 = wn_sxtb16_ror8((int32_t)xb);
+            acc16 = __smlad(__sxtb16((int32_t)even), wn_pkhbt16(x02, x46), acc16);       /* 0, 4 */
+            acc16 = __smlad(wn_sxtb16_ror8((int32_t)even), wn_pkhtb16(x46, x02), acc16); /* 2, 6 */
+            acc16 = __smlad(__sxtb16((int32_t)odd), wn_pkhbt16(x13, x57), acc16);        /* 1, 5 */
+            acc16 = __smlad(wn_sxtb16_ror8((int32_t)odd), wn_pkhtb16(x57, x13), acc16);  /* 3, 7 */
+        }
+        acc += acc16 / 16; /* exact: a multiple of 16 */
+        acc16 = 0;
     }
-    acc += acc16 / 16;
     for (; i < n; ++i) {
-        acc += wn_nibble_s4(w, first + i) * (int32_t)x[i];
+        acc += wn_s4_at(w, first + i) * (int32_t)x[i];
     }
     return acc;
 }
@@ -92,6 +93,31 @@ static inline int32_t wn_dot_s8(const int8_t *w, const int8_t *x, int32_t n)
         const int32_t wv = (int32_t)wn_read32(w + i), xv = (int32_t)wn_read32(x + i);
         acc = __smlad(__sxtb16(wv), __sxtb16(xv), acc);                   /* w0*x0 + w2*x2 */
         acc = __smlad(wn_sxtb16_ror8(wv), wn_sxtb16_ror8(xv), acc);       /* w1*x1 + w3*x3 */
+    }
+    for (; i < n; ++i) {
+        acc += (int32_t)w[i] * (int32_t)x[i];
+    }
+    return acc;
+}
+#endif
+
+#ifndef WN_HAVE_DOT_S16
+#define WN_HAVE_DOT_S16
+/* SMLALD: two 16 x 16 products added into a 64-bit accumulator, exact for every int16 input.
+ * (SMLAD into an int32 would not do: one pair of products reaches 2^31 - 2^16 with the
+ * symmetric weights, and exactly 2^31 when all four values are -32768.) */
+static inline int64_t wn_dot_s16(const int16_t *w, const int16_t *x, int32_t n)
+{
+    int64_t acc = 0;
+    int32_t i = 0;
+    for (; i + 8 <= n; i += 8) { /* a word holds two elements; the order of the sum is free */
+        acc = __smlald((int32_t)wn_read32(w + i), (int32_t)wn_read32(x + i), acc);
+        acc = __smlald((int32_t)wn_read32(w + i + 2), (int32_t)wn_read32(x + i + 2), acc);
+        acc = __smlald((int32_t)wn_read32(w + i + 4), (int32_t)wn_read32(x + i + 4), acc);
+        acc = __smlald((int32_t)wn_read32(w + i + 6), (int32_t)wn_read32(x + i + 6), acc);
+    }
+    for (; i + 2 <= n; i += 2) {
+        acc = __smlald((int32_t)wn_read32(w + i), (int32_t)wn_read32(x + i), acc);
     }
     for (; i < n; ++i) {
         acc += (int32_t)w[i] * (int32_t)x[i];

@@ -26,6 +26,58 @@ static inline int32_t wn_dot_s8(const int8_t *w, const int8_t *x, int32_t n)
 }
 #endif
 
+#ifndef WN_HAVE_DOT_S4
+#define WN_HAVE_DOT_S4
+/* Eight weight bytes widened to 16-bit lanes (0x00HL: L the even element, H the odd one) become
+ * sixteen int8 lanes in element order: VSLI #4 makes a lane 0x0HLL, whose low byte ends in L
+ * and high byte in H; a byte shift left then arithmetic shift right by 4 sign-extends each
+ * nibble (as wn_s4_at's (nibble ^ 8) - 8 does). Products of at most 8 * 128, summed into an
+ * int32 as the reference does. The tail is predicated: the last weight byte read holds an
+ * element, its other nibble meets a zeroed activation lane. */
+static inline int32_t wn_dot_s4(const uint8_t *w, int32_t first, const int8_t *x, int32_t n)
+{
+    int32_t acc = 0;
+    if ((first & 1) && n > 0) { /* an odd start: its high nibble, then whole bytes */
+        acc = wn_s4_at(w, first) * (int32_t)x[0];
+        first += 1;
+        x += 1;
+        n -= 1;
+    }
+    w += first >> 1;
+    /* whole vectors unpredicated (gcc 12 spends four instructions on each VCTP predicate), then
+     * one predicated tail */
+    for (; n >= 16; n -= 16, w += 8, x += 16) {
+        const uint16x8_t b = vldrbq_u16(w);
+        const int8x16_t nib = vreinterpretq_s8_u16(vsliq_n_u16(b, b, 4));
+        acc = vmladavaq_s8(acc, vshrq_n_s8(vshlq_n_s8(nib, 4), 4), vldrbq_s8(x));
+    }
+    if (n > 0) {
+        const mve_pred16_t p8 = vctp8q((uint32_t)n), p16 = vctp16q(((uint32_t)n + 1) >> 1);
+        const uint16x8_t b = vldrbq_z_u16(w, p16);
+        const int8x16_t nib = vreinterpretq_s8_u16(vsliq_n_u16(b, b, 4));
+        acc = vmladavaq_s8(acc, vshrq_n_s8(vshlq_n_s8(nib, 4), 4), vldrbq_z_s8(x, p8));
+    }
+    return acc;
+}
+#endif
+
+#ifndef WN_HAVE_DOT_S16
+#define WN_HAVE_DOT_S16
+/* VMLALDAVA: the products summed into a 64-bit accumulator, exact for every int16 input */
+static inline int64_t wn_dot_s16(const int16_t *w, const int16_t *x, int32_t n)
+{
+    int64_t acc = 0;
+    for (; n >= 8; n -= 8, w += 8, x += 8) { /* whole vectors unpredicated, as in wn_dot_s4 */
+        acc = vmlaldavaq_s16(acc, vldrhq_s16(w), vldrhq_s16(x));
+    }
+    if (n > 0) {
+        const mve_pred16_t p = vctp16q((uint32_t)n);
+        acc = vmlaldavaq_s16(acc, vldrhq_z_s16(w, p), vldrhq_z_s16(x, p));
+    }
+    return acc;
+}
+#endif
+
 #ifndef WN_HAVE_DOT_S8S16
 #define WN_HAVE_DOT_S8S16
 static inline int64_t wn_dot_s8s16(const int8_t *w, const int16_t *x, int32_t n)

@@ -7,6 +7,14 @@
 
 #include <stdint.h>
 
+/* element j of int4 values packed two per byte: byte j / 2, low nibble when j is even
+ * (before the ISA headers, whose odd starts and tails use it) */
+static inline int32_t wn_s4_at(const uint8_t *w, int32_t j)
+{
+    const int32_t nibble = (j & 1) ? (w[j >> 1] >> 4) : (w[j >> 1] & 0xF);
+    return (nibble ^ 8) - 8;
+}
+
 #include <wn_dot_isa.h> /* from the include path: the target's, or ref's empty one */
 
 #ifndef WN_HAVE_DOT_S8
@@ -20,13 +28,6 @@ static inline int32_t wn_dot_s8(const int8_t *w, const int8_t *x, int32_t n)
 }
 #endif
 
-/* element j of int4 values packed two per byte: byte j / 2, low nibble when j is even */
-static inline int32_t wn_s4_at(const uint8_t *w, int32_t j)
-{
-    const int32_t nibble = (j & 1) ? (w[j >> 1] >> 4) : (w[j >> 1] & 0xF);
-    return (nibble ^ 8) - 8;
-}
-
 #ifndef WN_HAVE_DOT_S4
 /* int4 weights from element `first` */
 static inline int32_t wn_dot_s4(const uint8_t *w, int32_t first, const int8_t *x, int32_t n)
@@ -39,6 +40,7 @@ static inline int32_t wn_dot_s4(const uint8_t *w, int32_t first, const int8_t *x
 }
 #endif
 
+#ifndef WN_HAVE_DOT_S16
 static inline int64_t wn_dot_s16(const int16_t *w, const int16_t *x, int32_t n)
 {
     int64_t acc = 0;
@@ -48,6 +50,7 @@ static inline int64_t wn_dot_s16(const int16_t *w, const int16_t *x, int32_t n)
     }
     return acc;
 }
+#endif
 
 #ifndef WN_HAVE_DOT_S8S16
 static inline int64_t wn_dot_s8s16(const int8_t *w, const int16_t *x, int32_t n)
