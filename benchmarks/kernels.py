@@ -33,7 +33,8 @@ from wncc.targets import Target, load  # noqa: E402
 RUNTIME = REPO / "runtime_c"
 DRIVER = REPO / "benchmarks" / "kernels_bench.c"
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "kernels.json"
-FAMILIES = {"s8": "wn_conv_s8.c", "s8s16": "wn_conv_s8s16.c", "s4": "wn_conv_s4.c"}
+FAMILIES = {"s8": "wn_conv_s8.c", "s8s16": "wn_conv_s8s16.c", "s16": "wn_conv_s16.c",
+            "s4": "wn_conv_s4.c"}
 TARGETS = ["cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55", "cortex-a7", "cortex-a53",
            "cortex-a76", "x86"]
 # (cin, cout, kernel): the base WaveNet's dilated conv (64 -> 2 x 128, two taps), its residual and

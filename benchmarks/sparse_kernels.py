@@ -45,10 +45,10 @@ DRIVER = r"""
 static int8_t y[ROWS];
 static volatile int32_t sink;
 
-void bench_dense(int reps) { int r; for (r = 0; r < reps; ++r) wn_conv_s8(y, X, W, BIAS, MULT, SHIFT, COLS, ROWS, 0); }
-void bench_bsr(int reps) { int r; for (r = 0; r < reps; ++r) wn_spmv_bsr_s8(y, X, &BSR, BSR_V, BIAS, MULT, SHIFT, 0); }
-void bench_csr(int reps) { int r; for (r = 0; r < reps; ++r) wn_spmv_csr_s8(y, X, &CSR, CSR_V, BIAS, MULT, SHIFT, 0); }
-void bench_bitmask(int reps) { int r; for (r = 0; r < reps; ++r) wn_spmv_bitmask_s8(y, X, &BM, BM_V, BIAS, MULT, SHIFT, 0); }
+void bench_dense(int reps) { int r; for (r = 0; r < reps; ++r) wn_conv_s8(y, X, W, &RQ, COLS, ROWS); }
+void bench_bsr(int reps) { int r; for (r = 0; r < reps; ++r) wn_spmv_bsr_s8(y, X, &BSR, BSR_V, &RQ); }
+void bench_csr(int reps) { int r; for (r = 0; r < reps; ++r) wn_spmv_csr_s8(y, X, &CSR, CSR_V, &RQ); }
+void bench_bitmask(int reps) { int r; for (r = 0; r < reps; ++r) wn_spmv_bitmask_s8(y, X, &BM, BM_V, &RQ); }
 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 
@@ -100,7 +100,8 @@ def data_header(m: np.ndarray, block: tuple[int, int], rng) -> str:
     text += arr("W", "int8_t", m.reshape(-1).astype(np.int8))
     text += arr("BIAS", "int32_t", rng.integers(-5000, 5000, rows).astype(np.int32))
     text += arr("MULT", "int32_t", np.full(rows, mult, np.int32))
-    text += arr("SHIFT", "int32_t", np.full(rows, shift, np.int32))
+    text += arr("SHIFT", "int8_t", np.full(rows, shift, np.int8))
+    text += "static const wn_rq RQ = {BIAS, MULT, SHIFT, 0, 4, 1};\n"
     for name, fmt in (("BSR", f"bsr:{block[0]}x{block[1]}"), ("CSR", "csr"), ("BM", "bitmask")):
         enc = encode(m, parse(fmt), 8)
         for key, suffix in (("row_ptr", "PTR"), ("col", "COL"), ("mask", "MASK")):

@@ -153,6 +153,8 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, help="feature cache (default <corpus>/features.npz)")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--resume", action="store_true", help="continue from <out>/last.pt")
+    ap.add_argument("--init", type=Path, help="start from these weights (a state_dict or a "
+                    "checkpoint of this script) with a fresh optimizer and schedule")
     ap.add_argument("--steps", type=int, default=0, help="stop after this many steps (0: none)")
     ap.add_argument("--minutes", type=float, default=0.0, help="wall-clock budget (0: none)")
     ap.add_argument("--threads", type=int, default=2)
@@ -186,6 +188,9 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
     step, wall_before, best = 0, 0.0, math.inf
+    if args.init:
+        state = torch.load(args.init, map_location="cpu", weights_only=False)
+        model.load_state_dict(state.get("model", state))
     if args.resume and (args.out / "last.pt").exists():
         ck = torch.load(args.out / "last.pt", map_location="cpu", weights_only=False)
         model.load_state_dict(ck["model"])

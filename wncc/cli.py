@@ -63,7 +63,8 @@ def quantized_input(args: argparse.Namespace, update) -> Iterator[str]:
         update(f"quantizing to {args.dtype}")
         out = Path(tmp) / Path(args.model).name
         quantize(args.model, args.dtype, args.calib, out, method=args.method,
-                 layer_dtypes=dict(args.layer_dtype or []) or None)
+                 layer_dtypes=dict(args.layer_dtype or []) or None,
+                 per_channel=not args.per_tensor)
         yield str(out)
 
 
@@ -240,6 +241,8 @@ def parser() -> argparse.ArgumentParser:
                        help="calibration method with --calib")
         p.add_argument("--layer-dtype", action="append", type=_layer_dtype, metavar="GLOB=DTYPE",
                        help="per-layer precision with --calib, e.g. 'head*=int16x8' (repeatable)")
+        p.add_argument("--per-tensor", action="store_true",
+                       help="with --calib: one weight scale per tensor instead of per channel")
         p.add_argument("--sparse", action="append", metavar="FORMAT|GLOB=FORMAT",
                        help="weight storage: auto (default: the cost model decides per layer and "
                        "target), dense, csr, bitmask, bsr:RxC; GLOB=FORMAT for some layers "

@@ -59,19 +59,43 @@ typedef struct {
     int32_t ptr_bytes, col_bytes, rows, cols, block_rows, block_cols;
 } wn_sparse;
 
-#define WN_SPARSE_KERNELS(sfx, xt, vt, bt, qargs)                                              \
+/* ---- requantization of an integer layer's outputs (wncc/codegen/weights.py) ----
+ * out[o] = clamp(requant(bias[o] + sum, mult[c], shift[c]) + zp_out) with c = o, or c = 0 for
+ * every o when per_channel is 0 (all channels share one multiplier, e.g. per-tensor weight
+ * scales). Biases are stored in the narrowest signed type that holds the layer's values
+ * (bias_bytes 1, 2, 4 or 8), or not at all (bias NULL, bias_bytes 0) when they are all zero. */
+typedef struct {
+    const void *bias;
+    const int32_t *mult; /* Q31 multipliers */
+    const int8_t *shift; /* power-of-two exponents, -31..30 */
+    int32_t zp_out;
+    int32_t bias_bytes;
+    int32_t per_channel;
+} wn_rq;
+
+static inline int64_t wn_rq_bias(const wn_rq *q, int32_t o)
+{
+    switch (q->bias_bytes) {
+    case 1: return ((const int8_t *)q->bias)[o];
+    case 2: return ((const int16_t *)q->bias)[o];
+    case 4: return ((const int32_t *)q->bias)[o];
+    case 8: return ((const int64_t *)q->bias)[o];
+    default: return 0;
+    }
+}
+
+#define WN_SPARSE_KERNELS(sfx, xt, vt, bias_param)                                              \
     void wn_spmv_csr_##sfx(xt *y, const xt *x, const wn_sparse *m, const vt *values,          \
-                           const bt *bias qargs);                                              \
+                           bias_param);                                                        \
     void wn_spmv_bsr_##sfx(xt *y, const xt *x, const wn_sparse *m, const vt *values,          \
-                           const bt *bias qargs);                                              \
+                           bias_param);                                                        \
     void wn_spmv_bitmask_##sfx(xt *y, const xt *x, const wn_sparse *m, const vt *values,      \
-                               const bt *bias qargs);
-#define WN_NO_QARGS
-#define WN_QARGS , const int32_t *mult, const int32_t *shift, int32_t zp_out
-WN_SPARSE_KERNELS(f32, float, float, float, WN_NO_QARGS)
-WN_SPARSE_KERNELS(s8, int8_t, int8_t, int32_t, WN_QARGS)
-WN_SPARSE_KERNELS(s4, int8_t, uint8_t, int32_t, WN_QARGS)
-WN_SPARSE_KERNELS(s8s16, int16_t, int8_t, int64_t, WN_QARGS)
+                               bias_param);
+WN_SPARSE_KERNELS(f32, float, float, const float *bias)
+void wn_embed_csr_f32(float *y, const float *values, const wn_sparse *m, float fill, int32_t index);
+WN_SPARSE_KERNELS(s8, int8_t, int8_t, const wn_rq *q)
+WN_SPARSE_KERNELS(s4, int8_t, uint8_t, const wn_rq *q)
+WN_SPARSE_KERNELS(s8s16, int16_t, int8_t, const wn_rq *q)
 
 void wn_ring_gather_f32(float *xcat, float *ring, int32_t *pos, const float *x, int32_t cin,
                         int32_t kernel, int32_t dilation, int32_t ring_len);
@@ -103,6 +127,8 @@ typedef struct {
 
 #define WN_INT_KERNELS(sfx, xt)                                                                \
     void wn_embed_##sfx(xt *y, const xt *table, int32_t index, int32_t channels);            \
+    void wn_embed_csr_##sfx(xt *y, const xt *values, const wn_sparse *m, int32_t fill,       \
+                            int32_t index);                                                    \
     void wn_add_##sfx(xt *y, const xt *a, const xt *b, int32_t n, const wn_add_q *q);        \
     void wn_mul_##sfx(xt *y, const xt *a, const xt *b, int32_t n, const wn_mul_q *q);        \
     void wn_scale_##sfx(xt *y, const xt *x, int32_t n, const wn_mul_q *q);                   \
@@ -125,19 +151,17 @@ void wn_gate_s16(int16_t *y, const int16_t *a, int32_t half, int32_t tanh_at, in
                  const int16_t *tanh_table, const wn_act16_q *qt, const int16_t *sigmoid_table,
                  const wn_act16_q *qs, const wn_mul_q *q);
 
-#define WN_CONV_KERNELS(sfx, wt, xt, acct)                                                     \
-    void wn_conv_##sfx(xt *y, const xt *x, const wt *w, const acct *bias, const int32_t *mult, \
-                       const int32_t *shift, int32_t cin, int32_t cout, int32_t zp_out);       \
+#define WN_CONV_KERNELS(sfx, wt, xt)                                                           \
+    void wn_conv_##sfx(xt *y, const xt *x, const wt *w, const wn_rq *q, int32_t cin,          \
+                       int32_t cout);                                                          \
     void wn_conv_ring_##sfx(xt *y, xt *ring, int32_t *pos, const xt *x, const wt *w,          \
-                            const acct *bias, const int32_t *mult, const int32_t *shift,       \
-                            int32_t cin, int32_t cout, int32_t kernel, int32_t dilation,       \
-                            int32_t ring_len, int32_t zp_out);                                 \
-    void wn_convt_##sfx(xt *table, const xt *x, const wt *w, const acct *bias,                \
-                        const int32_t *mult, const int32_t *shift, int32_t cin, int32_t cout,  \
-                        int32_t hop, int32_t zp_out);
-WN_CONV_KERNELS(s8, int8_t, int8_t, int32_t)
-WN_CONV_KERNELS(s4, uint8_t, int8_t, int32_t)
-WN_CONV_KERNELS(s16, int16_t, int16_t, int64_t)
-WN_CONV_KERNELS(s8s16, int8_t, int16_t, int64_t)
+                            const wn_rq *q, int32_t cin, int32_t cout, int32_t kernel,         \
+                            int32_t dilation, int32_t ring_len);                               \
+    void wn_convt_##sfx(xt *table, const xt *x, const wt *w, const wn_rq *q, int32_t cin,     \
+                        int32_t cout, int32_t hop);
+WN_CONV_KERNELS(s8, int8_t, int8_t)
+WN_CONV_KERNELS(s4, uint8_t, int8_t)
+WN_CONV_KERNELS(s16, int16_t, int16_t)
+WN_CONV_KERNELS(s8s16, int8_t, int16_t)
 
 #endif

@@ -4,7 +4,5 @@
 #define WN_WT int8_t
 #define WN_ACCT int32_t
 #define WN_DOT(w, first, x, n) wn_dot_s8((w) + (first), x, n)
-#define WN_REQUANT wn_requant
-#define WN_LO (-128)
-#define WN_HI 127
+#define WN_OUT wn_rq_out8
 #include "wn_conv_int.inc"

@@ -4,7 +4,5 @@
 #define WN_WT int8_t
 #define WN_ACCT int64_t
 #define WN_DOT(w, first, x, n) wn_dot_s8s16((w) + (first), x, n)
-#define WN_REQUANT wn_requant64
-#define WN_LO (-32768)
-#define WN_HI 32767
+#define WN_OUT wn_rq_out16
 #include "wn_conv_int.inc"

@@ -1,5 +1,6 @@
 /* Elementwise fp32 kernels: one rounding per operation. */
 #include "wn_runtime.h"
+#include "wn_sparse.h"
 
 void wn_embed_f32(float *y, const float *table, int32_t index, int32_t channels)
 {
@@ -7,6 +8,19 @@ void wn_embed_f32(float *y, const float *table, int32_t index, int32_t channels)
     int32_t c;
     for (c = 0; c < channels; ++c) {
         y[c] = row[c];
+    }
+}
+
+/* the same lookup from a table stored as CSR rows: the entries that differ from fill */
+void wn_embed_csr_f32(float *y, const float *values, const wn_sparse *m, float fill, int32_t index)
+{
+    const int32_t end = (int32_t)wn_index(m->row_ptr, index + 1, m->ptr_bytes);
+    int32_t c, j;
+    for (c = 0; c < m->cols; ++c) {
+        y[c] = fill;
+    }
+    for (j = (int32_t)wn_index(m->row_ptr, index, m->ptr_bytes); j < end; ++j) {
+        y[wn_index(m->col, j, m->col_bytes)] = values[j];
     }
 }
 

@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "wn_runtime.h"
+
 #ifndef WN_SINGLE_ROUNDING
 #define WN_SINGLE_ROUNDING 0
 #endif
@@ -71,6 +73,20 @@ static inline int32_t wn_round_f32(float x)
         x = -4194304.0f;
     }
     return (int32_t)((x + 12582912.0f) - 12582912.0f);
+}
+
+/* output o of an integer layer from its accumulator, with the layer's wn_rq: 8-bit activations
+ * (int32 accumulator) and 16-bit activations (int64 accumulator, reduced multiplier) */
+static inline int32_t wn_rq_out8(int32_t acc, const wn_rq *q, int32_t o)
+{
+    const int32_t c = q->per_channel ? o : 0;
+    return wn_clamp((int64_t)wn_requant(acc, q->mult[c], q->shift[c]) + q->zp_out, -128, 127);
+}
+
+static inline int32_t wn_rq_out16(int64_t acc, const wn_rq *q, int32_t o)
+{
+    const int32_t c = q->per_channel ? o : 0;
+    return wn_clamp((int64_t)wn_requant64(acc, q->mult[c], q->shift[c]) + q->zp_out, -32768, 32767);
 }
 
 #endif

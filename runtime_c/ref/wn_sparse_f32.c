@@ -3,9 +3,9 @@
 #define WN_XT float
 #define WN_VT float
 #define WN_ACCT float
-#define WN_BT float
 #define WN_VALUE(values, j) (values)[j]
-#define WN_QPARAMS
+#define WN_BIAS_PARAM const float *bias
+#define WN_BIAS(row) (bias[row])
 #define WN_BLOCK_ACC(acc, values, first, x, n)                                                 \
     do {                                                                                       \
         int32_t c_;                                                                            \

@@ -5,10 +5,9 @@
 #define WN_XT int16_t
 #define WN_VT int8_t
 #define WN_ACCT int64_t
-#define WN_BT int64_t
 #define WN_VALUE(values, j) ((int64_t)(values)[j])
 #define WN_BLOCK_ACC(acc, values, first, x, n) ((acc) += wn_dot_s8s16((values) + (first), x, n))
-#define WN_QPARAMS , const int32_t *mult, const int32_t *shift, int32_t zp_out
-#define WN_STORE(y, row, acc) \
-    ((y)[row] = (int16_t)wn_clamp((int64_t)wn_requant64(acc, mult[row], shift[row]) + zp_out, -32768, 32767))
+#define WN_BIAS_PARAM const wn_rq *q
+#define WN_BIAS(row) ((WN_ACCT)wn_rq_bias(q, row))
+#define WN_STORE(y, row, acc) ((y)[row] = (WN_XT)wn_rq_out16(acc, q, row))
 #include "wn_sparse.inc"

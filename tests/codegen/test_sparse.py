@@ -1,5 +1,6 @@
 """Sparse storage in the emitted C: every format equals the golden model (dense arithmetic)
-exactly for fp32, int8, int4 and int16x8, and the report accounts for every byte."""
+exactly for fp32, int8, int4 and int16x8 (convolutions in each format, the embedding table as
+CSR rows), and the report accounts for every byte."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def pruned(tmp_path_factory) -> dict[str, Path]:
-    """The trained tiny with 90% of each conv's weights zeroed (4x4 blocks), then quantized."""
+    """The trained tiny with 90% of each conv's weights zeroed (4x4 blocks) and 90% of its
+    embedding table's entries, then quantized."""
     from wncc.quant.quantize import quantize
     d = tmp_path_factory.mktemp("pruned")
     m = onnx.load(str(ROOT / "examples" / "models" / "tiny.onnx"))
@@ -35,6 +37,9 @@ def pruned(tmp_path_factory) -> dict[str, Path]:
             mat = mat * keep
             a = np.transpose(mat.reshape(a.shape[0], a.shape[2], a.shape[1]), (0, 2, 1))
             init.CopyFrom(numpy_helper.from_array(np.ascontiguousarray(a, np.float32), init.name))
+        elif init.name == "embed.weight":
+            a = a * (rng.random(a.shape) > 0.9)
+            init.CopyFrom(numpy_helper.from_array(a.astype(np.float32), init.name))
     out = {"fp32": d / "p.onnx"}
     onnx.save(m, str(out["fp32"]))
     clip = ROOT / "examples" / "data" / "test_clip.wav"
@@ -50,6 +55,8 @@ def test_sparse_formats_are_exact(pruned, tmp_path, dtype, fmt):
     report = json.loads((project / "report.json").read_text())
     convs = [layer for layer in report["layers"] if layer["op"] in ("conv", "conv_ring")]
     assert convs and all(layer["storage"] == fmt for layer in convs)
+    embed = next(layer for layer in report["layers"] if layer["op"] == "embed")
+    assert embed["storage"] == "csr" and 0.05 < embed["density"] < 0.15
     mel = np.load(ROOT / "examples" / "data" / "test_clip_mel.npy")[:4]
     x = np.random.default_rng(1).integers(0, 256, 800)
     c = CModel(project)
@@ -78,6 +85,16 @@ def test_compression_accounting(pruned, tmp_path):
         parts = sum(v for k, v in layer.items() if k.endswith("_bytes") and k != "stored_bytes")
         assert layer["stored_bytes"] == parts
     assert sum(layer["stored_bytes"] for layer in rs["layers"]) <= rs["weights_bytes"]
+
+
+def test_embedding_dense_on_request_and_when_smaller(pruned, tmp_path):
+    _, p = compile_model(pruned["int8"], tmp_path / "p", dtype="int8", sparse=["embed=dense"])
+    embed = json.loads((p / "report.json").read_text())["layers"][0]
+    assert embed["op"] == "embed" and embed["storage"] == "dense"
+    assert embed["table_bytes"] == 256 * 16 and embed["index_bytes"] == 0
+    _, q = compile_model(ROOT / "examples" / "models" / "tiny.onnx", tmp_path / "q")
+    embed = json.loads((q / "report.json").read_text())["layers"][0]
+    assert embed["storage"] == "dense" and "csr" in embed["storage_reason"]
 
 
 def test_block_shape_that_does_not_divide(pruned, tmp_path):

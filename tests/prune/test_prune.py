@@ -341,3 +341,20 @@ def test_cli_end_to_end(tmp_path, capsys) -> None:
     assert "achieved 0.9" in capsys.readouterr().out
     model, _, _ = load_model(out)  # the export reads back with the zeros
     assert sparsity_report(model)[0].sparsity == pytest.approx(0.9, abs=0.01)
+
+
+def test_blocks_are_the_compilers_blocks(tiny) -> None:
+    """A 4x4-block-pruned dilated conv encodes as bsr:4x4 with no stored zeros: the pruner's
+    [Cout, K*Cin] view is the matrix the compiler's kernels read (wncc.passes.storage)."""
+    from wncc.ir import Node
+    from wncc.passes.storage import weight_matrix
+    from wncc.sparse.formats import encode, parse
+
+    prune(tiny, 0.8, pattern="block:4x4", scope="layer")
+    dilated = [t for t in targets(tiny) if t.kind == "conv" and t.shape[2] > 1]
+    assert dilated
+    for t in dilated:
+        w = t.param.detach().numpy().astype(np.float32)
+        matrix, _ = weight_matrix(Node("conv_ring", "n", [], [], weights={"w": w}))
+        enc = encode(matrix, parse("bsr:4x4"), 32)
+        assert enc.arrays["values"].size == np.count_nonzero(w), t.name

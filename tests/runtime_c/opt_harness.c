@@ -4,7 +4,8 @@
  *
  * Build (tests/runtime_c/test_optimized.py does this): the optimized files as they are, the
  * reference files of runtime_c/ref renamed with -Dwn_conv_s8=ref_wn_conv_s8 (and _ring_, t_),
- * this file with -DWN_TEST_S8 / -DWN_TEST_S8S16 / -DWN_TEST_S4 for the families to check.
+ * this file with -DWN_TEST_S8 / -DWN_TEST_S8S16 / -DWN_TEST_S16 / -DWN_TEST_S4 for the families to
+ * check.
  *
  * Every case: a random shape (cin and cout from a list of odd, tiny, vector-width +-1 and large
  * sizes), weights at the range ends or random, activations at the range ends (what a ring holds
@@ -30,16 +31,14 @@
 #define COUT_MAX 40
 #define STEPS_MAX 12
 
-#define WN_REF_DECLS(sfx, wt, xt, acct)                                                          \
-    void ref_wn_conv_##sfx(xt *y, const xt *x, const wt *w, const acct *bias, const int32_t *mult, \
-                           const int32_t *shift, int32_t cin, int32_t cout, int32_t zp_out);   \
-    void ref_wn_conv_ring_##sfx(xt *y, xt *ring, int32_t *pos, const xt *x, const wt *w,      \
-                                const acct *bias, const int32_t *mult, const int32_t *shift,   \
-                                int32_t cin, int32_t cout, int32_t kernel, int32_t dilation,   \
-                                int32_t ring_len, int32_t zp_out);                             \
-    void ref_wn_convt_##sfx(xt *table, const xt *x, const wt *w, const acct *bias,            \
-                            const int32_t *mult, const int32_t *shift, int32_t cin, int32_t cout, \
-                            int32_t hop, int32_t zp_out);
+#define WN_REF_DECLS(sfx, wt, xt)                                                                \
+    void ref_wn_conv_##sfx(xt *y, const xt *x, const wt *w, const wn_rq *q, int32_t cin,          \
+                           int32_t cout);                                                         \
+    void ref_wn_conv_ring_##sfx(xt *y, xt *ring, int32_t *pos, const xt *x, const wt *w,         \
+                                const wn_rq *q, int32_t cin, int32_t cout, int32_t kernel,       \
+                                int32_t dilation, int32_t ring_len);                              \
+    void ref_wn_convt_##sfx(xt *table, const xt *x, const wt *w, const wn_rq *q, int32_t cin,    \
+                            int32_t cout, int32_t hop);
 
 /* ---------------------------------------------------------------- random numbers, cases */
 
@@ -171,6 +170,11 @@ static void set_w_s8(int8_t *w, int32_t j, int32_t v) { w[j] = (int8_t)v; }
 static int32_t get_w_s8(const int8_t *w, int32_t j) { return w[j]; }
 #endif
 
+#ifdef WN_TEST_S16
+static void set_w_s16(int16_t *w, int32_t j, int32_t v) { w[j] = (int16_t)v; }
+static int32_t get_w_s16(const int16_t *w, int32_t j) { return w[j]; }
+#endif
+
 #ifdef WN_TEST_S4
 /* int4: element j in byte j / 2, low nibble when j is even (runtime_c/ref/wn_dot.h) */
 static void set_w_s4(uint8_t *w, int32_t j, int32_t v)
@@ -188,12 +192,13 @@ static int32_t get_w_s4(const uint8_t *w, int32_t j)
 /* ---------------------------------------------------------------- one family, three kernels */
 
 #define WN_FAMILY(sfx, wt, xt, acct, XMIN, XMAX, WMIN, WMAX, SET_W, GET_W)                       \
-    WN_REF_DECLS(sfx, wt, xt, acct)                                                              \
+    WN_REF_DECLS(sfx, wt, xt)                                                                    \
     static wt w_##sfx[W_MAX];                                                                    \
     static xt x_##sfx[X_MAX], ring_##sfx[X_MAX], ring_ref_##sfx[X_MAX];                          \
     static xt y_##sfx[W_MAX], y_ref_##sfx[W_MAX];                                                \
     static acct bias_##sfx[COUT_MAX];                                                            \
-    static int32_t mult_##sfx[COUT_MAX], shift_##sfx[COUT_MAX];                                  \
+    static int32_t mult_##sfx[COUT_MAX];                                                         \
+    static int8_t shift_##sfx[COUT_MAX];                                                         \
     static int64_t tie_##sfx[COUT_MAX];                                                          \
                                                                                                  \
     static int compare_##sfx(const char *fn, int32_t index, const wn_case *c, const char *what,  \
@@ -214,8 +219,10 @@ static int32_t get_w_s4(const uint8_t *w, int32_t j)
     {                                                                                            \
         int32_t o;                                                                               \
         for (o = 0; o < cout; ++o) {                                                             \
+            int32_t shift;                                                                       \
             make_quant(c->qmode, acc_bits((int64_t)c->cin * c->kernel, -(WMIN), -(XMIN)),           \
-                       &mult_##sfx[o], &shift_##sfx[o], &tie_##sfx[o]);                          \
+                       &mult_##sfx[o], &shift, &tie_##sfx[o]);                                   \
+            shift_##sfx[o] = (int8_t)shift;                                                      \
             bias_##sfx[o] = (acct)uniform(-(1 << 20), 1 << 20);                                  \
         }                                                                                        \
     }                                                                                            \
@@ -235,6 +242,7 @@ static int32_t get_w_s4(const uint8_t *w, int32_t j)
         const int32_t cin = c->cin, cout = c->cout;                                              \
         const int32_t zp = zero_point(c->zp_choice, XMIN, XMAX);                                 \
         const int32_t nw = cout * cin * (c->kernel > c->hop ? c->kernel : c->hop);               \
+        const wn_rq q = {bias_##sfx, mult_##sfx, shift_##sfx, zp, (int32_t)sizeof(acct), 1};     \
         int32_t i, o, s, k, pos, pos_ref;                                                        \
         memset(w_##sfx, 0, sizeof w_##sfx);                                                      \
         for (i = 0; i < nw; ++i) {                                                               \
@@ -250,17 +258,14 @@ static int32_t get_w_s4(const uint8_t *w, int32_t j)
                 bias_##sfx[o] = (acct)(tie_##sfx[o] - dot_##sfx(o * cin, x_##sfx, cin));         \
             }                                                                                    \
         }                                                                                        \
-        wn_conv_##sfx(y_##sfx, x_##sfx, w_##sfx, bias_##sfx, mult_##sfx, shift_##sfx, cin, cout, zp); \
-        ref_wn_conv_##sfx(y_ref_##sfx, x_##sfx, w_##sfx, bias_##sfx, mult_##sfx, shift_##sfx, cin, \
-                          cout, zp);                                                             \
+        wn_conv_##sfx(y_##sfx, x_##sfx, w_##sfx, &q, cin, cout);                                 \
+        ref_wn_conv_##sfx(y_ref_##sfx, x_##sfx, w_##sfx, &q, cin, cout);                         \
         if (compare_##sfx("wn_conv_" #sfx, index, c, "y", y_##sfx, y_ref_##sfx, cout)) {         \
             return 1;                                                                            \
         }                                                                                        \
         /* transposed (the bias is shared by the hop rows: ties hold on row 0) */                \
-        wn_convt_##sfx(y_##sfx, x_##sfx, w_##sfx, bias_##sfx, mult_##sfx, shift_##sfx, cin, cout, \
-                       c->hop, zp);                                                              \
-        ref_wn_convt_##sfx(y_ref_##sfx, x_##sfx, w_##sfx, bias_##sfx, mult_##sfx, shift_##sfx,  \
-                           cin, cout, c->hop, zp);                                               \
+        wn_convt_##sfx(y_##sfx, x_##sfx, w_##sfx, &q, cin, cout, c->hop);                        \
+        ref_wn_convt_##sfx(y_ref_##sfx, x_##sfx, w_##sfx, &q, cin, cout, c->hop);                \
         if (compare_##sfx("wn_convt_" #sfx, index, c, "table", y_##sfx, y_ref_##sfx,            \
                           c->hop * cout)) {                                                      \
             return 1;                                                                            \
@@ -289,12 +294,10 @@ static int32_t get_w_s4(const uint8_t *w, int32_t j)
                 }                                                                                \
                 bias_##sfx[o] = (acct)(tie_##sfx[o] - acc);                                      \
             }                                                                                    \
-            wn_conv_ring_##sfx(y_##sfx, ring_##sfx, &pos, x_##sfx, w_##sfx, bias_##sfx,          \
-                               mult_##sfx, shift_##sfx, cin, cout, c->kernel, c->dilation,       \
-                               c->ring_len, zp);                                                 \
-            ref_wn_conv_ring_##sfx(y_ref_##sfx, ring_ref_##sfx, &pos_ref, x_##sfx, w_##sfx,      \
-                                   bias_##sfx, mult_##sfx, shift_##sfx, cin, cout, c->kernel,    \
-                                   c->dilation, c->ring_len, zp);                                \
+            wn_conv_ring_##sfx(y_##sfx, ring_##sfx, &pos, x_##sfx, w_##sfx, &q, cin, cout,       \
+                               c->kernel, c->dilation, c->ring_len);                             \
+            ref_wn_conv_ring_##sfx(y_ref_##sfx, ring_ref_##sfx, &pos_ref, x_##sfx, w_##sfx, &q,  \
+                                   cin, cout, c->kernel, c->dilation, c->ring_len);              \
             if (pos != pos_ref) {                                                                \
                 report("wn_conv_ring_" #sfx, index, c, "pos", 0, (long)pos, (long)pos_ref);      \
                 return 1;                                                                        \
@@ -313,6 +316,9 @@ WN_FAMILY(s8, int8_t, int8_t, int32_t, -128, 127, -128, 127, set_w_s8, get_w_s8)
 #endif
 #ifdef WN_TEST_S8S16
 WN_FAMILY(s8s16, int8_t, int16_t, int64_t, -32768, 32767, -128, 127, set_w_s8, get_w_s8)
+#endif
+#ifdef WN_TEST_S16
+WN_FAMILY(s16, int16_t, int16_t, int64_t, -32768, 32767, -32767, 32767, set_w_s16, get_w_s16)
 #endif
 #ifdef WN_TEST_S4
 WN_FAMILY(s4, uint8_t, int8_t, int32_t, -128, 127, -8, 7, set_w_s4, get_w_s4)
@@ -333,6 +339,9 @@ int main(void)
 #ifdef WN_TEST_S8S16
         failed |= check_s8s16(&c, i);
 #endif
+#ifdef WN_TEST_S16
+        failed |= check_s16(&c, i);
+#endif
 #ifdef WN_TEST_S4
         failed |= check_s4(&c, i);
 #endif
@@ -341,7 +350,7 @@ int main(void)
         printf("FAIL\n");
         return 1;
     }
-    printf("PASS %ld cases:%s%s%s\n", (long)CASES,
+    printf("PASS %ld cases:%s%s%s%s\n", (long)CASES,
 #ifdef WN_TEST_S8
            " s8",
 #else
@@ -349,6 +358,11 @@ int main(void)
 #endif
 #ifdef WN_TEST_S8S16
            " s8s16",
+#else
+           "",
+#endif
+#ifdef WN_TEST_S16
+           " s16",
 #else
            "",
 #endif

@@ -11,7 +11,7 @@ import cffi
 import numpy as np
 import pytest
 
-from wncc.codegen.weights import pack_int4
+from wncc.codegen.weights import narrow_bias, pack_int4, shared_requant
 from wncc.golden import qmath, qops
 from wncc.golden.qmath import INT32_MAX, INT32_MIN, quantize_multiplier
 
@@ -21,18 +21,17 @@ CDEF = """
 int32_t t_requant(int32_t acc, int32_t mult, int32_t shift);
 int32_t t_requant64(int64_t acc, int32_t mult, int32_t shift);
 int32_t t_round_f32(float x);
-void wn_conv_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *bias,
-                const int32_t *mult, const int32_t *shift, int32_t cin, int32_t cout, int32_t zp_out);
-void wn_conv_s4(int8_t *y, const int8_t *x, const uint8_t *w, const int32_t *bias,
-                const int32_t *mult, const int32_t *shift, int32_t cin, int32_t cout, int32_t zp_out);
-void wn_conv_s16(int16_t *y, const int16_t *x, const int16_t *w, const int64_t *bias,
-                 const int32_t *mult, const int32_t *shift, int32_t cin, int32_t cout, int32_t zp_out);
-void wn_conv_s8s16(int16_t *y, const int16_t *x, const int8_t *w, const int64_t *bias,
-                   const int32_t *mult, const int32_t *shift, int32_t cin, int32_t cout, int32_t zp_out);
+typedef struct {
+    const void *bias; const int32_t *mult; const int8_t *shift;
+    int32_t zp_out, bias_bytes, per_channel;
+} wn_rq;
+void wn_conv_s8(int8_t *y, const int8_t *x, const int8_t *w, const wn_rq *q, int32_t cin, int32_t cout);
+void wn_conv_s4(int8_t *y, const int8_t *x, const uint8_t *w, const wn_rq *q, int32_t cin, int32_t cout);
+void wn_conv_s16(int16_t *y, const int16_t *x, const int16_t *w, const wn_rq *q, int32_t cin, int32_t cout);
+void wn_conv_s8s16(int16_t *y, const int16_t *x, const int8_t *w, const wn_rq *q, int32_t cin, int32_t cout);
 void wn_conv_ring_s4(int8_t *y, int8_t *ring, int32_t *pos, const int8_t *x, const uint8_t *w,
-                     const int32_t *bias, const int32_t *mult, const int32_t *shift,
-                     int32_t cin, int32_t cout, int32_t kernel, int32_t dilation,
-                     int32_t ring_len, int32_t zp_out);
+                     const wn_rq *q, int32_t cin, int32_t cout, int32_t kernel, int32_t dilation,
+                     int32_t ring_len);
 typedef struct { int32_t left_shift, a_mult, a_shift, b_mult, b_shift, out_mult, out_shift, zp_a, zp_b, zp_out; } wn_add_q;
 void wn_add_s8(int8_t *y, const int8_t *a, const int8_t *b, int32_t n, const wn_add_q *q);
 """
@@ -121,16 +120,29 @@ def test_requant64_and_rounding(lib):
     np.testing.assert_array_equal(got, want)
 
 
-def _conv_case(rng, cin, cout, wbits, act, zp_out):
+def _conv_case(rng, cin, cout, wbits, act, zp_out, bias_bits, shared):
     lo, hi = {8: (-127, 127), 4: (-7, 7), 16: (-32767, 32767)}[wbits]
     w = rng.integers(lo, hi + 1, (cout, cin, 1))
     xlo, xhi = (-128, 127) if act == "i8" else (-32768, 32767)
     x = np.concatenate([[xlo, xhi], rng.integers(xlo, xhi + 1, cin)])[:cin].reshape(cin, 1)
-    bias = rng.integers(-(1 << 20), 1 << 20, cout)
-    pairs = [quantize_multiplier(m) for m in rng.uniform(1e-6, 0.9, cout)]
+    span = 1 << (bias_bits - 1) if bias_bits else 0
+    bias = rng.integers(-span, span, cout) if span else np.zeros(cout, np.int64)
+    pairs = [quantize_multiplier(m) for m in rng.uniform(1e-6, 0.9, 1 if shared else cout)] * (cout if shared else 1)
     q = {"w": w, "bias": bias, "mult": np.array([p[0] for p in pairs]),
          "shift": np.array([p[1] for p in pairs]), "zp_out": zp_out}
     return q, x
+
+
+def _rq(ffi, q: dict, acc_bits: int):
+    """The wn_rq of q as the code generator stores it (narrow biases, shared multipliers), and
+    the arrays it points into (kept alive by the caller)."""
+    bias = narrow_bias(q["bias"], acc_bits)
+    mult, shift = shared_requant(q["mult"], q["shift"])
+    keep = [bias, mult, shift]
+    rq = ffi.new("wn_rq *", [ffi.from_buffer(bias) if bias.size else ffi.NULL, _buf(ffi, mult),
+                             _buf(ffi, shift), q["zp_out"], bias.itemsize if bias.size else 0,
+                             int(mult.size > 1)])
+    return rq, keep
 
 
 @pytest.mark.parametrize("variant", ["s8", "s4", "s16", "s8s16"])
@@ -138,21 +150,24 @@ def test_pointwise_conv_random_shapes(lib, variant):
     ffi, c, rounding = lib
     rng = np.random.default_rng(hash(variant) % 1000)
     wbits, act = {"s8": (8, "i8"), "s4": (4, "i8"), "s16": (16, "i16"), "s8s16": (8, "i16")}[variant]
-    for cin, cout in [(1, 1), (3, 5), (17, 9), (64, 33)]:
+    acc_bits = 32 if act == "i8" else 64
+    # stored bias widths: none (all zero), 8, 16, 32 (21 and 32 bits of values) and, for the int64
+    # accumulator, 64 (40 and 48 bits of values: far from overflowing the sum)
+    bias_bits = (0, 8, 16, 21, 32) + ((40, 48) if acc_bits == 64 else ())
+    for (cin, cout), nb in zip([(1, 1), (3, 5), (17, 9), (64, 33), (8, 4), (5, 3), (2, 7)],
+                               bias_bits):
         for zp_out in ((-128, 127, 0) if act == "i8" else (0,)):
-            q, x = _conv_case(rng, cin, cout, wbits, act, zp_out)
-            want = qops.conv_taps(q, [x], act, rounding)[:, 0]
-            xt = np.ascontiguousarray(x[:, 0], dtype=np.int8 if act == "i8" else np.int16)
-            w = q["w"][:, :, 0]
-            wbuf = pack_int4(w) if wbits == 4 else np.ascontiguousarray(w, dtype=f"int{wbits}")
-            bias = q["bias"].astype(np.int32 if act == "i8" else np.int64)
-            mult, shift = q["mult"].astype(np.int32), q["shift"].astype(np.int32)
-            y = np.empty(cout, xt.dtype)
-            getattr(c, f"wn_conv_{variant}")(_buf(ffi, y), _buf(ffi, xt),
-                                              _buf(ffi, wbuf), _buf(ffi, bias),
-                                              _buf(ffi, mult), _buf(ffi, shift),
-                                              cin, cout, zp_out)
-            np.testing.assert_array_equal(y, want)
+            for shared in (False, True):
+                q, x = _conv_case(rng, cin, cout, wbits, act, zp_out, nb, shared)
+                want = qops.conv_taps(q, [x], act, rounding)[:, 0]
+                xt = np.ascontiguousarray(x[:, 0], dtype=np.int8 if act == "i8" else np.int16)
+                w = q["w"][:, :, 0]
+                wbuf = pack_int4(w) if wbits == 4 else np.ascontiguousarray(w, dtype=f"int{wbits}")
+                rq, _keep = _rq(ffi, q, acc_bits)
+                y = np.empty(cout, xt.dtype)
+                getattr(c, f"wn_conv_{variant}")(_buf(ffi, y), _buf(ffi, xt), _buf(ffi, wbuf),
+                                                  rq, cin, cout)
+                np.testing.assert_array_equal(y, want, err_msg=f"{cin}x{cout} bias {nb} bits")
 
 
 def test_int4_ring_conv_odd_lengths(lib):
@@ -172,14 +187,12 @@ def test_int4_ring_conv_odd_lengths(lib):
     wbuf = pack_int4(np.transpose(w, (0, 2, 1)))
     ring = np.full((pad + 1) * cin, zp_in, np.int8)
     pos = ffi.new("int32_t *", 0)
-    bias = q["bias"].astype(np.int32)
-    mult, shift = q["mult"].astype(np.int32), q["shift"].astype(np.int32)
+    rq, _keep = _rq(ffi, q, 32)
     y = np.empty(cout, np.int8)
     for t in range(30):
         xt = np.ascontiguousarray(x[:, t], dtype=np.int8)
         c.wn_conv_ring_s4(_buf(ffi, y), _buf(ffi, ring), pos, _buf(ffi, xt),
-                          _buf(ffi, wbuf), _buf(ffi, bias), _buf(ffi, mult),
-                          _buf(ffi, shift), cin, cout, k, d, pad + 1, -3)
+                          _buf(ffi, wbuf), rq, cin, cout, k, d, pad + 1)
         np.testing.assert_array_equal(y, want[:, t])
 
 

@@ -34,7 +34,8 @@ RUNTIME = ROOT / "runtime_c"
 HARNESS = Path(__file__).resolve().parent / "opt_harness.c"
 
 # kernel file -> the harness's family switch
-FAMILIES = {"wn_conv_s8.c": "S8", "wn_conv_s8s16.c": "S8S16", "wn_conv_s4.c": "S4"}
+FAMILIES = {"wn_conv_s8.c": "S8", "wn_conv_s8s16.c": "S8S16", "wn_conv_s16.c": "S16",
+            "wn_conv_s4.c": "S4"}
 CASES = 300  # per family and rounding mode; each case runs pointwise, ring (several steps), transposed
 TIMEOUT = 600.0
 
@@ -163,8 +164,9 @@ def test_optimized_equals_reference(core, target_name, cpu, single, tmp_path):
 def test_every_isa_folder_has_its_kernels():
     """The optimized files this suite expects exist (a deleted file would silently fall back to
     ref and the suite above would still pass)."""
-    expected = {"dsp": ["S8", "S8S16", "S4"], "mve": ["S8", "S8S16"], "neon": ["S8", "S8S16"],
-                "neon_dotprod": ["S8"], "avx2": ["S8", "S8S16"]}
+    expected = {"dsp": ["S8", "S8S16", "S16", "S4"], "mve": ["S8", "S8S16", "S16", "S4"],
+                "neon": ["S8", "S8S16", "S16", "S4"], "neon_dotprod": ["S8", "S4"],
+                "avx2": ["S8", "S8S16", "S16", "S4"]}
     missing = [f"{d}: {fam}" for d, fams in expected.items() for fam in fams
                if f"#define WN_HAVE_DOT_{fam}\n" not in (RUNTIME / d / f"wn_dot_{d}.h").read_text()]
     assert not missing

@@ -68,11 +68,15 @@ def _io(node: Node, ctx: Context) -> tuple[str, str, int]:
 
 def _qargs(node: Node, ctx: Context) -> str:
     w = ctx.weight
-    return f"{w(node, 'w')}, {w(node, 'b')}, {w(node, 'mult')}, {w(node, 'shift')}"
+    return f"{w(node, 'w')}, &{w(node, 'rq')}"
 
 
 def emit_embed(node: Node, ctx: Context) -> str:
     y, x, c = _io(node, ctx)
+    if is_sparse(node):
+        sfx, w = act_suffix(node, ctx), ctx.weight
+        fill = f"{float(node.attrs['fill']):.1f}f" if sfx == "f32" else str(int(node.attrs["fill"]))
+        return f"wn_embed_csr_{sfx}({y}, {w(node, 'values')}, &{w(node, 'sp')}, {fill}, {x});"
     if ctx.half is not None:
         return f"wn_embed_h16({y}, {ctx.weight(node, 'table')}, {x}, {c}, {ctx.half});"
     return f"wn_embed_{act_suffix(node, ctx)}({y}, {ctx.weight(node, 'table')}, {x}, {c});"
@@ -82,10 +86,8 @@ def _spmv(node: Node, ctx: Context, y: str, x: str) -> str:
     sfx = conv_suffix(node, ctx)
     fmt = node.attrs["storage"].fmt.kind
     w = ctx.weight
-    head = f"wn_spmv_{fmt}_{sfx}({y}, {x}, &{w(node, 'sp')}, {w(node, 'values')}, {w(node, 'b')}"
-    if sfx == "f32":
-        return head + ");"
-    return head + f", {w(node, 'mult')}, {w(node, 'shift')}, {node.attrs['q']['zp_out']});"
+    bias = w(node, "b") if sfx == "f32" else f"&{w(node, 'rq')}"
+    return f"wn_spmv_{fmt}_{sfx}({y}, {x}, &{w(node, 'sp')}, {w(node, 'values')}, {bias});"
 
 
 def is_sparse(node: Node) -> bool:
@@ -102,7 +104,7 @@ def emit_conv(node: Node, ctx: Context) -> str:
     if sfx == "f32":
         fn, fmt = ("wn_conv_f32", "") if ctx.half is None else ("wn_conv_h16", f", {ctx.half}")
         return f"{fn}({y}, {x}, {ctx.weight(node, 'w')}, {ctx.weight(node, 'b')}, {cin}, {cout}{fmt});"
-    return f"wn_conv_{sfx}({y}, {x}, {_qargs(node, ctx)}, {cin}, {cout}, {node.attrs['q']['zp_out']});"
+    return f"wn_conv_{sfx}({y}, {x}, {_qargs(node, ctx)}, {cin}, {cout});"
 
 
 def emit_conv_ring(node: Node, ctx: Context) -> str:
@@ -122,7 +124,7 @@ def emit_conv_ring(node: Node, ctx: Context) -> str:
     if sfx == "f32":
         fn, fmt = ("wn_conv_ring_f32", "") if ctx.half is None else ("wn_conv_ring_h16", f", {ctx.half}")
         return f"{fn}({y}, {ring}, {x}, {ctx.weight(node, 'w')}, {ctx.weight(node, 'b')}, {geometry}{fmt});"
-    return f"wn_conv_ring_{sfx}({y}, {ring}, {x}, {_qargs(node, ctx)}, {geometry}, {a['q']['zp_out']});"
+    return f"wn_conv_ring_{sfx}({y}, {ring}, {x}, {_qargs(node, ctx)}, {geometry});"
 
 
 def emit_convt(node: Node, ctx: Context) -> str:
@@ -133,8 +135,7 @@ def emit_convt(node: Node, ctx: Context) -> str:
         fn, fmt = ("wn_convt_f32", "") if ctx.half is None else ("wn_convt_h16", f", {ctx.half}")
         return (f"{fn}({y}, {x}, {ctx.weight(node, 'w')}, {ctx.weight(node, 'b')}, "
                 f"{cin}, {cout}, {hop}{fmt});")
-    return (f"wn_convt_{sfx}({y}, {x}, {_qargs(node, ctx)}, {cin}, {cout}, {hop}, "
-            f"{node.attrs['q']['zp_out']});")
+    return f"wn_convt_{sfx}({y}, {x}, {_qargs(node, ctx)}, {cin}, {cout}, {hop});"
 
 
 def _binary(fn: str) -> Emitter:

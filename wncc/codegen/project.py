@@ -103,10 +103,15 @@ def report(graph: Graph, plan: memory.Plan, target: Target, table_list) -> dict:
                  "dtype": graph.dtype, "label": node.attrs.get("label", node.name)}
         choice = node.attrs.get("storage")
         if choice is not None:
-            w = node.weights["w"]
+            if node.op == "embed":  # entries other than the value of 0.0
+                q = node.attrs.get("q")
+                table = q["table"] if q is not None else node.weights["table"]
+                size, nonzero = table.size, int(np.count_nonzero(table != node.attrs["fill"]))
+            else:
+                size, nonzero = node.weights["w"].size, int(np.count_nonzero(node.weights["w"]))
             entry.update(storage=choice.fmt.name, storage_reason=choice.reason,
-                         storage_candidates=choice.candidates,
-                         nonzero=int(np.count_nonzero(w)), density=round(float(np.count_nonzero(w)) / w.size, 4))
+                         storage_candidates=choice.candidates, nonzero=nonzero,
+                         density=round(nonzero / size, 4))
         stored = sum(v for k, v in entry.items() if k.endswith("_bytes"))
         entry["stored_bytes"] = stored
         entry["compression_ratio"] = round(4 * layer["params"] / stored, 3) if stored else None
@@ -148,11 +153,11 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
     integer = is_integer(graph)
     out_t = graph.tensors[graph.output]
     sparse = any(emitters.is_sparse(n) for n in graph.nodes)
-    headers = (["wn_mathf.h", "wn_ring.h"]
+    headers = (["wn_mathf.h", "wn_ring.h", "wn_sparse.h"]
                + (["wn_dot.h", "wn_requant.h", "wn_conv_int.inc", "wn_eltwise_int.inc"]
                   if integer else [])
                + (["wn_half.h"] if half is not None else [])
-               + (["wn_sparse.h", "wn_sparse.inc"] if sparse else []))
+               + (["wn_sparse.inc"] if sparse else []))
     env = _env()
     common = {
         "frontmatter": frontmatter(graph, command),

@@ -65,9 +65,14 @@ def _int_entries(graph: Graph, node: Node) -> list[tuple[str, str, np.ndarray, s
             out.append(("w", "uint8_t", pack_int4(layout), "weight", False))
         else:
             out.append(("w", INT_CTYPES[bits], layout.reshape(-1).astype(f"int{bits}"), "weight", False))
-        out.append(("b", INT_CTYPES[acc], q["bias"].astype(f"int{acc}"), "bias", False))
-        out.append(("mult", "int32_t", q["mult"].astype(np.int32), "scale", False))
-        out.append(("shift", "int32_t", q["shift"].astype(np.int32), "scale", False))
+        bias = narrow_bias(q["bias"], acc)
+        if bias.size:
+            out.append(("b", INT_CTYPES[8 * bias.itemsize], bias, "bias", False))
+        mult, shift = shared_requant(q["mult"], q["shift"])
+        out.append(("mult", "int32_t", mult, "scale", False))
+        out.append(("shift", "int8_t", shift, "scale", False))
+    elif node.op == "embed" and sparse_storage(node):
+        out.extend(_sparse_entries(node, act, value_role="table"))
     elif node.op == "embed":
         out.append(("table", INT_CTYPES[act], q["table"].reshape(-1).astype(f"int{act}"), "table", False))
     elif node.op in ("tanh", "sigmoid") and "act16" in q:
@@ -97,21 +102,62 @@ def _int_entries(graph: Graph, node: Node) -> list[tuple[str, str, np.ndarray, s
     return out
 
 
+def narrow_bias(bias: np.ndarray, acc_bits: int) -> np.ndarray:
+    """A layer's biases in the narrowest signed type that holds them all (at most the
+    accumulator's), or an empty array when they are all zero (the kernel then adds none)."""
+    b = np.asarray(bias, dtype=np.int64).reshape(-1)
+    if not np.any(b):
+        return np.zeros(0, np.int8)
+    for bits in (8, 16, 32, 64):
+        if bits >= acc_bits or np.all((b >= -(1 << (bits - 1))) & (b < (1 << (bits - 1)))):
+            return b.astype(f"int{bits}")
+    raise AssertionError("unreachable: int64 holds every bias")
+
+
+def shared_requant(mult: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel (multiplier, shift) arrays, or one pair when every channel has the same
+    (per-tensor weight scales); shifts as int8 (QuantizeMultiplier gives -31..30)."""
+    m = np.asarray(mult, dtype=np.int64).reshape(-1)
+    e = np.asarray(shift, dtype=np.int64).reshape(-1)
+    if e.size and (e.min() < -128 or e.max() > 127):
+        raise WnccError(f"requantization shift {int(e.min())}..{int(e.max())} does not fit int8")
+    if m.size > 1 and np.all(m == m[0]) and np.all(e == e[0]):
+        m, e = m[:1], e[:1]
+    return m.astype(np.int32), e.astype(np.int8)
+
+
+def rq_fields(tables: dict[tuple[str, str], "Table"], node: Node) -> str:
+    """The wn_rq initializer of an integer convolution (runtime_c/include/wn_runtime.h)."""
+    bias = tables.get((node.name, "b"))
+    mult = tables[(node.name, "mult")]
+    per_channel = int(mult.values.size > 1)
+    return ", ".join([bias.ident if bias else "NULL", mult.ident, tables[(node.name, "shift")].ident,
+                      str(node.attrs["q"]["zp_out"]), str(bias.values.itemsize if bias else 0),
+                      str(per_channel)])
+
+
+# parameter blocks are counted at their size on the 32-bit cores: pointers and int32 fields
+RQ_STRUCT_BYTES = 6 * 4
+SPARSE_STRUCT_BYTES = 9 * 4
+
+
 def sparse_storage(node: Node):
     """The node's storage choice when it is not dense, else None."""
     choice = node.attrs.get("storage")
     return choice if choice is not None and choice.fmt.kind != "dense" else None
 
 
-def _sparse_entries(node: Node, value_bits: int) -> list[tuple[str, str, np.ndarray, str, bool]]:
+def _sparse_entries(node: Node, value_bits: int, value_role: str = "weight"
+                    ) -> list[tuple[str, str, np.ndarray, str, bool]]:
     enc = node.attrs["storage"].encoded
     values = enc.arrays["values"]
     if value_bits == 4:
-        stored = ("values", "uint8_t", pack_int4(values), "weight", False)
+        stored = ("values", "uint8_t", pack_int4(values), value_role, False)
     elif value_bits == 32:
-        stored = ("values", "float", values.astype(np.float32), "weight", False)
+        stored = ("values", "float", values.astype(np.float32), value_role, False)
     else:
-        stored = ("values", INT_CTYPES[value_bits], values.astype(f"int{value_bits}"), "weight", False)
+        stored = ("values", INT_CTYPES[value_bits], values.astype(f"int{value_bits}"), value_role,
+                  False)
     out = [stored]
     for key in ("row_ptr", "col", "mask"):
         if key in enc.arrays:
@@ -128,8 +174,8 @@ def _sparse_struct(graph: Graph, node: Node, idents: dict[str, str]) -> Table:
     r, c = enc.fmt.block
     fields = [idents.get("row_ptr", "NULL"), idents.get("col", "NULL"), idents.get("mask", "NULL"),
               str(ptr_bytes), str(col_bytes), str(enc.rows), str(enc.cols), str(r), str(c)]
-    return Table("", "wn_sparse", np.zeros(0, np.int32), node.name, "params", True,
-                 literal=", ".join(fields))
+    return Table("", "wn_sparse", np.zeros(SPARSE_STRUCT_BYTES, np.uint8), node.name, "params",
+                 True, literal=", ".join(fields))
 
 
 def _act16_fields(p: dict) -> np.ndarray:
@@ -162,10 +208,17 @@ def tables(graph: Graph) -> dict[tuple[str, str], Table]:
         add(node, "sp", t.ctype, t.values, t.role, True)
         out[(node.name, "sp")] = dataclasses.replace(out[(node.name, "sp")], literal=t.literal)
 
+    def add_rq_struct(node: Node) -> None:
+        add(node, "rq", "wn_rq", np.zeros(RQ_STRUCT_BYTES, np.uint8), "params", True)
+        out[(node.name, "rq")] = dataclasses.replace(out[(node.name, "rq")],
+                                                     literal=rq_fields(out, node))
+
     for node in graph.nodes:
         if "q" in node.attrs:
             for key, ctype, values, role, struct in _int_entries(graph, node):
                 add(node, key, ctype, values, role, struct)
+            if (node.name, "mult") in out:
+                add_rq_struct(node)
             if sparse_storage(node):
                 add_sparse_struct(node)
             q = node.attrs["q"]
@@ -176,9 +229,11 @@ def tables(graph: Graph) -> dict[tuple[str, str], Table]:
                                               "", "scale", False)
             continue
         if sparse_storage(node):
-            for key, ctype, values, role, struct in _sparse_entries(node, 32):
+            role = "table" if node.op == "embed" else "weight"
+            for key, ctype, values, role, struct in _sparse_entries(node, 32, role):
                 add(node, key, ctype, values, role, struct)
-            add(node, "b", "float", node.weights["b"].astype(np.float32), "bias", False)
+            if "b" in node.weights:
+                add(node, "b", "float", node.weights["b"].astype(np.float32), "bias", False)
             add_sparse_struct(node)
             continue
         for key, w in node.weights.items():

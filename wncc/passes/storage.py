@@ -3,6 +3,9 @@
 ``auto`` runs the cost model (wncc/sparse/cost.py); a global format or ``GLOB=FORMAT`` per layer
 (matched against layer labels such as ``layers.3.conv``) overrides it. Sparse kernels exist for
 fp32, int8, int4 and int16x8 weights; other precisions and transposed convolutions stay dense.
+The embedding table (a lookup: one row read per sample, so only bytes count) is stored as CSR
+rows, the entries that differ from the value of 0.0 (0 in float, the output zero point in
+integer models), when that is smaller than the dense table, unless its label is set to dense.
 The choice and its reason are kept in ``node.attrs["storage"]`` for codegen and the report.
 """
 
@@ -15,7 +18,7 @@ import numpy as np
 from wncc.errors import WnccError
 from wncc.ir import Graph, Node
 from wncc.sparse import cost
-from wncc.sparse.formats import fits, parse
+from wncc.sparse.formats import Format, encode, fits, parse
 
 SPARSE_DTYPES = ("fp32", "int8", "int4", "int16x8")
 
@@ -51,13 +54,39 @@ def parse_rules(specs: list[str] | None) -> tuple[str, list[tuple[str, str]]]:
     return default, rules
 
 
+def embedding_choice(graph: Graph, node: Node, wanted: str) -> cost.Choice:
+    """CSR rows of the table's entries other than ``node.attrs["fill"]`` (the stored value of
+    0.0), or dense, whichever is smaller; ``wanted == "dense"`` keeps it dense."""
+    q = node.attrs.get("q")
+    out = graph.tensors[node.outputs[0]]
+    if q is not None:
+        table, fill, bits = q["table"], out.quant.zero_point, 16 if out.dtype == "i16" else 8
+    else:
+        table, fill, bits = node.weights["table"], 0.0, 32
+    node.attrs["fill"] = fill
+    dense = encode(table, Format("dense"), bits)
+    csr = encode(table - fill, Format("csr"), bits)
+    csr.arrays["values"] = csr.arrays["values"] + fill
+    sizes = {"dense": cost.stored_bytes(dense), "csr": cost.stored_bytes(csr)}
+    pick = "dense" if wanted == "dense" or sizes["csr"] >= sizes["dense"] else "csr"
+    density = csr.nnz / table.size
+    why = "forced by --sparse" if wanted == "dense" else "fewer bytes (a lookup: bytes only)"
+    reason = (f"{why}: {100 * density:.1f}% of entries differ from the value of 0.0; csr "
+              f"{sizes['csr']:,} bytes vs dense {sizes['dense']:,}")
+    candidates = {k: {"bytes": v} for k, v in sizes.items()}
+    return cost.Choice(Format(pick), csr if pick == "csr" else dense, reason, candidates)
+
+
 def assign(graph: Graph, target, specs: list[str] | None = None) -> Graph:
     default, rules = parse_rules(specs)
     for node in graph.nodes:
-        if node.op not in ("conv", "conv_ring"):
-            continue
         label = node.attrs.get("label", node.name)
         wanted = _override(label, rules) or default
+        if node.op == "embed" and graph.dtype in SPARSE_DTYPES:
+            node.attrs["storage"] = embedding_choice(graph, node, wanted)
+            continue
+        if node.op not in ("conv", "conv_ring"):
+            continue
         matrix, bits = weight_matrix(node)
         if graph.dtype not in SPARSE_DTYPES:
             if wanted not in ("auto", "dense"):

@@ -1,6 +1,6 @@
 """Magnitude pruning of WaveNet vocoders (examples/wavenet.py): one-shot or iterative (Zhu & Gupta
 cubic schedule with fine-tuning), global or per-layer thresholds, unstructured or RxC blocks over
-the ``[Cout, Cin*K]`` weight matrix. ``prune(model, 0.9, pattern="block:4x4")`` zeroes weights
+the ``[Cout, K*Cin]`` weight matrix. ``prune(model, 0.9, pattern="block:4x4")`` zeroes weights
 in place and returns a ``PruneResult`` (achieved sparsity per layer); ``save_checkpoint`` and
 ``export_onnx`` write the pruned state_dict and the ONNX export for ``wncc quantize`` /
 ``wncc compile``.

@@ -75,7 +75,7 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
 
     table = Table(title=f"wncc prune {Path(str(args.model)).name} -> {out} ({result.method}, "
                         f"{result.pattern}, {result.scope}, {result.norm})")
-    for col, just in (("weight", "left"), ("shape", "left"), ("[Cout, Cin*K]", "left"),
+    for col, just in (("weight", "left"), ("shape", "left"), ("[Cout, K*Cin]", "left"),
                       ("params", "right"), ("zeros", "right"), ("sparsity", "right")):
         table.add_column(col, justify=just)
     for layer in result.layers:
@@ -110,7 +110,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--method", default="oneshot", choices=METHODS,
                    help="oneshot, or iterative (cubic schedule with fine-tuning; needs --corpus)")
     p.add_argument("--pattern", default="unstructured",
-                   help="unstructured or block:RxC over the [Cout, Cin*K] weight matrix "
+                   help="unstructured or block:RxC over the [Cout, K*Cin] weight matrix "
                         "(e.g. block:4x4, block:1x4, block:16x1)")
     p.add_argument("--scope", default="global", choices=SCOPES,
                    help="one threshold over all weights, or one per layer")

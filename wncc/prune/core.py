@@ -5,9 +5,10 @@ What is pruned: the weights of every Conv1d and ConvTranspose1d (the dilated con
 residual, skip and head projections, the transposed-conv upsampler); never a bias. The embedding
 table is optional (``include_embedding``; off by default).
 
-Blocks. A weight is viewed as the matrix the kernels multiply, ``[Cout, Cin*K]`` in ONNX/PyTorch
-order (column ``cin*K + k``): Conv1d ``[Cout, Cin, K]`` reshaped; ConvTranspose1d ``[Cin, Cout, K]``
-transposed to ``[Cout, Cin, K]`` first; the embedding ``[classes, C]`` as ``[C, classes]`` (a 1x1
+Blocks. A weight is viewed as the matrix the kernels multiply, ``[Cout, K*Cin]`` tap-major
+(column ``k*Cin + cin``, the order of the dense kernels' weights and of the ring taps the sparse
+kernels gather): Conv1d ``[Cout, Cin, K]`` as ``[Cout, K, Cin]``; ConvTranspose1d ``[Cin, Cout,
+K]`` as ``[Cout, Cin*K]``; the embedding ``[classes, C]`` as ``[C, classes]`` (a 1x1
 conv on a one-hot input). A block ``RxC`` covers R consecutive rows (output channels) and C
 consecutive columns, aligned at multiples of R and C; it must tile every pruned matrix exactly.
 A block's score is its L2 (default) or L1 norm; blocks are pruned whole. ``unstructured`` is
@@ -56,7 +57,7 @@ NORMS = ("l2", "l1")
 
 @dataclass(frozen=True)
 class Pattern:
-    """Block shape over the ``[Cout, Cin*K]`` matrix; 1x1 is unstructured."""
+    """Block shape over the ``[Cout, K*Cin]`` matrix; 1x1 is unstructured."""
 
     rows: int = 1
     cols: int = 1
@@ -125,7 +126,7 @@ class Target:
 
     def to_matrix(self, w: torch.Tensor) -> torch.Tensor:
         if self.kind == "conv":
-            return w.reshape(w.shape[0], -1)
+            return w.transpose(1, 2).reshape(w.shape[0], -1)
         if self.kind == "convT":
             return w.transpose(0, 1).reshape(w.shape[1], -1)
         return w.T
@@ -133,7 +134,7 @@ class Target:
     def from_matrix(self, m: torch.Tensor) -> torch.Tensor:
         s = self.shape
         if self.kind == "conv":
-            return m.reshape(s)
+            return m.reshape(s[0], s[2], s[1]).transpose(1, 2).contiguous()
         if self.kind == "convT":
             return m.reshape(s[1], s[0], *s[2:]).transpose(0, 1).contiguous()
         return m.T.contiguous()
@@ -161,7 +162,7 @@ def check_pattern(tgts: list[Target], pattern: Pattern) -> None:
         r, c = t.matrix_shape
         if r % pattern.rows or c % pattern.cols:
             raise WnccError(f"block {pattern.rows}x{pattern.cols} does not divide layer '{t.name}': "
-                            f"weight {list(t.shape)} viewed as [{r}, {c}] ([Cout, Cin*K])")
+                            f"weight {list(t.shape)} viewed as [{r}, {c}] ([Cout, K*Cin])")
 
 
 def _blocks(m: torch.Tensor, p: Pattern) -> torch.Tensor:

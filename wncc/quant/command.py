@@ -25,7 +25,7 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
     before = weights_bytes(load_model(args.model))
     out = quantize(args.model, args.dtype, args.calib, args.output, method=args.method,
                    calib_crops=args.calib_crops, crop_frames=args.crop_frames, split=args.split,
-                   layer_dtypes=layer_dtypes or None)
+                   layer_dtypes=layer_dtypes or None, per_channel=not args.per_tensor)
     after_model = load_model(out)
     after = weights_bytes(after_model)
     ops = Counter(n.op_type for n in after_model.graph.node)
@@ -64,6 +64,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--split", default="train", help="corpus split used (default train)")
     p.add_argument("--layer-dtype", action="append", type=_layer_dtype, metavar="GLOB=DTYPE",
                    help="per-layer precision, e.g. 'head*=int16x8' (repeatable)")
+    p.add_argument("--per-tensor", action="store_true",
+                   help="one scale per weight tensor instead of one per output channel")
     p.add_argument("-o", "--output", required=True, help="output .onnx")
     p.set_defaults(func=handler)
     return p

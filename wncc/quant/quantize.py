@@ -263,12 +263,14 @@ def quantize(model_path: str | Path, dtype: str, calib: str | Path | None = None
              out_path: str | Path | None = None, method: str = "minmax", *,
              calib_crops: int = calibration.DEFAULT_CROPS,
              crop_frames: int = calibration.DEFAULT_CROP_FRAMES, split: str = "train",
-             percentile: float = 99.999, layer_dtypes: dict[str, str] | None = None) -> Path:
+             percentile: float = 99.999, layer_dtypes: dict[str, str] | None = None,
+             per_channel: bool = True) -> Path:
     """Write ``model_path`` at precision ``dtype`` to ``out_path`` (atomically) and return it.
 
     ``calib`` (a .wav, a folder of .wav files or a corpus folder) is required for the integer
     dtypes and ignored by fp32 / fp16 / bf16. ``method``: minmax, percentile (``percentile``,
-    two-sided for asymmetric activations) or entropy.
+    two-sided for asymmetric activations) or entropy. ``per_channel=False`` gives every weight
+    one scale (one requantization multiplier per layer instead of one per output channel).
     """
     check_dtype(dtype)
     if method not in METHODS:
@@ -313,7 +315,7 @@ def quantize(model_path: str | Path, dtype: str, calib: str | Path | None = None
         with _quiet(), _int4_symmetric_range():
             cache = _calibrate(upgraded, reader, calib_method, spec, percentile, Path(tmp))
             quantize_static(str(upgraded), str(result), None, quant_format=QuantFormat.QDQ,
-                            per_channel=True, reduce_range=False,
+                            per_channel=per_channel, reduce_range=False,
                             activation_type=QuantType[spec.activation],
                             weight_type=QuantType[spec.weight], calibrate_method=calib_method,
                             extra_options=extra, calibration_cache_path=str(cache))
