@@ -142,9 +142,16 @@ WN_INT_KERNELS(s16, int16_t)
 void wn_requantize_s8_s16(int16_t *y, const int8_t *x, int32_t n, const wn_rescale_q *q);
 void wn_requantize_s16_s8(int8_t *y, const int16_t *x, int32_t n, const wn_rescale_q *q);
 
-void wn_lut_s8(int8_t *y, const int8_t *x, int32_t n, const int8_t *lut);
+/* int8 tanh / sigmoid: a 256-entry table indexed by x + 128 of which entries first..last are
+ * stored; the entries outside equal the nearest stored end (the function's saturated tails) */
+typedef struct {
+    const int8_t *values;
+    int32_t first, last;
+} wn_lut8;
+
+void wn_lut_s8(int8_t *y, const int8_t *x, int32_t n, const wn_lut8 *lut);
 void wn_gate_s8(int8_t *y, const int8_t *a, int32_t half, int32_t tanh_at, int32_t sigmoid_at,
-                const int8_t *lut_tanh, const int8_t *lut_sigmoid, const wn_mul_q *q);
+                const wn_lut8 *lut_tanh, const wn_lut8 *lut_sigmoid, const wn_mul_q *q);
 void wn_act16_s16(int16_t *y, const int16_t *x, int32_t n, const int16_t *table,
                   const wn_act16_q *q);
 void wn_gate_s16(int16_t *y, const int16_t *a, int32_t half, int32_t tanh_at, int32_t sigmoid_at,

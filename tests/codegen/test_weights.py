@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from wncc.codegen.weights import RQ_STRUCT_BYTES, narrow_bias, shared_requant
+from wncc.codegen.weights import RQ_STRUCT_BYTES, narrow_bias, shared_requant, trimmed_lut
 from wncc.errors import WnccError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +40,20 @@ def test_shared_requant():
     assert m.tolist() == [1 << 30] * 2 and s.tolist() == [-7, -8]
     with pytest.raises(WnccError, match="does not fit int8"):
         shared_requant(np.array([1 << 30]), np.array([-200]))
+
+
+@pytest.mark.parametrize("lut", [
+    np.clip(np.round(127 * np.tanh(np.arange(-128, 128) / 20.0)), -128, 127),  # saturated tails
+    np.arange(-128, 128),  # none
+    np.full(256, -3),  # constant
+    np.r_[np.full(100, 5), np.arange(56), np.full(100, 60)],
+])
+def test_trimmed_lut_reproduces_every_entry(lut):
+    values, first, last = trimmed_lut(lut)
+    assert values.size == last - first + 1 and values.dtype == np.int8
+    index = np.clip(np.arange(256), first, last) - first
+    np.testing.assert_array_equal(values[index], lut)
+    assert values.size == 1 or (values[0] != values[1] and values[-1] != values[-2])
 
 
 def test_per_tensor_model_stores_one_multiplier_per_layer(tmp_path):

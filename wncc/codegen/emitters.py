@@ -156,7 +156,7 @@ def _activation(fn: str) -> Emitter:
         if sfx == "s16":
             table = ctx.tables[("", node.op)].ident
             return f"wn_act16_s16({y}, {x}, {c}, {table}, &{ctx.weight(node, 'q')});"
-        return f"wn_lut_{sfx}({y}, {x}, {c}, {ctx.weight(node, 'lut')});"
+        return f"wn_lut_{sfx}({y}, {x}, {c}, &{ctx.weight(node, 'lq')});"
     return emit
 
 
@@ -202,7 +202,7 @@ def emit_gate(node: Node, ctx: Context) -> str:
         tt, ts = ctx.tables[("", "tanh")].ident, ctx.tables[("", "sigmoid")].ident
         return (f"wn_gate_s16({y}, {x}, {c}, {at}, {tt}, &{w(node, 'qt')}, {ts}, "
                 f"&{w(node, 'qs')}, &{w(node, 'q')});")
-    return (f"wn_gate_{sfx}({y}, {x}, {c}, {at}, {w(node, 'lut_t')}, {w(node, 'lut_s')}, "
+    return (f"wn_gate_{sfx}({y}, {x}, {c}, {at}, &{w(node, 'lq_t')}, &{w(node, 'lq_s')}, "
             f"&{w(node, 'q')});")
 
 

@@ -78,15 +78,15 @@ def _int_entries(graph: Graph, node: Node) -> list[tuple[str, str, np.ndarray, s
     elif node.op in ("tanh", "sigmoid") and "act16" in q:
         out.append(("q", "wn_act16_q", _act16_fields(q["act16"]), "params", True))
     elif node.op in ("tanh", "sigmoid"):
-        out.append(("lut", INT_CTYPES[act], q["lut"].astype(f"int{act}"), "scale", False))
+        out.append(("lut", "int8_t", trimmed_lut(q["lut"])[0], "scale", False))
     elif node.op == "gate" and "act16_t" in q:
         out.append(("qt", "wn_act16_q", _act16_fields(q["act16_t"]), "params", True))
         out.append(("qs", "wn_act16_q", _act16_fields(q["act16_s"]), "params", True))
         fields = [q["mult"], q["shift"], q["zp_t"], q["zp_s"], q["zp_out"], 1]
         out.append(("q", "wn_mul_q", np.array(fields, np.int32), "params", True))
     elif node.op == "gate":
-        out.append(("lut_t", INT_CTYPES[act], q["lut_t"].astype(f"int{act}"), "scale", False))
-        out.append(("lut_s", INT_CTYPES[act], q["lut_s"].astype(f"int{act}"), "scale", False))
+        out.append(("lut_t", "int8_t", trimmed_lut(q["lut_t"])[0], "scale", False))
+        out.append(("lut_s", "int8_t", trimmed_lut(q["lut_s"])[0], "scale", False))
         fields = [q["mult"], q["shift"], q["zp_t"], q["zp_s"], q["zp_out"], 1]
         out.append(("q", "wn_mul_q", np.array(fields, np.int32), "params", True))
     elif node.op == "add":
@@ -139,6 +139,22 @@ def rq_fields(tables: dict[tuple[str, str], "Table"], node: Node) -> str:
 # parameter blocks are counted at their size on the 32-bit cores: pointers and int32 fields
 RQ_STRUCT_BYTES = 6 * 4
 SPARSE_STRUCT_BYTES = 9 * 4
+LUT_STRUCT_BYTES = 3 * 4
+
+
+def trimmed_lut(lut: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """An int8 table without its saturated tails: (entries first..last, first, last); the
+    entries before first equal entry first, those after last equal entry last."""
+    v = np.asarray(lut, dtype=np.int64).reshape(-1)
+    first, last = 0, v.size - 1
+    while first < last and v[first + 1] == v[first]:
+        first += 1
+    while last > first and v[last - 1] == v[last]:
+        last -= 1
+    return v[first:last + 1].astype(np.int8), first, last
+
+
+LUT_KEYS = {"lut": "lq", "lut_t": "lq_t", "lut_s": "lq_s"}  # values -> their wn_lut8 struct
 
 
 def sparse_storage(node: Node):
@@ -208,6 +224,16 @@ def tables(graph: Graph) -> dict[tuple[str, str], Table]:
         add(node, "sp", t.ctype, t.values, t.role, True)
         out[(node.name, "sp")] = dataclasses.replace(out[(node.name, "sp")], literal=t.literal)
 
+    def add_lut_structs(node: Node) -> None:
+        for key, struct_key in LUT_KEYS.items():
+            if (node.name, key) in out:
+                _, first, last = trimmed_lut(node.attrs["q"][key])
+                add(node, struct_key, "wn_lut8", np.zeros(LUT_STRUCT_BYTES, np.uint8), "params",
+                    True)
+                out[(node.name, struct_key)] = dataclasses.replace(
+                    out[(node.name, struct_key)],
+                    literal=f"{out[(node.name, key)].ident}, {first}, {last}")
+
     def add_rq_struct(node: Node) -> None:
         add(node, "rq", "wn_rq", np.zeros(RQ_STRUCT_BYTES, np.uint8), "params", True)
         out[(node.name, "rq")] = dataclasses.replace(out[(node.name, "rq")],
@@ -219,6 +245,7 @@ def tables(graph: Graph) -> dict[tuple[str, str], Table]:
                 add(node, key, ctype, values, role, struct)
             if (node.name, "mult") in out:
                 add_rq_struct(node)
+            add_lut_structs(node)
             if sparse_storage(node):
                 add_sparse_struct(node)
             q = node.attrs["q"]
