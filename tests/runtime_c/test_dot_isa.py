@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -61,15 +60,7 @@ def build(target: Target, out: Path, cases: int, opt_defines: tuple[str, ...] = 
     opt._cc(target, ["-c", "-DWN_DOT_WRAP=opt", *opt_defines, f"-I{isa}", str(HARNESS), "-o",
                      str(opt_o)], isa_first=True)
     opt._cc(target, ["-c", f"-DCASES={cases}", str(HARNESS), "-o", str(main_o)])
-    exe = out / "dot_harness.elf"
-    link = [target.cc, *target.cflags, str(main_o), str(ref_o), str(opt_o)]
-    if target.bare_metal:
-        link += [str(RUNTIME / "boards" / s) for s in target.startup]
-        link += [f"-L{RUNTIME / 'boards'}", "-T", target.linker_script]
-    link += [*target.ldflags, "-o", str(exe)]
-    proc = subprocess.run(link, capture_output=True, text=True)
-    assert proc.returncode == 0, f"{' '.join(link)}\n{proc.stderr}"
-    return exe
+    return opt.link(target, [main_o, ref_o, opt_o], out / "dot_harness.elf")
 
 
 @pytest.mark.parametrize("core,target_name,cpu", CORES, ids=[c[0] for c in CORES])

@@ -134,14 +134,18 @@ def build_harness(target: Target, sources: dict[str, Path], out: Path, single: i
     harness_obj = out / "opt_harness.o"
     _cc(target, ["-c", rounding, f"-DCASES={cases}",
                  *(f"-DWN_TEST_{FAMILIES[n]}" for n in sources), str(HARNESS), "-o", str(harness_obj)])
-    exe = out / "opt_harness.elf"
-    link = [target.cc, *target.cflags, str(harness_obj), *map(str, objs)]
+    return link(target, [harness_obj, *objs], out / "opt_harness.elf")
+
+
+def link(target: Target, objs: list[Path], exe: Path) -> Path:
+    """Link objects into an executable for the target (with its board support when bare metal)."""
+    cmd = [target.cc, *target.cflags, *map(str, objs)]
     if target.bare_metal:
-        link += [str(RUNTIME / "boards" / s) for s in target.startup]
-        link += [f"-L{RUNTIME / 'boards'}", "-T", target.linker_script]
-    link += [*target.ldflags, "-o", str(exe)]
-    proc = subprocess.run(link, capture_output=True, text=True)
-    assert proc.returncode == 0, f"{' '.join(link)}\n{proc.stderr}"
+        cmd += [str(RUNTIME / "boards" / s) for s in target.startup]
+        cmd += [f"-L{RUNTIME / 'boards'}", "-T", target.linker_script]
+    cmd += [*target.ldflags, "-o", str(exe)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, f"{' '.join(cmd)}\n{proc.stderr}"
     return exe
 
 
