@@ -47,6 +47,17 @@ def test_study_rows(tmp_path):
     assert set(sparse8.storage) - {"dense"}  # the cost model stored the pruned layers sparsely
     assert 0 < dense32.nll_bits < 8 and dense8.nll_bits < dense32.nll_bits + 0.5
     assert "| tiny |" in study.markdown(rows)
+    assert [r.weight_scales for r in rows] == ["-", "per-channel"] * 2
+
+
+def test_per_tensor_rows_store_less(tmp_path):
+    """One weight scale per tensor: one requantization pair per layer instead of one per
+    channel, so more compression; the C stays exact."""
+    pruned = _pruned(tmp_path, 0.9)
+    pc = study.run([pruned], ["int8"], CLIP, seconds=0.5)[0]
+    pt = study.run([pruned], ["int8"], CLIP, seconds=0.5, per_channel=False)[0]
+    assert pt.weight_scales == "per-tensor" and pt.exact
+    assert pt.compression_ratio > pc.compression_ratio
 
 
 @pytest.mark.slow

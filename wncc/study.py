@@ -39,6 +39,7 @@ class Row:
     pattern: str
     sparsity: float
     dtype: str
+    weight_scales: str  # "per-channel" or "per-tensor" (integer precisions), "-" (float)
     compression_ratio: float
     weights_bytes: int
     storage: dict[str, int]
@@ -63,12 +64,14 @@ def real_logits(c: CModel, graph, logits: np.ndarray) -> np.ndarray:
 
 
 def study_one(model: Path, dtype: str, utt: Utterance, calib: Path, target: str,
-              workdir: Path) -> Row:
+              workdir: Path, per_channel: bool = True) -> Row:
     start = time.monotonic()
-    source = model
+    source, scales = model, "-"
     if dtype not in ("fp32", "fp16", "bf16"):
         from wncc.quant.quantize import quantize
-        source = quantize(model, dtype, calib, workdir / f"{model.stem}-{dtype}.onnx")
+        source = quantize(model, dtype, calib, workdir / f"{model.stem}-{dtype}.onnx",
+                          per_channel=per_channel)
+        scales = "per-channel" if per_channel else "per-tensor"
     graph, project = compile_model(source, workdir / f"{model.stem}-{dtype}", target=target,
                                    dtype=dtype)
     report = json.loads((project / "report.json").read_text())
@@ -78,7 +81,7 @@ def study_one(model: Path, dtype: str, utt: Utterance, calib: Path, target: str,
     storage = Counter(layer["storage"] for layer in report["layers"]
                       if layer["op"] in ("conv", "conv_ring"))
     method, pattern, sparsity = describe(model)
-    return Row(model.stem, method, pattern, sparsity, dtype, report["compression_ratio"],
+    return Row(model.stem, method, pattern, sparsity, dtype, scales, report["compression_ratio"],
                report["weights_bytes"], dict(storage),
                round(nll_bits(real_logits(c, graph, logits).T, utt.target), 4), exact,
                round(time.monotonic() - start, 1))
@@ -86,7 +89,7 @@ def study_one(model: Path, dtype: str, utt: Utterance, calib: Path, target: str,
 
 def run(models: list[Path], dtypes: list[str], audio: Path, calib: Path | None = None,
         target: str = "host", seconds: float = 2.0,
-        progress: Callable[[str], None] = lambda _: None) -> list[Row]:
+        progress: Callable[[str], None] = lambda _: None, per_channel: bool = True) -> list[Row]:
     if not models:
         raise WnccError("no models to study")
     wav = read_wav(audio)
@@ -100,16 +103,19 @@ def run(models: list[Path], dtypes: list[str], audio: Path, calib: Path | None =
         for model in models:
             for dtype in dtypes:
                 progress(f"{model.name} {dtype}")
-                rows.append(study_one(model, dtype, utt, calib or audio, target, Path(tmp)))
+                rows.append(study_one(model, dtype, utt, calib or audio, target, Path(tmp),
+                                      per_channel))
     return rows
 
 
 def markdown(rows: list[Row]) -> str:
-    lines = ["| model | method | pattern | sparsity | dtype | compression | storage | NLL bits | C = golden |",
-             "|---|---|---|---:|---|---:|---|---:|---|"]
+    lines = ["| model | method | pattern | sparsity | dtype | weight scales | compression | storage | "
+             "NLL bits | C = golden |",
+             "|---|---|---|---:|---|---|---:|---|---:|---|"]
     for r in rows:
         storage = ", ".join(f"{k} x{v}" for k, v in sorted(r.storage.items()))
         lines.append(f"| {r.model} | {r.method} | {r.pattern} | {100 * r.sparsity:.0f}% | {r.dtype} | "
+                     f"{r.weight_scales} | "
                      f"{r.compression_ratio:.2f}x | {storage} | {r.nll_bits:.3f} | "
                      f"{'yes' if r.exact else 'NO'} |")
     return "\n".join(lines)
