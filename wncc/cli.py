@@ -68,14 +68,25 @@ def quantized_input(args: argparse.Namespace, update) -> Iterator[str]:
         yield str(out)
 
 
+def _cmsis_nn(args: argparse.Namespace) -> str | None:
+    """--cmsis-nn, checked before any work (a bad path is a one-line error, exit 2)."""
+    if not getattr(args, "cmsis_nn", None):
+        return None
+    from wncc.cmsis_nn import checkout
+
+    return checkout(args.cmsis_nn).path
+
+
 def cmd_compile(args: argparse.Namespace, argv: list[str]) -> int:
     from wncc.compiler import compile_model
     from wncc.passes import stats
 
+    cmsis_nn = _cmsis_nn(args)
     with status("compiling") as update, quantized_input(args, update) as model:
         graph, project = compile_model(model, args.output, target=args.target,
                                        dtype=args.dtype, command=_command_line(argv),
-                                       rounding=args.rounding, sparse=args.sparse)
+                                       rounding=args.rounding, sparse=args.sparse,
+                                       cmsis_nn=cmsis_nn)
     import json
     report = json.loads((project / "report.json").read_text())
     table = Table(title=f"wncc compile {Path(args.model).name} -> {project}")
@@ -89,6 +100,9 @@ def cmd_compile(args: argparse.Namespace, argv: list[str]) -> int:
                  ("compression vs dense fp32", f"{report['compression_ratio']}x"),
                  ("state bytes (est.)", f"{report['memory_bytes']['state_estimate']:,}")]:
         table.add_row(k, str(v))
+    if "cmsis_nn" in report:
+        table.add_row("layers on CMSIS-NN", f"{len(report['cmsis_nn']['layers'])} of "
+                      f"{sum(1 for n in graph.nodes if n.op in ('conv', 'conv_ring', 'convt'))}")
     out.print(table)
     return 0
 
@@ -102,9 +116,11 @@ def cmd_verify(args: argparse.Namespace, argv: list[str]) -> int:
         audio = read_wav(Path(args.wav))
     else:
         audio = None
+    cmsis_nn = _cmsis_nn(args)
     with status("verifying") as update, quantized_input(args, update) as model:
         report = verify(model, project=args.project, target=args.target, dtype=args.dtype,
-                        rounding=args.rounding, sparse=args.sparse, seconds=args.seconds,
+                        rounding=args.rounding, sparse=args.sparse, cmsis_nn=cmsis_nn,
+                        seconds=args.seconds,
                         sample_rate=args.sample_rate,
                         golden_samples=args.samples, seed=args.seed,
                         temperature=args.temperature, mel=mel, audio=audio, progress=update,
@@ -247,6 +263,10 @@ def parser() -> argparse.ArgumentParser:
                        help="weight storage: auto (default: the cost model decides per layer and "
                        "target), dense, csr, bitmask, bsr:RxC; GLOB=FORMAT for some layers "
                        "(repeatable)")
+        p.add_argument("--cmsis-nn", metavar="PATH",
+                       help="CMSIS-NN checkout: dense int8 convolutions call its kernels where "
+                       "the arithmetic equals the golden model's (the Makefile compiles them "
+                       "from PATH)")
 
     p = sub.add_parser("compile", help="compile an ONNX vocoder to a C project")
     p.add_argument("model", help="ONNX file")
@@ -292,6 +312,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--calib", help="calibration audio for integer precisions (default --wav)")
     p.add_argument("--target", default="host")
     p.add_argument("--seconds", type=float, default=2.0)
+    p.add_argument("--per-tensor", action="store_true",
+                   help="quantize integer precisions with one scale per weight tensor")
     p.add_argument("--json", help="write the rows here")
     p.set_defaults(func=cmd_study)
 
@@ -326,6 +348,7 @@ def bench_target_parser() -> argparse.ArgumentParser:
     p.add_argument("--frames", type=int, default=4, help="mel frames generated in the region")
     p.add_argument("--mel", help="mel frames .npy (default: seeded noise)")
     p.add_argument("--sparse", action="append", metavar="FORMAT|GLOB=FORMAT")
+    p.add_argument("--cmsis-nn", metavar="PATH", help="CMSIS-NN checkout, as for compile")
     p.add_argument("--json", help="write the rows here")
     return p
 
@@ -346,7 +369,7 @@ def cmd_study(args: argparse.Namespace, argv: list[str]) -> int:
     with status("studying") as update:
         rows = study.run(models, args.dtype or ["fp32", "int8"], Path(args.wav),
                          Path(args.calib) if args.calib else None, args.target, args.seconds,
-                         progress=update)
+                         progress=update, per_channel=not args.per_tensor)
     out.print(study.markdown(rows), markup=False, highlight=False)
     if args.json:
         Path(args.json).write_text(json.dumps([dataclasses.asdict(r) for r in rows], indent=2) + "\n")
@@ -364,11 +387,13 @@ def cmd_bench(args: argparse.Namespace, argv: list[str]) -> int:
 
         opts = bench_target_parser().parse_args(rest)
         mel = _load_mel(opts.mel) if opts.mel else None
+        cmsis_nn = _cmsis_nn(opts)
         rows = []
         with status("counting instructions") as update:
             for name in opts.target:
                 update(name)
-                rows.append(bench(opts.model, name, opts.dtype, opts.frames, mel, opts.sparse))
+                rows.append(bench(opts.model, name, opts.dtype, opts.frames, mel, opts.sparse,
+                                  cmsis_nn))
         out.print(markdown(rows), markup=False, highlight=False)
         if opts.json:
             import dataclasses

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from wncc import cmsis_nn as cmsis
 from wncc.codegen import project
 from wncc.errors import WnccError
 from wncc.ir import Graph
@@ -17,15 +18,18 @@ INTEGER = ("int8", "int4", "int16x8", "int16")
 
 
 def prepare(model: str | Path, target: str = "host", dtype: str | None = "fp32",
-            rounding: str = "double", sparse: list[str] | None = None) -> tuple[Graph, Target]:
+            rounding: str = "double", sparse: list[str] | None = None,
+            cmsis_nn: str | Path | None = None) -> tuple[Graph, Target]:
     """Import, lower and specialize a model for a target: the graph codegen renders.
 
     An integer dtype needs a quantized (QDQ) model whose precision matches it; dtype None takes
-    the model's own precision."""
+    the model's own precision. cmsis_nn: a CMSIS-NN checkout whose kernels compute the layers
+    where their arithmetic equals ours (wncc/cmsis_nn.py)."""
     if dtype is not None and dtype not in DTYPES:
         raise WnccError(f"dtype '{dtype}' is not supported (supported: {', '.join(DTYPES)})")
     if rounding not in ("double", "single"):
         raise WnccError(f"rounding '{rounding}' is not 'double' or 'single'")
+    checkout = cmsis.checkout(cmsis_nn) if cmsis_nn else None
     tgt = load_target(target)
     graph = load(model, rounding)
     found = qprepare.precision(graph) if qprepare.is_integer(graph) else "fp32"
@@ -42,13 +46,15 @@ def prepare(model: str | Path, target: str = "host", dtype: str | None = "fp32",
         raise WnccError(f"{Path(model).name} is a {found} model, not {dtype}: pass --dtype {found}")
     graph.dtype = dtype
     storage.assign(graph, tgt, sparse)
+    cmsis.assign(graph, checkout)
     return graph, tgt
 
 
 def compile_model(model: str | Path, out_dir: str | Path, target: str = "host",
                   dtype: str = "fp32", command: str | None = None,
-                  rounding: str = "double", sparse: list[str] | None = None) -> tuple[Graph, Path]:
+                  rounding: str = "double", sparse: list[str] | None = None,
+                  cmsis_nn: str | Path | None = None) -> tuple[Graph, Path]:
     """Compile an ONNX vocoder to a C project in out_dir; returns the lowered graph and the dir."""
-    graph, tgt = prepare(model, target, dtype, rounding, sparse)
+    graph, tgt = prepare(model, target, dtype, rounding, sparse, cmsis_nn)
     command = command or f"wncc compile {Path(model).name} --target {tgt.name} --dtype {dtype}"
     return graph, project.write(graph, tgt, Path(out_dir), command)

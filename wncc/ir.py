@@ -91,6 +91,7 @@ class Graph:
     source_sha256: str = ""
     dtype: str = "fp32"
     rounding: str = "double"  # requantization of 8-bit paths: "double" or "single"
+    cmsis_nn: dict | None = None  # --cmsis-nn: the checkout (wncc/cmsis_nn.py Checkout.report)
 
     @property
     def n_mels(self) -> int:

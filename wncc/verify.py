@@ -175,16 +175,17 @@ def verify(model: str | Path, project: str | Path | None = None, target: str = "
            audio: np.ndarray | None = None,
            progress: Callable[[str], None] = lambda _: None,
            logit_samples: int | None = None, timeout: float | None = None,
-           sparse: list[str] | None = None) -> Report:
+           sparse: list[str] | None = None, cmsis_nn: str | Path | None = None) -> Report:
     """golden_samples defaults to 4000 on the host, EMULATED_GOLDEN_SAMPLES on other targets;
-    logit_samples (emulated targets only) to EMULATED_LOGIT_SAMPLES; sparse as for compile."""
+    logit_samples (emulated targets only) to EMULATED_LOGIT_SAMPLES; sparse and cmsis_nn as for
+    compile."""
     model = Path(model)
     with tempfile.TemporaryDirectory(prefix="wncc-verify-") as tmp:
         out = Path(project) if project else Path(tmp) / "project"
         progress("compiling")
         graph, out = compile_model(model, out, target=target, dtype=dtype, rounding=rounding,
                                    command=f"wncc verify {model.name} --target {target} --dtype {dtype}",
-                                   sparse=sparse)
+                                   sparse=sparse, cmsis_nn=cmsis_nn)
         tgt = load_target(target)
         if not tgt.is_host:
             return verify_emulated(

@@ -44,12 +44,13 @@ class TargetBench:
 
 
 def bench(model: str | Path, target_name: str, dtype: str, frames: int = 4,
-          mel: np.ndarray | None = None, sparse: list[str] | None = None) -> TargetBench:
+          mel: np.ndarray | None = None, sparse: list[str] | None = None,
+          cmsis_nn: str | Path | None = None) -> TargetBench:
     target = load_target(target_name)
     with tempfile.TemporaryDirectory(prefix="wncc-bench-") as tmp:
         work = Path(tmp)
         graph, project = compile_model(model, work / "project", target=target_name, dtype=dtype,
-                                       sparse=sparse)
+                                       sparse=sparse, cmsis_nn=cmsis_nn)
         elf = emulate.build(project, target)
         report = json.loads((project / "report.json").read_text())
         if mel is None:

@@ -95,9 +95,19 @@ def is_sparse(node: Node) -> bool:
     return choice is not None and choice.fmt.kind != "dense"
 
 
+def _cmsis(node: Node, ctx: Context, y: str, x: str, cin: int, cout: int) -> str:
+    """A convolution computed by CMSIS-NN through the adapter (runtime_c/cmsis/wn_cmsis_s8.c)."""
+    w = ctx.weight
+    bias = w(node, "b") if (node.name, "b") in ctx.tables else "NULL"
+    return (f"wn_cmsis_conv_s8({y}, {x}, {w(node, 'w')}, {bias}, {w(node, 'mult')}, "
+            f"{w(node, 'shift')}, {cin}, {cout}, {node.attrs['q']['zp_out']});")
+
+
 def emit_conv(node: Node, ctx: Context) -> str:
     y, x, cout = _io(node, ctx)
     cin = ctx.channels(node.inputs[0])
+    if node.attrs.get("cmsis_nn"):
+        return _cmsis(node, ctx, y, x, cin, cout)
     if is_sparse(node):
         return _spmv(node, ctx, y, x)
     sfx = conv_suffix(node, ctx)
@@ -114,11 +124,13 @@ def emit_conv_ring(node: Node, ctx: Context) -> str:
     region, offset = ctx.plan.rings[node.name]
     ring = f"s->{region} + {offset}, &s->ring_pos[{a['ring']}]"
     geometry = f"{cin}, {cout}, {a['kernel']}, {a['dilation']}, {a['ring_len']}"
-    if is_sparse(node):
+    if is_sparse(node) or node.attrs.get("cmsis_nn"):
         act = {"f32": "f32", "s8": "s8", "s4": "s8", "s8s16": "s16"}[conv_suffix(node, ctx)]
         scratch = f"s->{ctx.plan.scratch[node.name]}"
         gather = (f"wn_ring_gather_{act}({scratch}, {ring}, {x}, {cin}, {a['kernel']}, "
                   f"{a['dilation']}, {a['ring_len']});")
+        if node.attrs.get("cmsis_nn"):  # one 1x1 product over the kernel x cin gathered taps
+            return gather + "\n    " + _cmsis(node, ctx, y, scratch, a["kernel"] * cin, cout)
         return gather + "\n    " + _spmv(node, ctx, y, scratch)
     sfx = conv_suffix(node, ctx)
     if sfx == "f32":
@@ -240,6 +252,8 @@ def kernel_sources(node: Node, ctx: Context) -> tuple[str, ...]:
     """Runtime sources a node needs (wn_sample.c is always used)."""
     if node.op in ("slice", "upsample"):
         return ()
+    if node.attrs.get("cmsis_nn"):
+        return ("wn_cmsis_s8.c",) + (("wn_ring_gather.c",) if node.op == "conv_ring" else ())
     if node.op in ("conv", "conv_ring") and is_sparse(node):
         sources = (f"wn_sparse_{conv_suffix(node, ctx)}.c",)
         return sources + (("wn_ring_gather.c",) if node.op == "conv_ring" else ())
@@ -279,5 +293,7 @@ def describe(node: Node, graph: Graph) -> str:
     extra = ""
     if node.op == "conv_ring":
         extra = f" k={node.attrs['kernel']} d={node.attrs['dilation']}"
+    if node.attrs.get("cmsis_nn"):
+        extra += " (CMSIS-NN)"
     t = graph.tensors[node.outputs[0]]
     return f"{label}: {node.op}{extra} -> {node.outputs[0]} [{t.rate.name.lower()}, {t.dtype}]"

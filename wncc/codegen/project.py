@@ -17,7 +17,7 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
-from wncc import __version__
+from wncc import __version__, cmsis_nn
 from wncc.codegen import emitters
 from wncc.codegen.weights import c_initializer, tables
 from wncc.errors import WnccError
@@ -101,6 +101,10 @@ def report(graph: Graph, plan: memory.Plan, target: Target, table_list) -> dict:
         node = graph.node(layer["name"])
         entry = {**layer, **per_node.get(layer["name"], {}), "storage": "dense",
                  "dtype": graph.dtype, "label": node.attrs.get("label", node.name)}
+        if node.attrs.get("cmsis_nn"):
+            entry["cmsis_nn"] = cmsis_nn.FUNCTION
+        elif node.attrs.get("cmsis_nn_reason"):
+            entry["cmsis_nn_reason"] = node.attrs["cmsis_nn_reason"]
         choice = node.attrs.get("storage")
         if choice is not None:
             if node.op == "embed":  # entries other than the value of 0.0
@@ -132,6 +136,12 @@ def report(graph: Graph, plan: memory.Plan, target: Target, table_list) -> dict:
         "weights_bytes": weight_bytes,
         "compression_ratio": round(dense_fp32 / weight_bytes, 4) if weight_bytes else None,
         "layers": layers,
+        **({"cmsis_nn": {**graph.cmsis_nn,
+                         "rounding_macro": ("CMSIS_NN_USE_SINGLE_ROUNDING"
+                                            if graph.rounding == "single" else None),
+                         "layers": [n.attrs.get("label", n.name) for n in graph.nodes
+                                    if cmsis_nn.offloaded(n)]}}
+           if graph.cmsis_nn else {}),
     }
 
 
@@ -153,11 +163,13 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
     integer = is_integer(graph)
     out_t = graph.tensors[graph.output]
     sparse = any(emitters.is_sparse(n) for n in graph.nodes)
+    cmsis = cmsis_vars(graph)
     headers = (["wn_mathf.h", "wn_ring.h", "wn_sparse.h"]
                + (["wn_dot.h", "wn_requant.h", "wn_conv_int.inc", "wn_eltwise_int.inc"]
                   if integer else [])
                + (["wn_half.h"] if half is not None else [])
-               + (["wn_sparse.inc"] if sparse else []))
+               + (["wn_sparse.inc"] if sparse else [])
+               + (["wn_cmsis.h"] if cmsis else []))
     env = _env()
     common = {
         "frontmatter": frontmatter(graph, command),
@@ -174,6 +186,7 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
         "logit_scale": f"{out_t.quant.scale!r}f" if integer else "",
         "logit_zp": out_t.quant.zero_point if integer else 0,
         "sources": ["wn_model.c", *kernels],
+        "cmsis": cmsis,
         **build_vars(target),
     }
     table_list = list(table_map.values())
@@ -231,6 +244,19 @@ BOARDS = RUNTIME / "boards"
 CODE_ESTIMATE_BYTES = 64 * 1024
 
 
+def cmsis_vars(graph: Graph) -> dict | None:
+    """Makefile/CMake variables of the CMSIS-NN backend, or None when no layer uses it: the
+    checkout (an absolute path, overridable with make CMSIS_NN=...), the kernel sources compiled
+    from it (object names in the project) and the rounding macro matching the model's."""
+    if not graph.cmsis_nn or not any(cmsis_nn.offloaded(n) for n in graph.nodes):
+        return None
+    sources = [{"path": src, "obj": "cmsis_" + Path(src).stem + ".o",
+                "pic": "cmsis_" + Path(src).stem + ".pic.o"} for src in cmsis_nn.SOURCES]
+    return {"path": graph.cmsis_nn["path"], "version": graph.cmsis_nn["version"],
+            "sources": sources,
+            "defs": "-DCMSIS_NN_USE_SINGLE_ROUNDING" if graph.rounding == "single" else ""}
+
+
 def build_vars(target: Target) -> dict:
     """Makefile variables of the target: toolchain, flags, the board's startup and scripts."""
     return {"target_name": target.name, "cc": target.cc, "ar": target.ar, "size": target.size,
@@ -281,7 +307,7 @@ def isa_dot_headers(target: Target) -> dict[str, str]:
 def kernel_source(target: Target, name: str) -> Path:
     """The implementation of a runtime file for a target: the first of its kernel folders
     (e.g. runtime_c/dsp, then runtime_c/ref) that has it."""
-    for folder in target.kernels:
+    for folder in (*target.kernels, "cmsis"):  # cmsis/: the CMSIS-NN adapter (--cmsis-nn)
         path = RUNTIME / folder / name
         if path.exists():
             return path

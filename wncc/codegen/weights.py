@@ -55,6 +55,8 @@ def _int_entries(graph: Graph, node: Node) -> list[tuple[str, str, np.ndarray, s
     act = ACT_BITS.get(graph.tensors[node.outputs[0]].dtype, 8)
     acc = 64 if act == 16 else 32
     out: list[tuple[str, str, np.ndarray, str, bool]] = []
+    if node.attrs.get("cmsis_nn"):
+        return _cmsis_entries(q)
     if node.op in ("conv", "conv_ring", "convt"):
         w = q["w"]
         layout = np.transpose(w, (0, 2, 1)) if node.op != "convt" else np.transpose(w, (2, 1, 0))
@@ -99,6 +101,23 @@ def _int_entries(graph: Graph, node: Node) -> list[tuple[str, str, np.ndarray, s
     elif node.op in ("relu", "requantize"):
         fields = [q["mult"], q["shift"], q["zp_in"], q["zp_out"]]
         out.append(("q", "wn_rescale_q", np.array(fields, np.int32), "params", True))
+    return out
+
+
+def _cmsis_entries(q: dict) -> list[tuple[str, str, np.ndarray, str, bool]]:
+    """A convolution computed by CMSIS-NN (wncc/cmsis_nn.py) in the layout its s8 kernels read:
+    int8 weights [Cout][K][Cin] (our dense layout: the gathered taps are tap-major), int32
+    biases (none when all are zero: the kernel takes NULL), and one int32 multiplier and int32
+    shift per output channel (CMSIS-NN has no shared pair)."""
+    w = q["w"]
+    cout = w.shape[0]
+    out = [("w", "int8_t", np.transpose(w, (0, 2, 1)).reshape(-1).astype(np.int8), "weight", False)]
+    bias = np.asarray(q["bias"], dtype=np.int64).reshape(-1)
+    if np.any(bias):
+        out.append(("b", "int32_t", bias.astype(np.int32), "bias", False))
+    for key in ("mult", "shift"):
+        values = np.broadcast_to(np.asarray(q[key], dtype=np.int64).reshape(-1), (cout,))
+        out.append((key, "int32_t", values.astype(np.int32), "scale", False))
     return out
 
 
@@ -243,7 +262,7 @@ def tables(graph: Graph) -> dict[tuple[str, str], Table]:
         if "q" in node.attrs:
             for key, ctype, values, role, struct in _int_entries(graph, node):
                 add(node, key, ctype, values, role, struct)
-            if (node.name, "mult") in out:
+            if (node.name, "mult") in out and not node.attrs.get("cmsis_nn"):
                 add_rq_struct(node)
             add_lut_structs(node)
             if sparse_storage(node):

@@ -8,7 +8,8 @@ type (``f32``, ``s8``, ``s16``), so a mixed-precision model needs no type punnin
 * ``arena_T``    - per-sample intermediates, packed by lifetime: a tensor's storage is reused once
   its last reader has run (never by that reader's own outputs);
 * ``ring_T``     - the ring buffers of the streaming convolutions;
-* ``scratch_T``  - the gathered taps of a sparse ring convolution (the largest one).
+* ``scratch_T``  - the gathered taps of a sparse ring convolution, or of one computed by CMSIS-NN
+  (``--cmsis-nn``), the largest one.
 
 Views (channel slices, nearest upsampling) share their source's storage at an offset.
 Offsets and sizes count elements; every allocation starts on a multiple of ``ALIGN`` elements.
@@ -38,7 +39,7 @@ class Plan:
     locations: dict[str, Location]
     sizes: dict[str, int]  # region -> elements
     rings: dict[str, tuple[str, int]]  # conv_ring node -> (ring region, offset)
-    scratch: dict[str, str]  # sparse conv_ring node -> its scratch region
+    scratch: dict[str, str]  # sparse or CMSIS-NN conv_ring node -> its scratch region
 
     def regions(self) -> list[tuple[str, str, int]]:
         """(name, C element type, elements) of every non-empty typed region, in a fixed order."""
@@ -134,7 +135,7 @@ def plan(graph: Graph) -> Plan:
         rings[node.name] = (region, start)
         _grow(sizes, region, start + node.attrs["ring_len"] * cin)
         storage = node.attrs.get("storage")
-        if storage is not None and storage.fmt.kind != "dense":
+        if (storage is not None and storage.fmt.kind != "dense") or node.attrs.get("cmsis_nn"):
             scratch[node.name] = f"scratch_{t}"
             _grow(sizes, f"scratch_{t}", node.attrs["kernel"] * cin)
     return Plan(loc, sizes, rings, scratch)
