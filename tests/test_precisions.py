@@ -43,7 +43,8 @@ def test_precision_verifies_on_real_speech(quantized, dtype):
     assert checks["samples_vs_golden"].passed and checks["streaming_golden_vs_c"].passed
     ort_check = checks["logits_vs_onnxruntime"]
     if dtype == "int4":
-        # measured 98.5% within one step here (the target is 99%): a known gap, in the README
+        # 98.1-98.5% within one step here with the default double rounding (the target is 99%;
+        # single rounding meets it, below): TFLite's two roundings drift from ONNX Runtime's one
         assert ort_check.measure >= 0.98, ort_check
     elif dtype in ("int16x8", "int16"):
         # ~87% here: a one-step difference at a gate input (coarse scale) becomes ~40 steps at
@@ -55,10 +56,16 @@ def test_precision_verifies_on_real_speech(quantized, dtype):
         assert "of 4096000 values" in checks["logits_vs_golden"].value
 
 
-def test_single_rounding_mode_is_exact_too(quantized):
-    report = verify(quantized["int8"], dtype="int8", rounding="single", seconds=0.5,
+@pytest.mark.parametrize("dtype", ["int8", "int4"])
+def test_single_rounding_is_exact_and_agrees_with_onnxruntime(quantized, dtype):
+    """One rounding of the 64-bit product is what ONNX Runtime's float-simulated QDQ does up to
+    float error: the 8-bit paths then agree with it on (nearly) every logit (measured 100.00%
+    for tiny int8 and int4, 99.98% / 99.99% for base int8 / int4)."""
+    report = verify(quantized[dtype], dtype=dtype, rounding="single", seconds=1.0,
                     golden_samples=1000, audio=_audio())
+    checks = {c.name: c for c in report.checks}
     assert report.passed, report.checks
+    assert checks["logits_vs_onnxruntime"].measure >= 0.999, checks["logits_vs_onnxruntime"]
 
 
 def test_storage_bytes_per_precision(quantized, tmp_path):
