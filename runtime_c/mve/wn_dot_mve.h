@@ -15,10 +15,18 @@
 
 #ifndef WN_HAVE_DOT_S8
 #define WN_HAVE_DOT_S8
+/* VMLADAVA.S8: sixteen products of at most 128 * 128 = 2^14 added into a 32-bit accumulator.
+ * The additions wrap modulo 2^32, so the result is the exact sum whenever that fits an int32,
+ * which is the reference's own bound (its int32 loop may not overflow): n <= 131071 holds any
+ * inputs (131071 * 2^14 < 2^31), and longer rows as far as the reference's sum fits.
+ * Whole vectors unpredicated (as in wn_dot_s4), then one predicated tail. */
 static inline int32_t wn_dot_s8(const int8_t *w, const int8_t *x, int32_t n)
 {
     int32_t acc = 0;
-    for (; n > 0; n -= 16, w += 16, x += 16) {
+    for (; n >= 16; n -= 16, w += 16, x += 16) {
+        acc = vmladavaq_s8(acc, vldrbq_s8(w), vldrbq_s8(x));
+    }
+    if (n > 0) {
         const mve_pred16_t p = vctp8q((uint32_t)n);
         acc = vmladavaq_s8(acc, vldrbq_z_s8(w, p), vldrbq_z_s8(x, p));
     }
@@ -80,10 +88,17 @@ static inline int64_t wn_dot_s16(const int16_t *w, const int16_t *x, int32_t n)
 
 #ifndef WN_HAVE_DOT_S8S16
 #define WN_HAVE_DOT_S8S16
+/* Weights widened to int16 lanes by the load (VLDRB.S16, exact), then VMLALDAVA.S16: eight
+ * products of at most 128 * 32768 = 2^22 into a 64-bit accumulator, which no int32 n can
+ * overflow (2^31 * 2^22 = 2^53), so exact for every input, as the reference's int64 sum.
+ * Whole vectors unpredicated, then one predicated tail. */
 static inline int64_t wn_dot_s8s16(const int8_t *w, const int16_t *x, int32_t n)
 {
     int64_t acc = 0;
-    for (; n > 0; n -= 8, w += 8, x += 8) {
+    for (; n >= 8; n -= 8, w += 8, x += 8) {
+        acc = vmlaldavaq_s16(acc, vldrbq_s16(w), vldrhq_s16(x));
+    }
+    if (n > 0) {
         const mve_pred16_t p = vctp16q((uint32_t)n);
         acc = vmlaldavaq_s16(acc, vldrbq_z_s16(w, p), vldrhq_z_s16(x, p));
     }
