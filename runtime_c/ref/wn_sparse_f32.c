@@ -5,6 +5,7 @@
 #define WN_ACCT float
 #define WN_VALUE(values, j) (values)[j]
 #define WN_BIAS_PARAM const float *bias
+#define WN_LOCALS
 #define WN_BIAS(row) (bias[row])
 #define WN_BLOCK_ACC(acc, values, first, x, n)                                                 \
     do {                                                                                       \

@@ -8,7 +8,8 @@
 #define WN_ACCT int32_t
 #define WN_VALUE(values, j) wn_s4_at(values, j)
 #define WN_BLOCK_ACC(acc, values, first, x, n) ((acc) += wn_dot_s4(values, first, x, n))
-#define WN_BIAS_PARAM const wn_rq *q
+#define WN_BIAS_PARAM const wn_rq *qp
+#define WN_LOCALS const wn_rq rq = *qp, *q = &rq;
 #define WN_BIAS(row) ((WN_ACCT)wn_rq_bias(q, row))
 #define WN_STORE(y, row, acc) ((y)[row] = (WN_XT)wn_rq_out8(acc, q, row))
 #include "wn_sparse.inc"
