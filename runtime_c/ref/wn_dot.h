@@ -1,7 +1,7 @@
 /* Dot products of the integer kernels: a weight row against an activation vector.
  * Exact integer sums, so any ISA may reorder them. A target's kernel folder (runtime_c/dsp,
- * mve, neon, neon_dotprod, avx2) provides wn_dot_isa.h with faster versions of some of them
- * (defining WN_HAVE_DOT_S8 and so on); the portable loops below serve for the rest. */
+ * mve, neon, neon_dotprod, avx2, avx512_vnni) provides wn_dot_isa.h with faster versions of some
+ * of them (defining WN_HAVE_DOT_S8 and so on); the portable loops below serve for the rest. */
 #ifndef WN_DOT_H
 #define WN_DOT_H
 

@@ -1,7 +1,8 @@
 """Instruction counting (wncc.counting): the qemu plugin on aarch64, armv7 (Thumb and ARM) and a
-bare-metal Cortex-M board, and callgrind on the host. A small program brackets a loop of N
-iterations with wn_bench_begin()/wn_bench_end(); counts must be exact (the same every run and in
-both plugin modes), grow linearly with N, and be 0 when the markers are never reached."""
+bare-metal Cortex-M board, and callgrind and ptrace single-stepping (equal to callgrind) on the
+host. A small program brackets a loop of N iterations with wn_bench_begin()/wn_bench_end(); counts
+must be exact (the same every run and in both plugin modes), grow linearly with N, and be 0 when
+the markers are never reached."""
 
 from __future__ import annotations
 
@@ -219,9 +220,7 @@ def test_plugin_path_error_is_one_line(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def host_prog(tmp_path_factory):
-    if shutil.which("valgrind") is None:
-        pytest.skip("valgrind not installed")
+def host_exe(tmp_path_factory) -> Path:
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None:
         pytest.skip("no host C compiler")
@@ -229,6 +228,14 @@ def host_prog(tmp_path_factory):
     (tmp / "prog.c").write_text(PROGRAM)
     exe = tmp / "prog"
     subprocess.run([cc, "-O1", str(tmp / "prog.c"), "-o", str(exe)], check=True)
+    return exe
+
+
+@pytest.fixture(scope="module")
+def host_prog(host_exe):
+    if shutil.which("valgrind") is None:
+        pytest.skip("valgrind not installed")
+    exe, tmp = host_exe, host_exe.parent
 
     def run(n: int, reps: int = 1, markers: int = 1, toggle: str | None = "wn_bench_loop",
             total: bool = False) -> Counts:
@@ -292,3 +299,44 @@ totals: 510 1
     assert parse_callgrind(text, "work") == (510, 5)
     assert parse_callgrind(text, "w*") == (510, 5)
     assert parse_callgrind(text.replace("totals: 510 1\n", ""), None) == (999, 0)
+
+
+# --- host: ptrace single-stepping (what valgrind cannot run, e.g. AVX-512) ----------------------
+
+
+@pytest.fixture(scope="module")
+def step_prog(host_exe):
+    try:
+        counting.step_counter_path()
+    except WnccError as e:
+        pytest.skip(f"ptrace step counter unavailable: {e}")
+
+    def run(n: int, reps: int = 1, markers: int = 1, toggle: str = "wn_bench_loop") -> Counts:
+        return counting.count_ptrace([str(host_exe), str(n), str(reps), str(markers)], toggle,
+                                     cwd=host_exe.parent, timeout=120, env=ENV)
+
+    return run
+
+
+def test_ptrace_equals_callgrind(step_prog, host_prog):
+    for n, reps in ((N, 1), (2 * N, 3), (0, 2)):
+        stepped, called = step_prog(n, reps), host_prog(n, reps)
+        assert stepped.tool == "ptrace" and stepped.regions == reps
+        assert (stepped.region_insns, stepped.regions) == (called.region_insns, called.regions)
+
+
+def test_ptrace_regions_and_never_hit(step_prog):
+    one, three = step_prog(N), step_prog(N, reps=3)
+    assert one.regions == 1 and one.region_insns > N
+    assert three.regions == 3 and three.region_insns == 3 * one.region_insns
+    assert step_prog(2 * N).region_insns - one.region_insns == \
+        step_prog(3 * N).region_insns - step_prog(2 * N).region_insns
+    never = step_prog(N, reps=0)
+    assert never.regions == 0 and never.region_insns == 0
+    unmarked = step_prog(N, markers=0, toggle="wn_bench_begin")
+    assert unmarked.regions == 0 and unmarked.region_insns == 0
+
+
+def test_ptrace_unknown_symbol(step_prog, host_exe):
+    with pytest.raises(WnccError, match="no symbol"):
+        counting.count_ptrace([str(host_exe), "1"], "wn_missing")

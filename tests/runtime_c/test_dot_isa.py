@@ -43,7 +43,7 @@ CASES_FAST, CASES_BOARD = 20000, 5000  # random cases after the fixed sweep; boa
 # what each ISA folder must replace (a deleted function would silently fall back to the portable
 # loop and still pass)
 EXPECTED = {"dsp": FAMILIES, "mve": FAMILIES, "neon": FAMILIES, "neon_dotprod": ("s8", "s4"),
-            "avx2": FAMILIES}
+            "avx2": FAMILIES, "avx512_vnni": ("s8", "s4")}
 
 
 def target_families(target: Target) -> list[str]:

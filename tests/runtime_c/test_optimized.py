@@ -1,5 +1,5 @@
-"""Optimized integer convolutions (runtime_c/dsp, mve, neon, neon_dotprod, avx2) against the
-reference kernels (runtime_c/ref), for equality, on the emulated core of each target.
+"""Optimized integer convolutions (runtime_c/dsp, mve, neon, neon_dotprod, avx2, avx512_vnni)
+against the reference kernels (runtime_c/ref), for equality, on the emulated core of each target.
 
 For every core the reference kernel files are compiled twice: once as they are (portable dot
 products) with their functions renamed (ref_wn_conv_s8, ...), and once with the target's
@@ -42,6 +42,7 @@ TIMEOUT = 600.0
 # (test id, target file, qemu-user CPU override): the cores the brief names
 CORES = [
     ("x86-avx2", "x86", None),
+    ("x86-vnni", "x86-vnni", None),  # skipped unless this CPU has AVX-512 VNNI
     ("cortex-a53", "cortex-a53", None),
     ("cortex-a76", "cortex-a76", None),
     ("cortex-a7", "cortex-a7", None),
@@ -170,7 +171,7 @@ def test_every_isa_folder_has_its_kernels():
     ref and the suite above would still pass)."""
     expected = {"dsp": ["S8", "S8S16", "S16", "S4"], "mve": ["S8", "S8S16", "S16", "S4"],
                 "neon": ["S8", "S8S16", "S16", "S4"], "neon_dotprod": ["S8", "S4"],
-                "avx2": ["S8", "S8S16", "S16", "S4"]}
+                "avx2": ["S8", "S8S16", "S16", "S4"], "avx512_vnni": ["S8", "S4"]}
     missing = [f"{d}: {fam}" for d, fams in expected.items() for fam in fams
                if f"#define WN_HAVE_DOT_{fam}\n" not in (RUNTIME / d / f"wn_dot_{d}.h").read_text()]
     assert not missing
