@@ -58,3 +58,9 @@ def test_x86_counts_with_callgrind(int8_tiny):
         pytest.skip(f"this CPU lacks {', '.join(sorted(lacking))}")
     row = bench(int8_tiny, "x86", "int8", frames=1)
     assert row.tool == "callgrind" and row.instructions_per_mac > 0.1
+
+
+def test_avx512_target_is_a_clear_error(int8_tiny):
+    """valgrind cannot run AVX-512 code: bench says so instead of reporting a crashed run."""
+    with pytest.raises(WnccError, match="valgrind cannot run AVX-512"):
+        bench(int8_tiny, "x86-vnni", "int8", frames=1)

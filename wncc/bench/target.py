@@ -22,6 +22,7 @@ import numpy as np
 
 from wncc import counting, emulate
 from wncc.compiler import compile_model
+from wncc.errors import WnccError
 from wncc.targets import load as load_target
 
 SAMPLE_RATE = 16000
@@ -47,6 +48,10 @@ def bench(model: str | Path, target_name: str, dtype: str, frames: int = 4,
           mel: np.ndarray | None = None, sparse: list[str] | None = None,
           cmsis_nn: str | Path | None = None) -> TargetBench:
     target = load_target(target_name)
+    if target.emulator == "native" and any(f.startswith("avx512") for f in target.cpu_flags):
+        raise WnccError(f"{target.name}: valgrind cannot run AVX-512 code and single-stepping a "
+                        "whole model is far too slow (~19 us per instruction); bench the x86 "
+                        "target, or count the kernels with benchmarks/kernels.py")
     with tempfile.TemporaryDirectory(prefix="wncc-bench-") as tmp:
         work = Path(tmp)
         graph, project = compile_model(model, work / "project", target=target_name, dtype=dtype,
