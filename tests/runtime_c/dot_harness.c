@@ -154,47 +154,10 @@ static int8_t w8[N8_MAX + 2 * OFF_MAX], x8[N8_MAX + 2 * OFF_MAX];
 static uint8_t w4[(N8_MAX + 2 * OFF_MAX) / 2 + 1];
 static int16_t w16[N16_MAX + 2 * OFF_MAX], x16[N16_MAX + 2 * OFF_MAX];
 
-static uint32_t rng_state = SEED;
+#include "harness_values.h"
 
-static uint32_t rnd(void) /* xorshift32 */
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 17;
-    rng_state ^= rng_state << 5;
-    return rng_state;
-}
-
-static int32_t uniform(int32_t lo, int32_t hi) /* inclusive */
-{
-    return lo + (int32_t)(rnd() % (uint32_t)(hi - lo + 1));
-}
-
-enum { V_RANDOM, V_ALL_MIN, V_ALL_MAX, V_ALL_NEG_MAX, V_ALTERNATE, V_ALTERNATE_HI, V_ENDS,
-       V_MODES };
 static const char *const mode_names[V_MODES] = {"random", "min", "max", "-max", "alt", "alt-hi",
                                                 "ends"};
-
-/* element i of a vector filled in `mode` over [lo, hi] */
-static int32_t value(int32_t mode, int32_t lo, int32_t hi, int32_t i)
-{
-    switch (mode) {
-    case V_ALL_MIN: return lo;
-    case V_ALL_MAX: return hi;
-    case V_ALL_NEG_MAX: return -hi;
-    case V_ALTERNATE: return (i & 1) ? hi : lo;
-    case V_ALTERNATE_HI: return (i & 1) ? lo : hi;
-    case V_ENDS:
-        switch (rnd() % 6) {
-        case 0: return lo;
-        case 1: return hi;
-        case 2: return -hi;
-        case 3: return 0;
-        case 4: return 1;
-        default: return -1;
-        }
-    default: return uniform(lo, hi);
-    }
-}
 
 enum { F_S8, F_S4, F_S16, F_S8S16, F_FAMILIES };
 static const char *const family_names[F_FAMILIES] = {"s8", "s4", "s16", "s8s16"};
