@@ -60,7 +60,7 @@ def test_precision_verifies_on_real_speech(quantized, dtype):
 def test_single_rounding_is_exact_and_agrees_with_onnxruntime(quantized, dtype):
     """One rounding of the 64-bit product is what ONNX Runtime's float-simulated QDQ does up to
     float error: the 8-bit paths then agree with it on (nearly) every logit (measured 100.00%
-    for tiny int8 and int4, 99.98% / 99.99% for base int8 / int4)."""
+    for tiny int8 and int4, 99.85% / 99.87% for base int8 / int4)."""
     report = verify(quantized[dtype], dtype=dtype, rounding="single", seconds=1.0,
                     golden_samples=1000, audio=_audio())
     checks = {c.name: c for c in report.checks}
