@@ -88,7 +88,7 @@ def native_counter(target: Target) -> str:
     the target uses AVX-512, on which valgrind (3.19) stops with SIGILL. Both count the
     instructions inside the kernel function, callees included, and agree exactly where both run
     (tests/counting)."""
-    return "ptrace" if any(f.startswith("avx512") for f in target.cpu_flags) else "callgrind"
+    return "callgrind" if counting.valgrind_can_run(target.cpu_flags) else "ptrace"
 
 
 def count(target: Target, exe: Path, args: list[str], kernel: str, which: str, cwd: Path) -> int:

@@ -367,6 +367,12 @@ def count_callgrind(cmd: list[str], cwd: str | Path | None = None, toggle: str |
                   seconds=seconds, stdout=stdout, stderr=stderr)
 
 
+def valgrind_can_run(cpu_flags: tuple[str, ...] | list[str]) -> bool:
+    """Whether callgrind can run code built for these CPU flags: valgrind (3.19) has no
+    AVX-512 and stops with SIGILL on it."""
+    return not any(f.startswith("avx512") for f in cpu_flags)
+
+
 @functools.lru_cache(maxsize=None)
 def step_counter_path() -> Path:
     """runtime_c/tools/wn_step_count.c built with the host's C compiler on first use, cached under

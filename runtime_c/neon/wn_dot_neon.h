@@ -81,10 +81,7 @@ static inline int32_t wn_dot_s4(const uint8_t *w, int32_t first, const int8_t *x
         i += 16;
     }
     acc += wn_sum_s32x4(acc4);
-    for (; i < n; ++i) {
-        acc += wn_s4_at(w, first + i) * (int32_t)x[i];
-    }
-    return acc;
+    return acc + wn_dot_s4_span(w, first, x, i, n);
 }
 #endif
 

@@ -15,6 +15,18 @@ static inline int32_t wn_s4_at(const uint8_t *w, int32_t j)
     return (nibble ^ 8) - 8;
 }
 
+/* int4 weights first + from .. first + to - 1 against x[from .. to - 1], one at a time: the
+ * portable dot product, and the tail of the ISA versions */
+static inline int32_t wn_dot_s4_span(const uint8_t *w, int32_t first, const int8_t *x,
+                                     int32_t from, int32_t to)
+{
+    int32_t acc = 0, i;
+    for (i = from; i < to; ++i) {
+        acc += wn_s4_at(w, first + i) * (int32_t)x[i];
+    }
+    return acc;
+}
+
 #include <wn_dot_isa.h> /* from the include path: the target's, or ref's empty one */
 
 #ifndef WN_HAVE_DOT_S8
@@ -32,11 +44,7 @@ static inline int32_t wn_dot_s8(const int8_t *w, const int8_t *x, int32_t n)
 /* int4 weights from element `first` */
 static inline int32_t wn_dot_s4(const uint8_t *w, int32_t first, const int8_t *x, int32_t n)
 {
-    int32_t acc = 0, i;
-    for (i = 0; i < n; ++i) {
-        acc += wn_s4_at(w, first + i) * (int32_t)x[i];
-    }
-    return acc;
+    return wn_dot_s4_span(w, first, x, 0, n);
 }
 #endif
 

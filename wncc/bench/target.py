@@ -48,7 +48,7 @@ def bench(model: str | Path, target_name: str, dtype: str, frames: int = 4,
           mel: np.ndarray | None = None, sparse: list[str] | None = None,
           cmsis_nn: str | Path | None = None) -> TargetBench:
     target = load_target(target_name)
-    if target.emulator == "native" and any(f.startswith("avx512") for f in target.cpu_flags):
+    if target.emulator == "native" and not counting.valgrind_can_run(target.cpu_flags):
         raise WnccError(f"{target.name}: valgrind cannot run AVX-512 code and single-stepping a "
                         "whole model is far too slow (~19 us per instruction); bench the x86 "
                         "target, or count the kernels with benchmarks/kernels.py")

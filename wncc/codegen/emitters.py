@@ -75,7 +75,7 @@ def emit_embed(node: Node, ctx: Context) -> str:
     y, x, c = _io(node, ctx)
     if is_sparse(node):
         sfx, w = act_suffix(node, ctx), ctx.weight
-        fill = f"{float(node.attrs['fill']):.1f}f" if sfx == "f32" else str(int(node.attrs["fill"]))
+        fill = "0.0f" if sfx == "f32" else str(int(node.attrs["fill"]))  # the stored 0.0
         return f"wn_embed_csr_{sfx}({y}, {w(node, 'values')}, &{w(node, 'sp')}, {fill}, {x});"
     if ctx.half is not None:
         return f"wn_embed_h16({y}, {ctx.weight(node, 'table')}, {x}, {c}, {ctx.half});"

@@ -127,10 +127,10 @@ def narrow_bias(bias: np.ndarray, acc_bits: int) -> np.ndarray:
     b = np.asarray(bias, dtype=np.int64).reshape(-1)
     if not np.any(b):
         return np.zeros(0, np.int8)
-    for bits in (8, 16, 32, 64):
-        if bits >= acc_bits or np.all((b >= -(1 << (bits - 1))) & (b < (1 << (bits - 1)))):
+    for bits in (8, 16, 32):
+        if bits < acc_bits and -(1 << (bits - 1)) <= b.min() and b.max() < 1 << (bits - 1):
             return b.astype(f"int{bits}")
-    raise AssertionError("unreachable: int64 holds every bias")
+    return b.astype(f"int{acc_bits}")
 
 
 def shared_requant(mult: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
