@@ -46,3 +46,53 @@ def tiny_project(tmp_path_factory, models):
 
     graph, project = compile_model(models["tiny"], tmp_path_factory.mktemp("c") / "tiny")
     return graph, project
+
+
+SHIPPED_TINY = ROOT / "examples" / "models" / "tiny.onnx"
+CLIP = ROOT / "examples" / "data" / "test_clip.wav"
+
+
+@pytest.fixture(scope="session")
+def shipped_quantized(tmp_path_factory):
+    """The shipped tiny quantized to a dtype (one ONNX Runtime calibration per dtype and
+    session): ``shipped_quantized("int8")`` -> path."""
+    from wncc.quant.quantize import quantize
+    d = tmp_path_factory.mktemp("shipped-q")
+    cache: dict[str, Path] = {}
+
+    def get(dtype: str) -> Path:
+        if dtype not in cache:
+            cache[dtype] = quantize(SHIPPED_TINY, dtype, CLIP, d / f"tiny-{dtype}.onnx")
+        return cache[dtype]
+    return get
+
+
+@pytest.fixture(scope="session")
+def pruned(tmp_path_factory) -> dict[str, Path]:
+    """The trained tiny with 90% of each conv's weights zeroed (4x4 blocks) and 90% of its
+    embedding table's entries, then quantized."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    from wncc.quant.quantize import quantize
+    d = tmp_path_factory.mktemp("pruned")
+    m = onnx.load(str(SHIPPED_TINY))
+    rng = np.random.default_rng(0)
+    for init in m.graph.initializer:
+        a = numpy_helper.to_array(init)
+        if init.name.endswith("weight") and a.ndim == 3 and "upsample" not in init.name:
+            mat = np.transpose(a, (0, 2, 1)).reshape(a.shape[0], -1)
+            keep = np.kron(rng.random((mat.shape[0] // 4, mat.shape[1] // 4)) > 0.9,
+                           np.ones((4, 4), bool))
+            mat = mat * keep
+            a = np.transpose(mat.reshape(a.shape[0], a.shape[2], a.shape[1]), (0, 2, 1))
+            init.CopyFrom(numpy_helper.from_array(np.ascontiguousarray(a, np.float32), init.name))
+        elif init.name == "embed.weight":
+            a = a * (rng.random(a.shape) > 0.9)
+            init.CopyFrom(numpy_helper.from_array(a.astype(np.float32), init.name))
+    out = {"fp32": d / "p.onnx"}
+    onnx.save(m, str(out["fp32"]))
+    for dtype in ("int8", "int4", "int16x8"):
+        out[dtype] = quantize(out["fp32"], dtype, CLIP, d / f"p-{dtype}.onnx")
+    return out

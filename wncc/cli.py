@@ -17,9 +17,11 @@ from typing import Iterator
 import numpy as np
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from wncc import __version__
 from wncc.errors import WnccError
+from wncc.text import one_line
 from wncc.quant.command import _layer_dtype
 from wncc.fidelity.command import register as register_fidelity
 from wncc.prune.command import register as register_prune
@@ -89,7 +91,7 @@ def cmd_compile(args: argparse.Namespace, argv: list[str]) -> int:
                                        cmsis_nn=cmsis_nn)
     import json
     report = json.loads((project / "report.json").read_text())
-    table = Table(title=f"wncc compile {Path(args.model).name} -> {project}")
+    table = Table(title=Text(one_line(f"wncc compile {Path(args.model).name} -> {project}")))
     table.add_column("quantity")
     table.add_column("value", justify="right")
     st = stats.compute(graph)
@@ -125,7 +127,7 @@ def cmd_verify(args: argparse.Namespace, argv: list[str]) -> int:
                         golden_samples=args.samples, seed=args.seed,
                         temperature=args.temperature, mel=mel, audio=audio, progress=update,
                         logit_samples=args.logit_samples, timeout=args.timeout)
-    table = Table(title=f"wncc verify {Path(args.model).name} ({args.dtype}, {args.target})")
+    table = Table(title=Text(one_line(f"wncc verify {Path(args.model).name} ({args.dtype}, {args.target})")))
     for col in ("check", "result", "measured", "required"):
         table.add_column(col)
     for c in report.checks:
@@ -150,7 +152,8 @@ def cmd_inspect(args: argparse.Namespace, argv: list[str]) -> int:
     graph, tgt = prepare(args.model, target=args.target, dtype=None, sparse=args.sparse)
     st = stats.compute(graph)
     plan = memory.plan(graph)
-    table = Table(title=f"{Path(args.model).name} ({graph.dtype}, {tgt.name}): layers with weights")
+    table = Table(
+        title=Text(one_line(f"{Path(args.model).name} ({graph.dtype}, {tgt.name}): layers with weights")))
     for col in ("layer", "op", "rate", "kernel", "dilation", "params", "MACs", "nonzero", "storage"):
         table.add_column(col, justify="left" if col in ("layer", "op", "rate", "storage") else "right")
     reasons = []
@@ -160,11 +163,11 @@ def cmd_inspect(args: argparse.Namespace, argv: list[str]) -> int:
         choice = node.attrs.get("storage")
         w = node.weights.get("w")
         nonzero = f"{100 * float((w != 0).mean()):.1f}%" if w is not None else ""
-        table.add_row(label, layer["op"], layer["rate"], str(layer.get("kernel", "")),
+        table.add_row(Text(one_line(label)), layer["op"], layer["rate"], str(layer.get("kernel", "")),
                       str(layer.get("dilation", "")), f"{layer['params']:,}",
                       f"{layer['macs']:,}", nonzero, choice.fmt.name if choice else "")
         if choice:
-            reasons.append(f"{label}: {choice.reason}")
+            reasons.append(f"{one_line(label)}: {choice.reason}")
     out.print(table)
     if args.reasons:
         for line in reasons:

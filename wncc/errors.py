@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from wncc.text import one_line
+
 
 class WnccError(Exception):
     """Bad input: malformed model, unsupported op, non-causal graph, wrong shapes."""
@@ -15,4 +17,5 @@ class WnccError(Exception):
         if node:
             where.append(f"node '{node}'")
         prefix = ": ".join(where)
-        super().__init__(f"{prefix}: {message}" if prefix else message)
+        # one line whatever the names: a model's strings may hold newlines or escape sequences
+        super().__init__(one_line(f"{prefix}: {message}" if prefix else message))

@@ -30,6 +30,11 @@ int wn_step_logits(wn_state *s, int32_t x, void *logits);
 int32_t wn_last_class(const wn_state *s);
 """
 
+# wn_status values (wn_model.h)
+WN_ERR_INPUT = -3
+STATUS = {-1: "WN_ERR_ARG", -2: "WN_ERR_NEED_FRAME", WN_ERR_INPUT: "WN_ERR_INPUT",
+          -4: "WN_ERR_STATE"}
+
 _LOADED = Path(tempfile.gettempdir()) / "wncc-libs"
 
 
@@ -79,8 +84,10 @@ class CModel:
 
     @staticmethod
     def _check(status: int, call: str) -> None:
+        if status == WN_ERR_INPUT:
+            raise WnccError(f"{call}: a mel value is NaN or infinite (WN_ERR_INPUT)")
         if status != 0:
-            raise RuntimeError(f"{call} returned {status}")
+            raise RuntimeError(f"{call} returned {STATUS.get(status, status)}")
 
     def reset(self, seed: int = 0, temperature: float = 1.0) -> None:
         self._check(self.lib.wn_set_temperature(self.state, temperature), "wn_set_temperature")

@@ -39,7 +39,7 @@ static inline float wn_tanhf(float x)
 {
     float a = x < 0.0f ? -x : x;
     float e, t;
-    if (a > 9.0f) {
+    if (!(a <= 9.0f)) { /* NaN too */
         a = 9.0f;
     }
     e = wn_exp_neg(-2.0f * a);
@@ -51,7 +51,7 @@ static inline float wn_sigmoidf(float x)
 {
     float a = x < 0.0f ? -x : x;
     float e, d;
-    if (a > 80.0f) {
+    if (!(a <= 80.0f)) { /* NaN too */
         a = 80.0f;
     }
     e = wn_exp_neg(-a);

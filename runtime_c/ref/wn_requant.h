@@ -64,10 +64,12 @@ static inline int32_t wn_clamp(int64_t x, int32_t lo, int32_t hi)
     return x < lo ? lo : (x > hi ? hi : (int32_t)x);
 }
 
-/* float32 -> nearest int32, ties to even, for |x| <= 2^22 (clamped) */
+/* float32 -> nearest int32, ties to even, clamped to |x| <= 2^22; NaN -> 0 */
 static inline int32_t wn_round_f32(float x)
 {
-    if (x > 4194304.0f) {
+    if (x != x) {
+        x = 0.0f;
+    } else if (x > 4194304.0f) {
         x = 4194304.0f;
     } else if (x < -4194304.0f) {
         x = -4194304.0f;

@@ -20,34 +20,6 @@ from wncc.harness import CModel
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def pruned(tmp_path_factory) -> dict[str, Path]:
-    """The trained tiny with 90% of each conv's weights zeroed (4x4 blocks) and 90% of its
-    embedding table's entries, then quantized."""
-    from wncc.quant.quantize import quantize
-    d = tmp_path_factory.mktemp("pruned")
-    m = onnx.load(str(ROOT / "examples" / "models" / "tiny.onnx"))
-    rng = np.random.default_rng(0)
-    for init in m.graph.initializer:
-        a = numpy_helper.to_array(init)
-        if init.name.endswith("weight") and a.ndim == 3 and "upsample" not in init.name:
-            mat = np.transpose(a, (0, 2, 1)).reshape(a.shape[0], -1)
-            keep = np.kron(rng.random((mat.shape[0] // 4, mat.shape[1] // 4)) > 0.9,
-                           np.ones((4, 4), bool))
-            mat = mat * keep
-            a = np.transpose(mat.reshape(a.shape[0], a.shape[2], a.shape[1]), (0, 2, 1))
-            init.CopyFrom(numpy_helper.from_array(np.ascontiguousarray(a, np.float32), init.name))
-        elif init.name == "embed.weight":
-            a = a * (rng.random(a.shape) > 0.9)
-            init.CopyFrom(numpy_helper.from_array(a.astype(np.float32), init.name))
-    out = {"fp32": d / "p.onnx"}
-    onnx.save(m, str(out["fp32"]))
-    clip = ROOT / "examples" / "data" / "test_clip.wav"
-    for dtype in ("int8", "int4", "int16x8"):
-        out[dtype] = quantize(out["fp32"], dtype, clip, d / f"p-{dtype}.onnx")
-    return out
-
-
 @pytest.mark.parametrize("dtype", ["fp32", "int8", "int4", "int16x8"])
 @pytest.mark.parametrize("fmt", ["csr", "bitmask", "bsr:4x4"])
 def test_sparse_formats_are_exact(pruned, tmp_path, dtype, fmt):

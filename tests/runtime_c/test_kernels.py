@@ -51,12 +51,13 @@ def test_tanh_sigmoid_bit_exact(lib):
     ffi, c = lib
     rng = np.random.default_rng(0)
     x = np.concatenate([np.linspace(-100, 100, 400001), rng.standard_normal(200000) * 4,
-                        [0.0, -0.0, 1e-30, -1e-30, 9.0, -9.0, 80.0, -80.0, 1e30, -1e30]]
-                       ).astype(np.float32)
+                        [0.0, -0.0, 1e-30, -1e-30, 9.0, -9.0, 80.0, -80.0, 1e30, -1e30,
+                         np.inf, -np.inf, np.nan]]).astype(np.float32)
     for fn, ref in ((c.wn_tanh_f32, mathf.tanh), (c.wn_sigmoid_f32, mathf.sigmoid)):
         y = np.empty_like(x)
         fn(_f(ffi, y), _f(ffi, x), x.size)
         np.testing.assert_array_equal(y.view(np.uint32), ref(x).view(np.uint32))
+        assert y[-1] == 1.0 and y[-3] == 1.0  # NaN counts as +inf: defined, no float-to-int of NaN
 
 
 @pytest.mark.parametrize("cin, cout, k, d", [(1, 1, 2, 1), (7, 5, 2, 3), (16, 33, 3, 4), (5, 8, 1, 1)])

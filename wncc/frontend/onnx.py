@@ -18,10 +18,11 @@ import dataclasses
 import hashlib
 import re
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper
+from onnx import external_data_helper, helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
 from wncc.errors import WnccError
@@ -48,7 +49,11 @@ def load(path: str | Path) -> onnx.ModelProto:
     if path.is_dir():
         raise WnccError("is a directory, expected an .onnx file", path=str(path))
     try:
-        model = onnx.load(str(path))
+        model = onnx.load(str(path), load_external_data=False)
+        _check_external_data(model, path)
+        external_data_helper.load_external_data_for_model(model, str(path.parent))
+    except WnccError:
+        raise
     except Exception as exc:  # protobuf and external-data errors both mean a bad file
         raise WnccError(f"not a valid ONNX model (truncated or corrupt?): {_first_line(exc)}",
                         path=str(path)) from None
@@ -64,6 +69,31 @@ def load(path: str | Path) -> onnx.ModelProto:
         raise WnccError(f"not a valid ONNX model (truncated or corrupt?): {_first_line(exc)}",
                         path=str(path)) from None
     return model
+
+
+def _tensors(graph: onnx.GraphProto) -> Iterator[onnx.TensorProto]:
+    """Every tensor of a graph: initializers and tensor attributes, subgraphs included."""
+    yield from graph.initializer
+    for node in graph.node:
+        for attr in node.attribute:
+            yield from ([attr.t] if attr.HasField("t") else [])
+            yield from attr.tensors
+            for sub in ([attr.g] if attr.HasField("g") else []) + list(attr.graphs):
+                yield from _tensors(sub)
+
+
+def _check_external_data(model: onnx.ModelProto, path: Path) -> None:
+    """Refuse external data outside the model's folder (absolute paths, '..', links out of it):
+    compiling a model must read no file but the model's own."""
+    folder = path.resolve().parent
+    for tensor in _tensors(model.graph):
+        if not external_data_helper.uses_external_data(tensor):
+            continue
+        location = next((e.value for e in tensor.external_data if e.key == "location"), "")
+        target = (folder / location).resolve()
+        if not location or Path(location).is_absolute() or not target.is_relative_to(folder):
+            raise WnccError(f"initializer '{tensor.name}': external data location '{location}' "
+                            "is outside the model's folder", path=str(path))
 
 
 def _first_line(exc: Exception) -> str:

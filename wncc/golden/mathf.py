@@ -8,6 +8,7 @@ exp(y), y in [-80, 0]:  n = floor(y * log2(e) + 0.5);  r = (y - n * LN2_HI) - n 
                         exp(y) = p(r) * 2^n with p the degree-7 Taylor polynomial of e^r.
 tanh(x)    = sign(x) * (1 - e) / (1 + e),  e = exp(-2 min(|x|, 9))
 sigmoid(x) = 1 / (1 + e) for x >= 0, e / (1 + e) for x < 0,  e = exp(-min(|x|, 80))
+A NaN input counts as +inf (tanh 1, sigmoid 1): defined results, no float-to-int of a NaN.
 """
 
 from __future__ import annotations
@@ -37,15 +38,21 @@ def exp_neg(y: np.ndarray) -> np.ndarray:
     return np.ldexp(np.asarray(p, dtype=F), n.astype(np.int32)).astype(F)
 
 
+def _clamped_abs(x: np.ndarray, limit: np.float32) -> np.ndarray:
+    """min(|x|, limit), with NaN -> limit (the C's ``if (!(a <= limit)) a = limit``)."""
+    a = np.abs(x)
+    return np.where(a <= limit, a, limit).astype(F)
+
+
 def tanh(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=F)
-    e = exp_neg(F(-2.0) * np.minimum(np.abs(x), TANH_CLAMP))
+    e = exp_neg(F(-2.0) * _clamped_abs(x, TANH_CLAMP))
     t = (F(1.0) - e) / (F(1.0) + e)
     return np.where(x < 0, -t, t).astype(F)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=F)
-    e = exp_neg(-np.minimum(np.abs(x), SIGMOID_CLAMP))
+    e = exp_neg(-_clamped_abs(x, SIGMOID_CLAMP))
     d = F(1.0) + e
     return np.where(x < 0, e / d, F(1.0) / d).astype(F)

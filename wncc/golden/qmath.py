@@ -83,3 +83,10 @@ def requant64(acc: np.ndarray, q: int | np.ndarray, shift: int | np.ndarray) -> 
     m16 = np.where(q < 0x7FFF0000, (q + (1 << 15)) >> 16, 0x7FFF)
     total = 15 - shift
     return _sat32((acc * m16 + (np.int64(1) << (total - 1))) >> total)
+
+
+def round_f32(v: np.ndarray) -> np.ndarray:
+    """float32 -> nearest int64, ties to even, clamped to +-2^22; NaN -> 0 (wn_round_f32)."""
+    v = np.asarray(v, np.float32)
+    v = np.where(np.isnan(v), np.float32(0.0), v)
+    return np.rint(np.clip(v, np.float32(-4194304.0), np.float32(4194304.0))).astype(np.int64)

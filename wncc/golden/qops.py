@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wncc.golden.qmath import requant, requant64
+from wncc.golden.qmath import requant, requant64, round_f32
 from wncc.ir import ACT_DTYPES
 from wncc.passes.qprepare import ACT16_DOMAIN_BITS, ACT16_TABLE_BITS, act16_table
 
@@ -103,6 +103,4 @@ def rescale(q: dict, x: np.ndarray, dtype: str, rounding: str, relu: bool = Fals
 
 def quantize(q: dict, x: np.ndarray, dtype: str) -> np.ndarray:
     """QuantizeLinear: float32 division, round half to even, add zero point, saturate."""
-    v = np.asarray(x, np.float32) / q["scale"]
-    v = np.clip(v, np.float32(-4194304.0), np.float32(4194304.0))
-    return clamp(np.rint(v).astype(I) + q["zp"], dtype)
+    return clamp(round_f32(np.asarray(x, np.float32) / q["scale"]).astype(I) + q["zp"], dtype)

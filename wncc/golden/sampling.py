@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from wncc.golden.qmath import round_f32
+
 MASK64 = (1 << 64) - 1
 MULT = 6364136223846793005
 STREAM = 0xDA3E39CB94B95BDB
@@ -67,8 +69,7 @@ def gumbel_scaled(logit_scale: float) -> np.ndarray:
 
 def gumbel_for_temperature(g_scaled: np.ndarray, temperature: float) -> np.ndarray:
     """GQ: the integer noise table for one temperature."""
-    v = np.clip(np.float32(temperature) * g_scaled, np.float32(-4194304.0), np.float32(4194304.0))
-    return np.rint(v).astype(np.int64)
+    return round_f32(np.float32(temperature) * g_scaled)
 
 
 def sample_int(logits: np.ndarray, zero_point: int, gq: np.ndarray | None, rng: Pcg32) -> int:
