@@ -7,11 +7,19 @@ crop that does not start at the beginning of its utterance (their left context i
 convolutions' zero padding only matches inference at the true start).
 
 Features are computed once per corpus into ``<corpus>/features.npz``. Outputs in ``--out``:
-``last.pt`` (every ``--ckpt-minutes`` and at the end), ``best.pt`` (lowest validation NLL) and
-``log.jsonl`` (one JSON object per line: ``{"step", "wall", "train_bits", "lr"}`` and, every
-``--val-every`` steps, ``{"step", "wall", "val_bits", "unigram_bits"}``).
+``last.pt`` (every ``--ckpt-minutes``, at the end and on SIGTERM/SIGINT), ``best.pt`` (lowest
+validation NLL) and ``log.jsonl`` (one JSON object per line: ``{"step", "wall", "train_bits",
+"lr"}`` and, every ``--val-every`` steps, ``{"step", "wall", "val_bits", "unigram_bits"}``).
+
+A run can span sessions: ``--resume`` continues from ``<out>/last.pt`` with its weights, Adam
+state, data position (crop RNG), step count, training wall time and lr schedule. The cosine decay
+spans ``--decay-steps`` steps and/or ``--decay-minutes`` of training wall time counted over all
+sessions (default: the first session's ``--steps`` / ``--minutes``), and is stored in the
+checkpoint; ``--steps`` is the total step count to stop at, ``--minutes`` this session's budget.
 
     python examples/train.py --config tiny --out /work/runs/tiny --minutes 5 --threads 2
+    python examples/train.py --config base --out /work/runs/b --bf16 --decay-steps 20000 --minutes 60
+    python examples/train.py --config base --out /work/runs/b --bf16 --resume --minutes 60
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import argparse
 import hashlib
 import json
 import math
+import signal
 import sys
 import time
 import wave
@@ -163,7 +172,14 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=8, help="frames per random crop")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--lr-final", type=float, default=0.1, help="final lr factor of the cosine "
-                    "decay (over --steps, or --minutes of wall time)")
+                    "decay")
+    ap.add_argument("--decay-steps", type=int, help="cosine decay length in total steps "
+                    "(default: --steps of the first session, then the checkpoint's)")
+    ap.add_argument("--decay-minutes", type=float, help="cosine decay length in total training "
+                    "minutes (default: --minutes of the first session, then the checkpoint's)")
+    ap.add_argument("--bf16", action="store_true", help="bfloat16 autocast for the training "
+                    "steps (validation stays fp32); about 1.5x faster where the CPU has "
+                    "AVX512-BF16 or AMX")
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--val-every", type=int, default=500)
     ap.add_argument("--val-seconds", type=float, default=60.0, help="0: whole validation split")
@@ -188,6 +204,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
     step, wall_before, best = 0, 0.0, math.inf
+    decay = {"steps": args.steps, "minutes": args.minutes}
     if args.init:
         state = torch.load(args.init, map_location="cpu", weights_only=False)
         model.load_state_dict(state.get("model", state))
@@ -198,6 +215,11 @@ def main() -> None:
         rng.bit_generator.state = ck["rng"]
         torch.set_rng_state(ck["torch_rng"])
         step, wall_before, best = ck["step"], ck["wall"], ck.get("best_val_bits", math.inf)
+        decay = ck.get("decay", decay)
+    if args.decay_steps is not None or args.decay_minutes is not None:
+        decay = {"steps": args.decay_steps or 0, "minutes": args.decay_minutes or 0.0}
+    if not (decay["steps"] or decay["minutes"]):
+        ap.error("the lr schedule needs --decay-steps and/or --decay-minutes")
     skip = cfg.receptive_field - 1
     log = (args.out / "log.jsonl").open("a")
 
@@ -213,7 +235,7 @@ def main() -> None:
         save(path, model=model.state_dict(), config=asdict(cfg), step=step,
              optimizer=opt.state_dict(), rng=rng.bit_generator.state,
              torch_rng=torch.get_rng_state(), wall=wall_before + time.time() - start,
-             best_val_bits=best, args={k: str(v) for k, v in vars(args).items()})
+             best_val_bits=best, decay=decay, args={k: str(v) for k, v in vars(args).items()})
 
     def validation() -> None:
         nonlocal best
@@ -224,19 +246,31 @@ def main() -> None:
             best = bits
             checkpoint(args.out / "best.pt")
 
+    stop_signal: list[int] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop_signal.append(signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     running = 0.0
+    session_step0 = step
     while True:
         elapsed = time.time() - start
-        if (args.steps and step >= args.steps) or (args.minutes and elapsed >= args.minutes * 60):
+        if (stop_signal or (args.steps and step >= args.steps)
+                or (args.minutes and elapsed >= args.minutes * 60)):
             break
-        progress = max(step / args.steps if args.steps else 0.0,
-                       elapsed / (args.minutes * 60) if args.minutes else 0.0)
+        progress = max(step / decay["steps"] if decay["steps"] else 0.0,
+                       (wall_before + elapsed) / (decay["minutes"] * 60)
+                       if decay["minutes"] else 0.0)
         lr = args.lr * (args.lr_final + (1 - args.lr_final) * 0.5 * (1 + math.cos(math.pi *
                                                                           min(progress, 1.0))))
         for group in opt.param_groups:
             group["lr"] = lr
         x, mel, t = train.batch(rng, args.batch, args.frames, skip)
-        loss = F.cross_entropy(model(x, mel), t, ignore_index=-100)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            logits = model(x, mel)
+        loss = F.cross_entropy(logits.float(), t, ignore_index=-100)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -253,11 +287,14 @@ def main() -> None:
         if time.time() - last_ckpt >= args.ckpt_minutes * 60:
             checkpoint(args.out / "last.pt")
             last_ckpt = time.time()
-    if step % args.val_every:
+    if step % args.val_every and not stop_signal:  # a signal asks for a quick exit
         validation()
     checkpoint(args.out / "last.pt")
-    emit({"done": True, "step": step, "wall": round(wall_before + time.time() - start, 1),
-          "best_val_bits": round(best, 4), "unigram_bits": round(unigram, 4)})
+    session_s = time.time() - start
+    emit({"done": True, "step": step, "wall": round(wall_before + session_s, 1),
+          "best_val_bits": round(best, 4), "unigram_bits": round(unigram, 4),
+          "session_steps": step - session_step0, "session_s": round(session_s, 1),
+          **({"signal": stop_signal[0]} if stop_signal else {})})
 
 
 if __name__ == "__main__":
