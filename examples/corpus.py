@@ -13,9 +13,12 @@ Output (``--out``, default ``examples/data/corpus``)::
 
 Splits are by sentence: the k-th distinct sentence goes to validation if k % 10 == 8, to test if
 k % 10 == 9, else to train; duplicate sentences are never generated (so no test sentence is in
-train). Existing wav files are reused (cache).
+train). Existing wav files are reused (cache). ``--voice`` makes a single-voice variant: every
+utterance is spoken by that one voice, with the same sentences, speeds, pitches, gains and splits
+as the default corpus of the same seed.
 
     python examples/corpus.py --minutes 40
+    python examples/corpus.py --voice en-us --out /work/data/corpus-en-us   # one voice
     python examples/corpus.py --test-clip   # also write examples/data/test_clip{.wav,_mel.npy}
 """
 
@@ -129,14 +132,15 @@ def sentence(rng: random.Random) -> str:
     return template.format(**fields)
 
 
-def plan(count: int, seed: int = 0) -> list[Utterance]:
-    """The first ``count`` utterances: distinct sentences, voices, prosody and split."""
+def plan(count: int, seed: int = 0, voice: str | None = None) -> list[Utterance]:
+    """The first ``count`` utterances: distinct sentences, voices, prosody and split (``voice``:
+    this one espeak-ng voice for all, everything else unchanged)."""
     rng = random.Random(seed)
     seen: set[str] = set()
     out: list[Utterance] = []
     while len(out) < count:
         text = sentence(rng)
-        voice = VOICES[len(out) % len(VOICES)]
+        accent = VOICES[len(out) % len(VOICES)]
         variant = rng.choice(VARIANTS)
         speed = rng.randint(120, 210)  # words per minute (espeak default 175)
         pitch = rng.randint(25, 75)  # 0-99 (default 50)
@@ -148,7 +152,8 @@ def plan(count: int, seed: int = 0) -> list[Utterance]:
         split = "validation" if k % 10 == 8 else "test" if k % 10 == 9 else "train"
         uid = f"{len(out):05d}"
         out.append(Utterance(uid, f"wav/{uid}.wav", split, text,
-                             voice + (f"+{variant}" if variant else ""), speed, pitch, gain_db))
+                             voice or (accent + (f"+{variant}" if variant else "")), speed, pitch,
+                             gain_db))
     return out
 
 
@@ -180,7 +185,8 @@ def _job(args: tuple[Utterance, Path]) -> float:
     return synthesize(*args)
 
 
-def build(out: Path, minutes: float, seed: int = 0, workers: int = 2, batch: int = 32) -> dict:
+def build(out: Path, minutes: float, seed: int = 0, workers: int = 2, batch: int = 32,
+          voice: str | None = None) -> dict:
     """Synthesize utterances until at least ``minutes`` of audio exist; write the manifest."""
     out.mkdir(parents=True, exist_ok=True)
     done: list[dict] = []
@@ -189,7 +195,7 @@ def build(out: Path, minutes: float, seed: int = 0, workers: int = 2, batch: int
     with ProcessPoolExecutor(max_workers=workers) as pool:
         while total < minutes * 60.0:
             count += batch
-            todo = plan(count, seed)[count - batch:]
+            todo = plan(count, seed, voice)[count - batch:]
             for utt, sec in zip(todo, pool.map(_job, [(u, out) for u in todo])):
                 done.append({**asdict(utt), "seconds": round(sec, 4)})
                 total += sec
@@ -235,10 +241,12 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=40.0, help="minimum total audio")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--voice", help="one espeak-ng voice for every utterance (e.g. en-us, "
+                    "en-gb+f3); default: 8 accents x 42 variants")
     ap.add_argument("--test-clip", action="store_true",
                     help="also export examples/data/test_clip.wav and test_clip_mel.npy")
     args = ap.parse_args()
-    m = build(args.out, args.minutes, args.seed, args.workers)
+    m = build(args.out, args.minutes, args.seed, args.workers, voice=args.voice)
     print(json.dumps({"out": str(args.out), "utterances": len(m["utterances"]),
                       "minutes": m["minutes"], "split_minutes": m["split_minutes"]}))
     if args.test_clip:
