@@ -35,11 +35,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wncc.errors import WnccError
+from wncc.resources import RUNTIME
 
 ROOT = Path(__file__).resolve().parent.parent
 SETUP_SCRIPT = ROOT / ".ci" / "setup-qemu-plugin"
-PLUGIN_SOURCE = ROOT / "runtime_c" / "tools" / "wn_insn_count.c"
-STEP_SOURCE = ROOT / "runtime_c" / "tools" / "wn_step_count.c"
+PLUGIN_SOURCE = RUNTIME / "tools" / "wn_insn_count.c"
+STEP_SOURCE = RUNTIME / "tools" / "wn_step_count.c"
 
 EM_ARM = 40
 

@@ -7,13 +7,13 @@ import sys
 from pathlib import Path
 
 from wncc.errors import WnccError
+from wncc.resources import TARGETS
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-TARGETS_DIR = Path(__file__).resolve().parent.parent / "targets"
 # family names -> the representative target
 ALIASES: dict[str, str] = {"cortex-m": "cortex-m7", "cortex-a": "cortex-a53"}
 
@@ -64,14 +64,16 @@ def _tool(cc: str, tool: str) -> str:
 
 
 def available() -> list[str]:
-    return sorted(p.stem for p in TARGETS_DIR.glob("*.toml"))
+    return sorted(p.stem for p in TARGETS.glob("*.toml"))
 
 
 def load(name: str) -> Target:
     """A target by name, alias, or path to a TOML file."""
-    path = Path(name) if name.endswith(".toml") else TARGETS_DIR / f"{ALIASES.get(name, name)}.toml"
+    path = Path(name) if name.endswith(".toml") else TARGETS / f"{ALIASES.get(name, name)}.toml"
     if not path.exists():
-        raise WnccError(f"unknown target '{name}' (available: {', '.join(available())})")
+        aliases = ", ".join(f"{a} = {t}" for a, t in sorted(ALIASES.items()))
+        raise WnccError(f"unknown target '{name}' (available: {', '.join(available())}; "
+                        f"aliases: {aliases}; or a path to a target .toml)")
     try:
         data = tomllib.loads(path.read_text())
         tc, isa, mem = data["toolchain"], data.get("isa", {}), data.get("memory", {})

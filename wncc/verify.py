@@ -234,7 +234,8 @@ def verify(model: str | Path, project: str | Path | None = None, target: str = "
 
 def uses_optimized_float_kernels(graph: Graph, project: Path, target: Target) -> list[str]:
     """Kernel files of a float model that the target takes from a folder other than ref."""
-    from wncc.codegen.project import RUNTIME, kernel_source
+    from wncc.codegen.project import kernel_source
+    from wncc.resources import RUNTIME
 
     if graph.tensors[graph.output].quant is not None:
         return []

@@ -27,12 +27,10 @@ from wncc.golden.sampling import (STREAM, SILENCE_CLASS, gumbel_scaled, gumbel_t
 from wncc.ir import Graph
 from wncc.passes import memory, rates, stats
 from wncc.passes.qprepare import is_integer
+from wncc.resources import RUNTIME, TEMPLATES
 from wncc.targets import Target
 from wncc.text import inert
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-TEMPLATES = ROOT / "templates"
-RUNTIME = ROOT / "runtime_c"
 ARITHMETIC = {
     "fp32": "fp32: IEEE binary32 throughout; products and sums rounded one at a time "
             "(build with -ffp-contract=off); exp/tanh/sigmoid by wn_mathf.h, no libm",
