@@ -39,11 +39,14 @@ def status(message: str) -> Iterator[callable]:
 
 
 def _command_line(argv: list[str]) -> str:
-    """The command line for frontmatter, without the output folder (not part of the result)."""
+    """The command line for frontmatter, without the output folder and --build (not part of the
+    result)."""
     kept, skip = [], False
     for a in argv:
         if skip:
             skip = False
+            continue
+        if a == "--build":
             continue
         if a in ("-o", "--output"):
             skip = True
@@ -89,6 +92,10 @@ def cmd_compile(args: argparse.Namespace, argv: list[str]) -> int:
                                        dtype=args.dtype, command=_command_line(argv),
                                        rounding=args.rounding, sparse=args.sparse,
                                        cmsis_nn=cmsis_nn)
+        if args.build:
+            from wncc.emulate import build
+            update(f"building {project}")
+            build(project)
     import json
     report = json.loads((project / "report.json").read_text())
     table = Table(title=Text(one_line(f"wncc compile {Path(args.model).name} -> {project}")))
@@ -102,6 +109,10 @@ def cmd_compile(args: argparse.Namespace, argv: list[str]) -> int:
                  ("compression vs dense fp32", f"{report['compression_ratio']}x"),
                  ("state bytes (est.)", f"{report['memory_bytes']['state_estimate']:,}")]:
         table.add_row(k, str(v))
+    if "elf" in report:
+        table.add_row("flash bytes (wn_vocode)", f"{report['elf']['flash_bytes']:,}")
+        table.add_row("RAM bytes (+ worst-case stack)", f"{report['elf']['ram_bytes']:,} + "
+                      f"{report['stack']['bytes']:,}")
     if "cmsis_nn" in report:
         table.add_row("layers on CMSIS-NN", f"{len(report['cmsis_nn']['layers'])} of "
                       f"{sum(1 for n in graph.nodes if n.op in ('conv', 'conv_ring', 'convt'))}")
@@ -274,6 +285,9 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compile", help="compile an ONNX vocoder to a C project")
     p.add_argument("model", help="ONNX file")
     p.add_argument("-o", "--output", required=True, help="output folder")
+    p.add_argument("--build", action="store_true", help="also build it with the target's "
+                   "toolchain and record flash, RAM and worst-case stack in report.json "
+                   "(verify and bench --target do this too)")
     common(p)
     p.set_defaults(func=cmd_compile)
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from wncc.errors import WnccError
 from wncc.golden.sampling import mulaw_pcm_table
+from wncc import stack
 from wncc.harness import header_macro
 from wncc.targets import Target, load as load_target
 
@@ -113,7 +114,8 @@ def elf_sizes(elf: Path, target: Target) -> dict[str, int]:
 
 def build(project: str | Path, target: Target | None = None, timeout: float = 900.0) -> Path:
     """``make wn_vocode`` in the project with its own Makefile (the target's toolchain), then
-    record the executable's flash and RAM in report.json under "elf"."""
+    record the executable's flash and RAM in report.json under "elf", the library's worst-case
+    stack under "stack", and refuse a build whose RAM and stack exceed the target's RAM."""
     project = Path(project)
     target = target or project_target(project)
     require_tools(target)
@@ -128,12 +130,20 @@ def build(project: str | Path, target: Target | None = None, timeout: float = 90
                         f"{(proc.stderr or proc.stdout).strip()[:2000]}", path=str(project))
     elf = project / "wn_vocode"
     sizes = elf_sizes(elf, target)
+    worst = stack.measure(project, target.cc)
+    sizes["ram_with_stack_bytes"] = sizes["ram_bytes"] + worst["bytes"]
     report_path = project / "report.json"
     if report_path.exists():
         rep = json.loads(report_path.read_text())
         rep["elf"] = {**sizes, "tool": target.size,
-                      "note": "Berkeley sizes of wn_vocode (model, kernels, driver, C library)"}
+                      "note": "Berkeley sizes of wn_vocode (model, kernels, driver, C library); "
+                              "ram_with_stack_bytes adds the library's worst-case stack"}
+        rep["stack"] = worst
         report_path.write_text(json.dumps(rep, indent=2, sort_keys=True) + "\n")
+    if target.ram_bytes and sizes["ram_with_stack_bytes"] > target.ram_bytes:
+        raise WnccError(f"model does not fit target '{target.name}': {sizes['ram_bytes']:,} bytes "
+                        f"of static RAM + {worst['bytes']:,} of stack > {target.ram_bytes:,}",
+                        path=str(project))
     return elf
 
 
