@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import wave
@@ -16,11 +17,116 @@ def wncc(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
                           text=True, cwd=cwd)
 
 
-@pytest.mark.parametrize("command", ["compile", "verify", "inspect", "vocode", "quantize", "prune",
-                                     "study", "fidelity"])
+COMMANDS = ["compile", "verify", "inspect", "vocode", "quantize", "prune", "study", "fidelity",
+            "bench"]
+ROOT = Path(__file__).resolve().parents[1]
+CLIP = ROOT / "examples" / "data" / "test_clip.wav"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
 def test_help(command):
     proc = wncc(command, "--help")
-    assert proc.returncode == 0 and "usage: wncc" in proc.stdout
+    assert proc.returncode == 0 and f"usage: wncc {command}" in proc.stdout
+
+
+def _subparsers() -> dict[str, argparse.ArgumentParser]:
+    from wncc.cli import parser
+    action = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+def _options(p: argparse.ArgumentParser) -> dict[str, argparse.Action]:
+    """Visible options of a parser by their long (or only) spelling."""
+    return {a.option_strings[-1] if a.option_strings else a.dest: a for a in p._actions
+            if a.help != argparse.SUPPRESS}
+
+
+def test_every_option_has_help_and_shared_options_read_the_same():
+    subs = _subparsers()
+    assert sorted(subs) == sorted(COMMANDS)
+    helps: dict[str, set[str]] = {}
+    for command, p in subs.items():
+        for name, action in _options(p).items():
+            assert action.help and action.help.strip(), f"wncc {command} {name} has no help"
+            helps.setdefault(name, set()).add(action.help)
+    # one vocabulary: the old spellings are gone from the help
+    assert not {"--wav", "--corpus", "--report", "--out"} & set(helps)
+    assert "--method" not in _options(subs["compile"]) and "--calib-method" in _options(subs["compile"])
+    for name in ("--calib-method", "--layer-dtype", "--per-tensor", "--sparse", "--cmsis-nn",
+                 "--rounding", "--temperature", "--sample-rate"):
+        assert len(helps[name]) == 1, (name, helps[name])
+    for command in ("compile", "verify", "quantize", "study", "bench"):
+        assert "--calib" in _options(subs[command]), command
+    for command in ("verify", "study", "fidelity", "prune"):
+        assert "--data" in _options(subs[command]), command
+    for command in ("study", "fidelity", "prune", "bench"):
+        assert "--json" in _options(subs[command]), command
+
+
+def test_bench_help_lists_both_modes():
+    proc = wncc("bench", "-h")
+    assert proc.returncode == 0
+    for option in ("--configs", "--samples", "--quick", "--markdown", "--seed", "--target",
+                   "--model", "--dtype", "--frames", "--mel", "--sparse", "--cmsis-nn", "--calib",
+                   "--calib-method", "--json"):
+        assert option in proc.stdout, option
+    assert "host speed" in proc.stdout and "instruction counts" in proc.stdout
+    proc = subprocess.run([sys.executable, ROOT / "benchmarks" / "generate_speed.py", "-h"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and "usage: wncc bench" in proc.stdout
+
+
+def test_bench_modes_check_their_options(models):
+    for args, expected in ((["--model", models["tiny"]], "pass --target too"),
+                           (["--target", "host"], "pass --model")):
+        proc = wncc("bench", *args)
+        assert proc.returncode == 2 and expected in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("old, new", [
+    (["compile", "m.onnx", "-o", "d", "--method", "entropy"],
+     ["compile", "m.onnx", "-o", "d", "--calib-method", "entropy"]),
+    (["quantize", "m.onnx", "--dtype", "int8", "-o", "q.onnx", "--method", "percentile"],
+     ["quantize", "m.onnx", "--dtype", "int8", "-o", "q.onnx", "--calib-method", "percentile"]),
+    (["verify", "m.onnx", "--wav", str(CLIP)], ["verify", "m.onnx", "--data", str(CLIP)]),
+    (["study", "m.onnx", "--wav", str(CLIP)], ["study", "m.onnx", "--data", str(CLIP)]),
+    (["prune", "tiny", "--sparsity", "0.5", "-o", "p.onnx", "--corpus", str(CLIP), "--report",
+      "r.json"],
+     ["prune", "tiny", "--sparsity", "0.5", "-o", "p.onnx", "--data", str(CLIP), "--json",
+      "r.json"]),
+    (["bench", "--out", "b.json"], ["bench", "--json", "b.json"]),
+])
+def test_old_spellings_are_deprecated_aliases(old, new, capsys):
+    from wncc.cli import parser
+    assert vars(parser().parse_args(old)) == vars(parser().parse_args(new))
+    assert "is deprecated, use" in capsys.readouterr().err
+
+
+def test_bad_arguments_are_one_line():
+    for args, expected in ((["compile", "m.onnx"], "required: -o/--output"),
+                           (["vocode", "m.onnx", "--mel", "m.npy", "-o", "o.wav", "--seed", "x"],
+                            "--seed expects a number, got 'x'"),
+                           (["frobnicate"], "invalid choice: 'frobnicate'")):
+        proc = wncc(*args)
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+        assert lines[0].startswith("wncc: error: ") and expected in lines[0]
+
+
+@pytest.mark.parametrize("args", [
+    ["compile", "{model}", "--dtype", "int8", "--calib", "{corpus}", "-o", "{out}"],
+    ["quantize", "{model}", "--dtype", "int8", "--calib", "{corpus}", "-o", "{out}"],
+    ["fidelity", "{model}", "--data", "{corpus}"],
+])
+def test_missing_corpus_says_how_to_make_it(args, models, tmp_path):
+    fill = {"model": models["tiny"], "corpus": tmp_path / "data" / "corpus",
+            "out": tmp_path / "out"}
+    proc = wncc(*(a.format(**fill) for a in args))
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert "not found" in lines[0] and "python examples/corpus.py" in lines[0]
+    assert not (tmp_path / "out").exists()
 
 
 def test_compile_and_inspect(models, tmp_path):
@@ -77,6 +183,11 @@ def test_bad_mel_and_target(models, tmp_path):
     np.save(tmp_path / "bad.npy", np.zeros((3, 7, 2), np.float32))
     proc = wncc("vocode", models["tiny"], "--mel", tmp_path / "bad.npy", "-o", tmp_path / "a.wav")
     assert proc.returncode == 2 and "2-D array" in proc.stderr
+    (tmp_path / "text.npy").write_text("not an array")
+    proc = wncc("vocode", models["tiny"], "--mel", tmp_path / "text.npy", "-o", tmp_path / "a.wav")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].endswith(
+        "--mel expects a .npy array [frames, n_mels] or a 16 kHz mono 16-bit .wav")
     proc = wncc("compile", models["tiny"], "--target", "nowhere", "-o", tmp_path / "x")
     assert proc.returncode == 2 and "unknown target 'nowhere'" in proc.stderr
     assert not (tmp_path / "x").exists()
@@ -92,9 +203,47 @@ def test_vocode_writes_wav(models, tmp_path):
         assert (w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()) == (1, 2, 16000, 1000)
         pcm = np.frombuffer(w.readframes(1000), "<i2")
     from wncc.golden.model import GoldenModel
-    from wncc.passes.pipeline import load
+    from wncc.pipeline import load
     _, golden = GoldenModel(load(models["tiny"])).vocode(mel, seed=4)
     np.testing.assert_array_equal(pcm, golden)
+
+
+def _write_wav(path: Path, pcm: np.ndarray) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(pcm.astype("<i2").tobytes())
+
+
+def test_vocode_from_wav_with_plain_progress(models, tmp_path):
+    """A wav's log-mel (wncc.features) vocodes like the same mel given as .npy; with stderr not a
+    terminal, progress comes as plain lines."""
+    from wncc import features
+    from wncc.audio import read_wav
+    pcm = (np.random.default_rng(3).standard_normal(5 * 200 + 37) * 3000).astype(np.int16)
+    _write_wav(tmp_path / "in.wav", pcm)
+    np.save(tmp_path / "in.npy", features.log_mel(read_wav(tmp_path / "in.wav")))
+    written = []
+    for source in ("in.wav", "in.npy"):
+        proc = wncc("vocode", models["tiny"], "--mel", tmp_path / source, "-o",
+                    tmp_path / f"{source}.out.wav", "--seed", "2")
+        assert proc.returncode == 0, proc.stderr
+        with wave.open(str(tmp_path / f"{source}.out.wav")) as w:
+            written.append(w.readframes(w.getnframes()))
+        assert "wncc: vocoding: building the C" in proc.stderr.splitlines()
+        assert "wncc: vocoding: generating 1000 samples" in proc.stderr.splitlines()
+    assert written[0] == written[1] and len(written[0]) == 2000
+
+
+def test_wav_mel_for_a_model_with_other_mel_bins(tmp_path):
+    from wncc.cli.common import load_mel
+    from wncc.errors import WnccError
+    _write_wav(tmp_path / "in.wav", np.zeros(800, np.int16))
+    assert load_mel(str(tmp_path / "in.wav"), n_mels=80, hop=200).shape == (4, 80)
+    with pytest.raises(WnccError, match=r"the model wants \[frames, 64\] mel frames, the wav's "
+                       r"log-mel has 80 bins"):
+        load_mel(str(tmp_path / "in.wav"), n_mels=64, hop=200)
 
 
 def test_verify_command_passes(models):

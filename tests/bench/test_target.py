@@ -64,3 +64,22 @@ def test_avx512_target_is_a_clear_error(int8_tiny):
     """valgrind cannot run AVX-512 code: bench says so instead of reporting a crashed run."""
     with pytest.raises(WnccError, match="valgrind cannot run AVX-512"):
         bench(int8_tiny, "x86-vnni", "int8", frames=1)
+
+
+def test_cli_quantizes_on_the_way(int8_tiny, tmp_path):
+    """`wncc bench --target` takes a float model with --calib like compile does, and counts the
+    same instructions as the model quantized beforehand."""
+    import json
+    import subprocess
+    import sys
+    _plugin_or_skip()
+    out = tmp_path / "rows.json"
+    proc = subprocess.run([sys.executable, "-m", "wncc.cli", "bench", "--target", "cortex-m4",
+                           "--model", str(ROOT / "examples" / "models" / "tiny.onnx"), "--dtype",
+                           "int8", "--calib", str(ROOT / "examples" / "data" / "test_clip.wav"),
+                           "--frames", "1", "--json", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "wncc: counting instructions: cortex-m4" in proc.stderr.splitlines()
+    [row] = json.loads(out.read_text())
+    assert row["dtype"] == "int8" and row["target"] == "cortex-m4"
+    assert row["instructions"] == bench(int8_tiny, "cortex-m4", "int8", frames=1).instructions

@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib.util
 import io
 import json
 import logging
 import platform
 import statistics
-import sys
 import tempfile
 import time
 import warnings
@@ -32,12 +30,11 @@ from types import ModuleType
 from typing import Any, Callable, Sequence
 
 import numpy as np
+from rich.table import Table
 
-from wncc.golden.sampling import SILENCE_CLASS, Pcg32, mulaw_pcm_table, sample
+from wncc.arith.sampling import SILENCE_CLASS, Pcg32, mulaw_pcm_table, sample
+from wncc.errors import WnccError
 from wncc.passes import stats as graph_stats
-
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLES_WAVENET = REPO / "examples" / "wavenet.py"
 
 # logits at window position `pos` from (x window [1, W] int64, mel window [1, n_mels, W / hop])
 LogitsFn = Callable[[np.ndarray, np.ndarray, int], np.ndarray]
@@ -46,20 +43,15 @@ Log = Callable[[str], None]
 
 # ----------------------------------------------------------------------------- models
 
-_WAVENET: ModuleType | None = None
-
-
 def wavenet_module() -> ModuleType:
-    """examples/wavenet.py, imported by path (examples/ is not a package)."""
-    global _WAVENET
-    if _WAVENET is None:
-        spec = importlib.util.spec_from_file_location("wncc_examples_wavenet", EXAMPLES_WAVENET)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module  # dataclasses resolve annotations through sys.modules
-        spec.loader.exec_module(module)
-        _WAVENET = module
-    return _WAVENET
+    """examples/wavenet.py, the models benchmarked (wncc/bench/wavenet.py links to it, so an
+    installed wncc carries a copy); it needs torch."""
+    try:
+        from wncc.bench import wavenet
+    except ImportError as exc:
+        raise WnccError(f"the host-speed benchmark builds its models with PyTorch: {exc} "
+                        "(pip install 'wncc[examples]')") from None
+    return wavenet
 
 
 def resolve_config(name_or_cfg: Any) -> Any:
@@ -552,9 +544,68 @@ def window_is_exact_check(logits_full: np.ndarray, logits_at: LogitsFn, history:
     return worst
 
 
+# ----------------------------------------------------------------------------- tables
+
+def rate(v: float) -> str:
+    """Samples per second, to a useful precision."""
+    return f"{v:,.0f}" if v >= 100 else f"{v:,.1f}"
+
+
+def config_table(report: dict[str, Any]) -> Table:
+    """The configs of a run() report as a rich table."""
+    table = Table(title="Autoregressive generation, samples/s (best of repeats, 1 thread)")
+    for col in ("config", "RF", "window frames", "MACs/sample", "C", "ORT naive",
+                "PyTorch naive", "C / ORT", "C / PyTorch"):
+        table.add_column(col, justify="left" if col == "config" else "right")
+    for r in report["configs"]:
+        table.add_row(r["config"], str(r["receptive_field"]), str(r["window_frames_max"]),
+                      f"{r['macs_per_sample']:,}", rate(r["c"]["samples_per_s"]),
+                      rate(r["ort_naive"]["samples_per_s"]),
+                      rate(r["torch_naive"]["samples_per_s"]),
+                      f"{r['ratio_c_ort']:,.0f}x", f"{r['ratio_c_torch']:,.0f}x")
+    return table
+
+
+def variant_table(variants: dict[str, Any]) -> Table:
+    """The dilation variants of a run() report as a rich table."""
+    table = Table(title=f"C time per sample, equal MACs, dilation variants of '{variants['of']}' "
+                        f"(long/short = {variants['ratio_long_over_short']:.3f})")
+    for col in ("variant", "max dilation", "RF", "MACs/sample", "us/sample", "samples/s"):
+        table.add_column(col, justify="left" if col == "variant" else "right")
+    for v in variants["variants"]:
+        table.add_row(v["name"], str(v["max_dilation"]), str(v["receptive_field"]),
+                      f"{v['macs_per_sample']:,}", f"{v['us_per_sample']:.2f}",
+                      rate(v["c"]["samples_per_s"]))
+    return table
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The same numbers as markdown tables for the README."""
+    lines = ["| config | receptive field | MACs/sample | C samples/s | ORT naive samples/s "
+             "| PyTorch naive samples/s | C / ORT | C / PyTorch |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in report["configs"]:
+        lines.append(f"| {r['config']} | {r['receptive_field']} | {r['macs_per_sample']:,} "
+                     f"| {rate(r['c']['samples_per_s'])} "
+                     f"| {rate(r['ort_naive']['samples_per_s'])} "
+                     f"| {rate(r['torch_naive']['samples_per_s'])} "
+                     f"| {r['ratio_c_ort']:,.0f}x | {r['ratio_c_torch']:,.0f}x |")
+    variants = report.get("dilation_variants")
+    if variants:
+        lines += ["", "| variant (C) | max dilation | receptive field | MACs/sample | us/sample |",
+                  "|---|---:|---:|---:|---:|"]
+        for v in variants["variants"]:
+            lines.append(f"| {variants['of']}, {v['name']} | {v['max_dilation']} "
+                         f"| {v['receptive_field']} | {v['macs_per_sample']:,} "
+                         f"| {v['us_per_sample']:.2f} |")
+        lines.append(f"| ratio long / short | | | | {variants['ratio_long_over_short']:.3f} |")
+    return "\n".join(lines)
+
+
 __all__ = [
     "BuiltModel", "ConfigResult", "Timing", "VariantResult", "build_model", "c_generate",
-    "dilation_variants", "max_window_frames", "measure_config", "measure_variants",
+    "config_table", "dilation_variants", "markdown", "max_window_frames", "measure_config", "measure_variants",
     "naive_generate", "ort_logits_fn", "pcm_to_classes", "random_mel", "run", "steady_start",
-    "torch_logits_fn", "torch_macs", "window_frames", "window_inputs", "window_is_exact_check",
+    "torch_logits_fn", "torch_macs", "variant_table", "window_frames", "window_inputs",
+    "window_is_exact_check",
 ]

@@ -11,14 +11,18 @@ import argparse
 import json
 from pathlib import Path
 
+from wncc import options
+from wncc.text import one_line
+
 METHODS = ("oneshot", "iterative")
 SCOPES = ("global", "layer")
 
 
 def handler(args: argparse.Namespace, argv: list[str]) -> int:
-    from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
+    from wncc.console import err, out as stdout, progress
     from wncc.errors import WnccError
     from wncc.prune import core
     from wncc.prune.examples import load_model
@@ -26,11 +30,11 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
     # cheap checks first: a request that cannot be met fails before any model is loaded
     core.check_sparsity(args.sparsity)
     pattern = core.parse_pattern(args.pattern)
-    if args.method == "iterative" and not args.corpus:
-        raise WnccError("iterative pruning fine-tunes on a corpus: pass --corpus DIR "
-                        "(a folder written by examples/corpus.py)")
-    if args.bias_correction and not args.corpus:
-        raise WnccError("bias correction measures input means on a corpus: pass --corpus DIR")
+    if args.method == "iterative" and not args.data:
+        raise WnccError("iterative pruning fine-tunes on a corpus: pass --data DIR (formerly "
+                        "--corpus; a folder written by examples/corpus.py)")
+    if args.bias_correction and not args.data:
+        raise WnccError("bias correction measures input means on a corpus: pass --data DIR")
     out = Path(args.output)
     if out.suffix != ".onnx":
         raise WnccError("output must end in .onnx", path=str(out))
@@ -40,27 +44,30 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
 
         torch.set_num_threads(args.threads)
 
-    err = Console(stderr=True)
-    model, cfg, source = load_model(args.model, args.config, args.seed)
-    core.check_pattern(core.targets(model, args.embedding), pattern)
-    before = None
-    if args.corpus and args.eval_seconds > 0:
-        before = core.evaluate(model, args.corpus, args.eval_seconds)
-
     def log(rec: dict) -> None:
         if not args.quiet:
-            err.print(json.dumps(rec))
+            err.print(json.dumps(rec), markup=False, highlight=False)
 
-    result = core.prune(model, args.sparsity, method=args.method, pattern=pattern,
-                        scope=args.scope, norm=args.norm, include_embedding=args.embedding,
-                        corpus=args.corpus, steps=args.steps, lr=args.lr, batch=args.batch,
-                        frames=args.frames, seed=args.seed,
-                        bias_correction=args.bias_correction, log=log)
-    after = None
-    if args.corpus and args.eval_seconds > 0:
-        after = core.evaluate(model, args.corpus, args.eval_seconds)
-    core.save_checkpoint(model, result, ckpt_out, source=source)
-    core.export_onnx(model, out)
+    before = after = None
+    with progress("pruning") as update:
+        update("loading the model")
+        model, cfg, source = load_model(args.model, args.config, args.seed)
+        core.check_pattern(core.targets(model, args.embedding), pattern)
+        if args.data and args.eval_seconds > 0:
+            update("NLL before")
+            before = core.evaluate(model, args.data, args.eval_seconds)
+        update(f"{args.method} to {args.sparsity:g}")
+        result = core.prune(model, args.sparsity, method=args.method, pattern=pattern,
+                            scope=args.scope, norm=args.norm, include_embedding=args.embedding,
+                            corpus=args.data, steps=args.steps, lr=args.lr, batch=args.batch,
+                            frames=args.frames, seed=args.seed,
+                            bias_correction=args.bias_correction, log=log)
+        if args.data and args.eval_seconds > 0:
+            update("NLL after")
+            after = core.evaluate(model, args.data, args.eval_seconds)
+        update(f"exporting {out}")
+        core.save_checkpoint(model, result, ckpt_out, source=source)
+        core.export_onnx(model, out)
     in_onnx = core.onnx_zeros(out, [layer.name for layer in result.layers])
     onnx_zero_count = sum(z for z, _ in in_onnx.values())
     if onnx_zero_count < result.zeros:
@@ -70,11 +77,12 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
     report = {**result.to_dict(), "source": source, "onnx": str(out),
               "checkpoint": str(ckpt_out), "onnx_zeros": onnx_zero_count,
               "nll_bits_before": before, "nll_bits_after": after}
-    if args.report:
-        Path(args.report).write_text(json.dumps(report, indent=1) + "\n")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
 
-    table = Table(title=f"wncc prune {Path(str(args.model)).name} -> {out} ({result.method}, "
-                        f"{result.pattern}, {result.scope}, {result.norm})")
+    table = Table(title=Text(one_line(f"wncc prune {Path(str(args.model)).name} -> {out} "
+                                      f"({result.method}, {result.pattern}, {result.scope}, "
+                                      f"{result.norm})")))
     for col, just in (("weight", "left"), ("shape", "left"), ("[Cout, K*Cin]", "left"),
                       ("params", "right"), ("zeros", "right"), ("sparsity", "right")):
         table.add_column(col, justify=just)
@@ -84,8 +92,7 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
                       f"{layer.sparsity:.3f}")
     table.add_row("total", "", "", f"{result.params:,}", f"{result.zeros:,}",
                   f"{result.sparsity:.4f}", style="bold")
-    console = Console()
-    console.print(table)
+    stdout.print(table)
     lines = [f"requested {result.requested:g}, achieved {result.sparsity:.4f} "
              f"({result.zeros:,} of {result.params:,} weights; biases untouched); "
              f"{onnx_zero_count:,} zeros in the ONNX initializers",
@@ -94,11 +101,11 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
         lines.append(f"teacher-forced NLL ({args.eval_seconds:g} s of validation): "
                      f"{before:.4f} -> {after:.4f} bits/sample")
     for line in lines:
-        console.print(line)
+        stdout.print(line, markup=False, highlight=False)
     return 0
 
 
-def register(subparsers) -> argparse.ArgumentParser:
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``prune`` subcommand (its handler is ``args.func(args, argv) -> int``)."""
     p = subparsers.add_parser("prune", help="magnitude-prune a WaveNet (PyTorch checkpoint, "
                               "examples/wavenet.py ONNX export or config) and export it to ONNX")
@@ -108,7 +115,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--sparsity", type=float, required=True,
                    help="fraction of the conv weights to zero, in [0, 1)")
     p.add_argument("--method", default="oneshot", choices=METHODS,
-                   help="oneshot, or iterative (cubic schedule with fine-tuning; needs --corpus)")
+                   help="oneshot, or iterative (cubic schedule with fine-tuning; needs --data)")
     p.add_argument("--pattern", default="unstructured",
                    help="unstructured or block:RxC over the [Cout, K*Cin] weight matrix "
                         "(e.g. block:4x4, block:1x4, block:16x1)")
@@ -117,23 +124,23 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--norm", default="l2", choices=("l2", "l1"), help="block score")
     p.add_argument("--embedding", action="store_true", help="prune the embedding table too")
     p.add_argument("--bias-correction", action="store_true", help="fold the mean contribution "
-                   "of the zeroed weights into the biases (input means from --corpus)")
-    p.add_argument("--corpus", help="corpus folder (examples/corpus.py) for fine-tuning and the "
-                   "NLL before/after")
+                   "of the zeroed weights into the biases (input means from --data)")
+    options.data(p, "; prune needs a corpus folder: its train split fine-tunes, its validation "
+                 "split gives the NLL before/after", required=False, old="--corpus")
     p.add_argument("--steps", type=int, default=300, help="fine-tuning steps (iterative)")
     p.add_argument("--lr", type=float, default=5e-4, help="fine-tuning learning rate (Adam, "
                    "cosine decay to 10%%)")
     p.add_argument("--batch", type=int, default=16, help="crops per fine-tuning batch")
     p.add_argument("--frames", type=int, default=8, help="frames per crop")
     p.add_argument("--threads", type=int, default=2, help="torch threads (0: torch's default)")
-    p.add_argument("--seed", type=int, default=0)
+    options.seed(p, "a config name's weights and of the fine-tuning crops")
     p.add_argument("--config", help="model config (default: stored in the checkpoint or "
                    "inferred from its shapes)")
     p.add_argument("--eval-seconds", type=float, default=10.0, help="seconds of validation audio "
-                   "for the NLL before/after (with --corpus; 0: skip)")
+                   "for the NLL before/after (with --data; 0: skip)")
     p.add_argument("--checkpoint-out", help="pruned checkpoint (default OUT.pt)")
-    p.add_argument("--report", help="write the report (per-layer sparsity, schedule) as JSON")
+    options.json_out(p, "the report (per-layer sparsity, schedule)", old="--report")
     p.add_argument("-q", "--quiet", action="store_true", help="no schedule log on stderr")
-    p.add_argument("-o", "--output", required=True, help="output .onnx")
+    options.output(p, "output .onnx")
     p.set_defaults(func=handler)
     return p

@@ -1,0 +1,5 @@
+import sys
+
+from wncc.cli import main
+
+sys.exit(main())

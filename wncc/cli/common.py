@@ -1,0 +1,109 @@
+"""What the subcommands of wncc/cli/ share at run time: mel input, quantizing on the way, CMSIS-NN,
+the frontmatter command line, writing a wav."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shlex
+import tempfile
+import wave
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from wncc.console import Update
+from wncc.errors import WnccError
+
+
+def command_line(argv: list[str]) -> str:
+    """The command line for frontmatter, without the output folder and --build (not part of the
+    result)."""
+    kept, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+            continue
+        if a == "--build":
+            continue
+        if a in ("-o", "--output"):
+            skip = True
+            continue
+        kept.append(Path(a).name if a.endswith(".onnx") else a)
+    return "wncc " + " ".join(shlex.quote(a) for a in kept)
+
+
+@contextlib.contextmanager
+def quantized_input(args: argparse.Namespace, update: Update) -> Iterator[str]:
+    """The model to compile: the given one, or (with --calib and an integer dtype) a QDQ model
+    quantized on the way into a temporary folder."""
+    if not args.calib or args.dtype in ("fp32", "fp16", "bf16"):
+        yield args.model
+        return
+    from wncc.quant.quantize import quantize
+
+    with tempfile.TemporaryDirectory(prefix="wncc-quant-") as tmp:
+        update(f"quantizing to {args.dtype}")
+        quantized = Path(tmp) / Path(args.model).name
+        quantize(args.model, args.dtype, args.calib, quantized, method=args.calib_method,
+                 layer_dtypes=dict(args.layer_dtype or []) or None,
+                 per_channel=not args.per_tensor)
+        yield str(quantized)
+
+
+def cmsis_nn(args: argparse.Namespace) -> str | None:
+    """--cmsis-nn, checked before any work (a bad path is a one-line error, exit 2)."""
+    if not args.cmsis_nn:
+        return None
+    from wncc.cmsis_nn import checkout
+
+    return checkout(args.cmsis_nn).path
+
+
+def load_mel(path: str, n_mels: int | None = None, hop: int | None = None) -> np.ndarray:
+    """--mel: a .npy array [frames, n_mels] (or [n_mels, frames] when n_mels says so), or a wav
+    whose log-mel wncc.features computes (the extractor the examples train on)."""
+    p = Path(path)
+    if not p.is_file():
+        raise WnccError("mel file not found", path=path)
+    with p.open("rb") as f:
+        magic = f.read(6)
+    if magic[:4] == b"RIFF":
+        from wncc import features
+        from wncc.audio import read_wav
+
+        if n_mels is not None and n_mels != features.N_MELS:
+            raise WnccError(f"the model wants [frames, {n_mels}] mel frames, the wav's log-mel has "
+                            f"{features.N_MELS} bins (wncc.features): pass a .npy array "
+                            f"[frames, {n_mels}]", path=path)
+        mel = features.log_mel(read_wav(p, "--mel"), hop=hop or features.HOP)
+        if mel.shape[0] == 0:
+            raise WnccError("the wav is shorter than one frame", path=path)
+        return mel
+    if magic != b"\x93NUMPY":
+        raise WnccError("neither a .npy array nor a wav: --mel expects a .npy array "
+                        "[frames, n_mels] or a 16 kHz mono 16-bit .wav", path=path)
+    try:
+        mel = np.load(p, allow_pickle=False)
+    except Exception as exc:
+        raise WnccError(f"cannot read mel array (expected a .npy array [frames, n_mels]): {exc}",
+                        path=path) from None
+    if mel.ndim != 2:
+        raise WnccError(f"mel must be a 2-D array [frames, n_mels], got shape {mel.shape}",
+                        path=path)
+    if n_mels is not None and mel.shape[1] != n_mels:
+        if mel.shape[0] != n_mels:
+            raise WnccError(f"mel has shape {mel.shape}, the model wants [frames, {n_mels}]",
+                            path=path)
+        mel = mel.T
+    return mel.astype(np.float32)
+
+
+def write_wav(path: Path, pcm: np.ndarray, sample_rate: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(sample_rate)
+        wav.writeframes(np.asarray(pcm, "<i2").tobytes())

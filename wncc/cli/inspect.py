@@ -1,0 +1,68 @@
+"""``wncc inspect MODEL.onnx``: layers, rates, parameters, MACs, storage, memory plan."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.table import Table
+from rich.text import Text
+
+from wncc import options
+from wncc.console import out
+from wncc.text import one_line
+
+
+def handler(args: argparse.Namespace, argv: list[str]) -> int:
+    from wncc.pipeline import prepare
+    from wncc.passes import memory, rates, stats
+
+    graph, tgt = prepare(args.model, target=args.target, dtype=None, sparse=args.sparse)
+    st = stats.compute(graph)
+    plan = memory.plan(graph)
+    table = Table(title=Text(one_line(f"{Path(args.model).name} ({graph.dtype}, {tgt.name}): "
+                                      "layers with weights")))
+    for col in ("layer", "op", "rate", "kernel", "dilation", "params", "MACs", "nonzero", "storage"):
+        table.add_column(col, justify="left" if col in ("layer", "op", "rate", "storage") else "right")
+    reasons = []
+    for layer in st.layers:
+        node = graph.node(layer["name"])
+        label = node.attrs.get("label", node.name)
+        choice = node.attrs.get("storage")
+        w = node.weights.get("w")
+        nonzero = f"{100 * float((w != 0).mean()):.1f}%" if w is not None else ""
+        table.add_row(Text(one_line(label)), layer["op"], layer["rate"], str(layer.get("kernel", "")),
+                      str(layer.get("dilation", "")), f"{layer['params']:,}",
+                      f"{layer['macs']:,}", nonzero, choice.fmt.name if choice else "")
+        if choice:
+            reasons.append(f"{one_line(label)}: {choice.reason}")
+    out.print(table)
+    if args.reasons:
+        for line in reasons:
+            out.print(line, markup=False, highlight=False)
+    prog = rates.split(graph)
+    summary = Table(title="summary")
+    summary.add_column("quantity")
+    summary.add_column("value", justify="right")
+    for k, v in [("hop (samples per frame)", graph.hop), ("mel bins", graph.n_mels),
+                 ("classes", graph.classes), ("receptive field (samples)", st.receptive_field),
+                 ("parameters", f"{st.parameters:,}"), ("MACs / sample", f"{st.macs_per_sample:,}"),
+                 ("MACs / frame (hoisted)", f"{st.macs_per_frame:,}"),
+                 ("ops at frame rate", len([n for n in prog.frame if n.op != 'upsample'])),
+                 ("ops at sample rate", len(prog.sample)),
+                 ("ring buffers", len(plan.rings)),
+                 *[(f"{name} ({ctype} elements)", n) for name, ctype, n in plan.regions()]]:
+        summary.add_row(k, str(v))
+    out.print(summary)
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("inspect", help="layers, receptive field, parameters, MACs, rates, "
+                              "storage choice per layer")
+    options.model(p)
+    options.target(p, note=": its cost model picks the storage")
+    options.sparse(p)
+    p.add_argument("--reasons", action="store_true", help="print why each storage was chosen")
+    p.set_defaults(func=handler)
+    return p
