@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from wncc.codegen.weights import c_initializer  # noqa: E402
 from wncc.counting import count_callgrind  # noqa: E402
-from wncc.golden.qmath import quantize_multiplier  # noqa: E402
+from wncc.arith.qmath import quantize_multiplier  # noqa: E402
 from wncc.sparse.formats import encode, parse  # noqa: E402
 
 SHAPES = {"layers.*.conv (k=2)": (128, 128), "layers.*.cond": (128, 80), "layers.*.res": (64, 64),

@@ -21,11 +21,10 @@ sys.path.insert(0, str(ROOT))
 
 from wncc import emulate  # noqa: E402
 from wncc.compiler import compile_model  # noqa: E402
-from wncc.quant.quantize import quantize  # noqa: E402
 from wncc.targets import load as load_target  # noqa: E402
 
-TARGETS = ("cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55", "cortex-a7",
-           "cortex-a53", "cortex-a76", "x86")
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from targets import TARGETS, shipped_quantized  # noqa: E402
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "stack.json"
 
 
@@ -62,12 +61,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--dtype", default="int8")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = ap.parse_args(argv)
-    clip = ROOT / "examples" / "data" / "test_clip.wav"
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name in args.models:
-            model = quantize(ROOT / "examples" / "models" / f"{name}.onnx", args.dtype, clip,
-                             Path(tmp) / f"{name}.onnx")
+        for model in shipped_quantized(args.models, args.dtype, Path(tmp)):
             for target in args.targets:
                 rows.append(measure(model, target, args.dtype, Path(tmp)))
                 print(markdown(rows[-1:]).splitlines()[-1], flush=True)

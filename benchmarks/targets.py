@@ -15,6 +15,7 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -29,6 +30,14 @@ TARGETS = ("cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55", "c
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "targets.json"
 
 
+def shipped_quantized(names: list[str], dtype: str, folder: Path) -> Iterator[Path]:
+    """examples/models/<name>.onnx quantized to dtype, calibrated on the shipped clip."""
+    clip = ROOT / "examples" / "data" / "test_clip.wav"
+    for name in names:
+        yield quantize(ROOT / "examples" / "models" / f"{name}.onnx", dtype, clip,
+                       folder / f"{name}.onnx")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", nargs="+", default=["tiny", "base"])
@@ -37,13 +46,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--frames", type=int, default=1)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = ap.parse_args(argv)
-    clip = ROOT / "examples" / "data" / "test_clip.wav"
     mel = np.load(ROOT / "examples" / "data" / "test_clip_mel.npy")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name in args.models:
-            model = quantize(ROOT / "examples" / "models" / f"{name}.onnx", args.dtype, clip,
-                             Path(tmp) / f"{name}.onnx")
+        for model in shipped_quantized(args.models, args.dtype, Path(tmp)):
             for target in args.targets:
                 row = bench(model, target, args.dtype, args.frames, mel)
                 print(markdown([row]).splitlines()[-1], flush=True)

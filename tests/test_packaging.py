@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -21,10 +22,28 @@ def _run(cmd: list, cwd: Path) -> subprocess.CompletedProcess:
                           text=True, timeout=600)
 
 
+def _source_copy(dst: Path) -> Path:
+    """The checkout's files as git sees them (tracked and untracked-not-ignored; links kept as
+    links), so the build neither writes into the checkout nor picks up its leftovers."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.split("\0")
+    for rel in filter(None, listed):
+        src, out = ROOT / rel, dst / rel
+        if not src.exists() and not src.is_symlink():
+            continue  # deleted in the working tree
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_symlink():
+            out.symlink_to(os.readlink(src))
+        else:
+            shutil.copy2(src, out)
+    return dst
+
+
 def test_wheel_installs_a_working_tool(tmp_path):
     isolation = [] if importlib.util.find_spec("setuptools") is None else ["--no-build-isolation"]
+    source = _source_copy(tmp_path / "src")
     built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", *isolation, "-q",
-                  "-w", tmp_path / "dist", ROOT], cwd=tmp_path)
+                  "-w", tmp_path / "dist", source], cwd=tmp_path)
     assert built.returncode == 0, built.stderr
     wheel = next((tmp_path / "dist").glob("wncc-*.whl"))
     env = tmp_path / "env"

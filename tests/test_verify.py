@@ -45,7 +45,7 @@ def test_verify_detects_a_wrong_kernel(models, tmp_path):
     c = CModel(project)
     mel = np.zeros((1, 80), np.float32)
     from wncc.golden.model import GoldenModel
-    from wncc.passes.pipeline import load
+    from wncc.pipeline import load
     golden = GoldenModel(load(models["tiny"]))
     x = np.full(200, 128)
     assert not np.array_equal(c.teacher_forced(x, mel), golden.teacher_forced(x, mel))

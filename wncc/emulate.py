@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from wncc.errors import WnccError
-from wncc.golden.sampling import mulaw_pcm_table
+from wncc.arith.sampling import mulaw_pcm_table
 from wncc import stack
 from wncc.harness import header_macro
 from wncc.targets import Target, load as load_target

@@ -16,7 +16,7 @@ import cffi
 import numpy as np
 
 from wncc.errors import WnccError
-from wncc.golden.sampling import mulaw_pcm_table
+from wncc.arith.sampling import mulaw_pcm_table
 
 CDEF = """
 typedef struct wn_state wn_state;

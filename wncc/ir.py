@@ -90,7 +90,7 @@ class Graph:
     source: str = ""
     source_sha256: str = ""
     dtype: str = "fp32"
-    rounding: str = "double"  # requantization of 8-bit paths: "double" or "single"
+    rounding: str = "single"  # requantization of 8-bit paths: "single" or "double"
     cmsis_nn: dict | None = None  # --cmsis-nn: the checkout (wncc/cmsis_nn.py Checkout.report)
 
     @property
@@ -118,6 +118,11 @@ class Graph:
 
     def ops(self, op: str) -> list[Node]:
         return [n for n in self.nodes if n.op == op]
+
+
+def is_integer(graph: Graph) -> bool:
+    """Whether the graph computes in integers (its tensors carry quantization parameters)."""
+    return any(t.quant is not None for t in graph.tensors.values())
 
 
 VIEW_OPS = frozenset({"slice", "upsample"})

@@ -22,7 +22,8 @@ import numpy as np
 
 from wncc.compiler import compile_model
 from wncc.errors import WnccError
-from wncc.fidelity.evaluate import Utterance, read_wav, utterance
+from wncc.audio import read_wav
+from wncc.fidelity.evaluate import Utterance, utterance
 from wncc.fidelity.metrics import nll_bits
 from wncc.golden.model import GoldenModel
 from wncc.harness import CModel

@@ -1,6 +1,6 @@
 /* Fixed-point helpers of the integer precisions; bit-exact with wncc/golden/qmath.py.
- * WN_SINGLE_ROUNDING selects the requantization of 8-bit paths (0: TFLite "double rounding",
- * the default; 1: one rounded shift). The emitted Makefile defines it. */
+ * WN_SINGLE_ROUNDING selects the requantization of 8-bit paths (1: one rounded shift, the
+ * default; 0: TFLite "double rounding"). The emitted Makefile defines it. */
 #ifndef WN_REQUANT_H
 #define WN_REQUANT_H
 
@@ -9,7 +9,7 @@
 #include "wn_runtime.h"
 
 #ifndef WN_SINGLE_ROUNDING
-#define WN_SINGLE_ROUNDING 0
+#define WN_SINGLE_ROUNDING 1
 #endif
 
 static inline int32_t wn_sat32(int64_t x)

@@ -118,3 +118,13 @@ def test_existing_foreign_folder_is_not_overwritten(models, tmp_path):
     with pytest.raises(WnccError, match="not a wncc project"):
         compile_model(models["tiny"], target)
     assert (target / "notes.txt").read_text() == "keep me"
+
+
+def test_cmake_says_cross_targets_build_with_make(models, tmp_path):
+    if shutil.which("cmake") is None:
+        pytest.skip("cmake not installed")
+    _, project = compile_model(models["tiny"], tmp_path / "m4", target="cortex-m4")
+    proc = subprocess.run(["cmake", "-S", str(project), "-B", str(tmp_path / "b")],
+                          capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "build it with its Makefile" in " ".join(proc.stderr.split())

@@ -8,9 +8,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
-from onnx import numpy_helper
 
 from wncc.compiler import compile_model
 from wncc.errors import WnccError

@@ -155,12 +155,12 @@ def test_command(project, tmp_path, capsys):
 
 def test_integer_model_logits_are_dequantized(tmp_path):
     from wncc.quant import quantize
-    from wncc.verify import onnxruntime_plain_qdq
+    from wncc.verify import onnxruntime_logits
 
     q = quantize(TINY, "int8", CLIP, tmp_path / "int8.onnx", calib_crops=8)
     res = ev.evaluate(q, CLIP, seconds=0.5)
     assert res["model"]["dtype"] == "int8" and res["model"]["logits"] == "int8"
     (u,) = ev.load_utterances(CLIP, seconds=0.5)
-    ort = nll_bits(onnxruntime_plain_qdq(q, u.x, u.mel).T, u.target)
+    ort = nll_bits(onnxruntime_logits(q, u.x, u.mel, plain=True).T, u.target)
     # the C's integer arithmetic is within a step or so of ORT's float-simulated QDQ
     assert res["summary"]["model"]["nll_bits"] == pytest.approx(ort, abs=0.02)

@@ -102,7 +102,7 @@ def test_bad_input_is_one_clear_error(models, tmp_path, case, message):
             m.opset_import[0].version = 13
         _edit(tiny, path, old)
     with pytest.raises(WnccError) as info:
-        from wncc.passes.pipeline import load
+        from wncc.pipeline import load
         load(path)
     text = str(info.value)
     assert message in text and "\n" not in text
@@ -147,7 +147,7 @@ def test_opsets(models, tmp_path, opset, wavenet):
                   str(path))
     assert onnx.load(str(path)).opset_import[0].version == opset
     from wncc.golden.model import GoldenModel
-    from wncc.passes.pipeline import load
+    from wncc.pipeline import load
     rng = np.random.default_rng(0)
     x, mel = rng.integers(0, 256, 400), rng.standard_normal((2, 80)).astype(np.float32)
     np.testing.assert_array_equal(GoldenModel(load(path)).teacher_forced(x, mel),

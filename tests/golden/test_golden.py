@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from wncc.golden import mathf
+from wncc.arith import mathf
 from wncc.golden.model import GoldenModel
-from wncc.golden.sampling import Pcg32, gumbel_table, mulaw_pcm_table, sample
-from wncc.passes.pipeline import load
+from wncc.arith.sampling import Pcg32, gumbel_table, mulaw_pcm_table, sample
+from wncc.pipeline import load
 from wncc.verify import onnxruntime_logits
 
 

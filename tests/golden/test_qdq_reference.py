@@ -9,7 +9,7 @@ import pytest
 
 from wncc.golden.model import GoldenModel
 from wncc.golden.qdq_reference import per_op_steps
-from wncc.passes.pipeline import load
+from wncc.pipeline import load
 
 ROOT = Path(__file__).resolve().parents[2]
 

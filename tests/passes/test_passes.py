@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from wncc.ir import Rate
 from wncc.passes import memory, rates, stats
-from wncc.passes.pipeline import load
+from wncc.pipeline import load
 
 
 def test_gate_fused_and_dead_residual_removed(models):

@@ -5,15 +5,17 @@ int4 packing with odd lengths; random shapes for every conv variant."""
 from __future__ import annotations
 
 import subprocess
+import zlib
 from pathlib import Path
 
 import cffi
 import numpy as np
 import pytest
 
+from wncc.arith import qmath
+from wncc.arith.qmath import INT32_MAX, INT32_MIN, quantize_multiplier
 from wncc.codegen.weights import narrow_bias, pack_int4, shared_requant
-from wncc.golden import qmath, qops
-from wncc.golden.qmath import INT32_MAX, INT32_MIN, quantize_multiplier
+from wncc.golden import qops
 
 RUNTIME = Path(__file__).resolve().parents[2] / "runtime_c"
 
@@ -148,7 +150,7 @@ def _rq(ffi, q: dict, acc_bits: int):
 @pytest.mark.parametrize("variant", ["s8", "s4", "s16", "s8s16"])
 def test_pointwise_conv_random_shapes(lib, variant):
     ffi, c, rounding = lib
-    rng = np.random.default_rng(hash(variant) % 1000)
+    rng = np.random.default_rng(zlib.crc32(variant.encode()) % 1000)  # fixed across runs
     wbits, act = {"s8": (8, "i8"), "s4": (4, "i8"), "s16": (16, "i16"), "s8s16": (8, "i16")}[variant]
     acc_bits = 32 if act == "i8" else 64
     # stored bias widths: none (all zero), 8, 16, 32 (21 and 32 bits of values) and, for the int64

@@ -9,8 +9,9 @@ import cffi
 import numpy as np
 import pytest
 
-from wncc.golden import mathf, ops
-from wncc.golden.sampling import Pcg32, gumbel_table, sample
+from wncc.arith import mathf
+from wncc.golden import ops
+from wncc.arith.sampling import Pcg32, gumbel_table, sample
 
 RUNTIME = Path(__file__).resolve().parents[2] / "runtime_c"
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
+from wncc.arith.precision import ACT_KERNEL, CONV_KERNEL
 from wncc.codegen.weights import Table
 from wncc.ir import Graph, Node
 from wncc.passes.memory import Plan
@@ -50,16 +51,14 @@ def act_suffix(node: Node, ctx: Context) -> str:
     """Kernel suffix of an elementwise op: f32, s8 or s16."""
     if "q" not in node.attrs:
         return "f32"
-    return {"i8": "s8", "i16": "s16"}[ctx.graph.tensors[node.outputs[0]].dtype]
+    return ACT_KERNEL[ctx.graph.tensors[node.outputs[0]].dtype]
 
 
 def conv_suffix(node: Node, ctx: Context) -> str:
     """Kernel suffix of a convolution from its weight bits and activation type."""
-    act = act_suffix(node, ctx)
-    if act == "f32":
-        return act
-    bits = node.attrs["q"]["w_bits"]
-    return {("s8", 8): "s8", ("s8", 4): "s4", ("s16", 16): "s16", ("s16", 8): "s8s16"}[(act, bits)]
+    if "q" not in node.attrs:
+        return "f32"
+    return CONV_KERNEL[(ctx.graph.tensors[node.outputs[0]].dtype, node.attrs["q"]["w_bits"])]
 
 
 def _io(node: Node, ctx: Context) -> tuple[str, str, int]:

@@ -21,12 +21,11 @@ from wncc import __version__, cmsis_nn
 from wncc.codegen import emitters
 from wncc.codegen.weights import c_initializer, tables
 from wncc.errors import WnccError
-from wncc.golden.halfs import FORMATS
-from wncc.golden.sampling import (STREAM, SILENCE_CLASS, gumbel_scaled, gumbel_table,
+from wncc.arith.halfs import FORMATS
+from wncc.arith.sampling import (STREAM, SILENCE_CLASS, gumbel_scaled, gumbel_table,
                                   mulaw_pcm_table)
-from wncc.ir import Graph
+from wncc.ir import Graph, is_integer
 from wncc.passes import memory, rates, stats
-from wncc.passes.qprepare import is_integer
 from wncc.resources import RUNTIME, TEMPLATES
 from wncc.targets import Target
 from wncc.text import inert
@@ -40,13 +39,14 @@ ARITHMETIC = {
             "activations, int32 accumulators; requantization per WN_ROUNDING",
     "int16x8": "int16x8: int8 per-channel symmetric weights, int16 symmetric activations, int64 "
                "accumulators with the reduced-multiplier requantization; tanh/sigmoid by "
-               "513-entry interpolated tables",
+               "4097-entry interpolated tables",
     "fp16": "fp16: weights stored as IEEE binary16, activations rounded to binary16 after every "
             "op (kept in float storage), float32 accumulation; round to nearest even",
     "bf16": "bf16: weights stored as bfloat16, activations rounded to bfloat16 after every op "
             "(kept in float storage), float32 accumulation; round to nearest even",
     "int16": "int16: int16 per-channel symmetric weights, int16 symmetric activations, int64 "
-             "accumulators with the reduced-multiplier requantization; 513-entry tables",
+             "accumulators with the reduced-multiplier requantization; 4097-entry "
+             "interpolated tables",
 }
 ACT_CTYPE = {"f32": "float", "i8": "int8_t", "i16": "int16_t"}
 
@@ -259,6 +259,7 @@ def cmsis_vars(graph: Graph) -> dict | None:
 def build_vars(target: Target) -> dict:
     """Makefile variables of the target: toolchain, flags, the board's startup and scripts."""
     return {"target_name": target.name, "cc": target.cc, "ar": target.ar, "size": target.size,
+            "cross": target.emulator != "native",
             "cflags": " ".join(target.cflags), "ldflags": " ".join(target.ldflags),
             "board": target.board if target.bare_metal else None,
             "board_sources": list(target.startup), "linker_script": target.linker_script,

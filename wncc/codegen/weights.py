@@ -8,9 +8,9 @@ import re
 import numpy as np
 
 from wncc.errors import WnccError
-from wncc.golden.halfs import FORMATS, bits
+from wncc.arith.halfs import FORMATS, bits
 from wncc.ir import Graph, Node
-from wncc.passes.qprepare import act16_table
+from wncc.arith.tables import act16_table
 
 INT_CTYPES = {8: "int8_t", 16: "int16_t", 32: "int32_t", 64: "int64_t"}
 ACT_BITS = {"i8": 8, "i16": 16}

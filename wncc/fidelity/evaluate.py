@@ -33,7 +33,6 @@ import hashlib
 import json
 import math
 import tempfile
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -41,11 +40,11 @@ from typing import Callable
 import numpy as np
 
 from wncc import features, mulaw
+from wncc.audio import SAMPLE_RATE, read_wav, wav_sources
 from wncc.errors import WnccError
 from wncc.fidelity import griffin_lim, metrics
 
 SCHEMA = "wncc-fidelity/1"
-SAMPLE_RATE = 16000
 ROWS = ("ceiling", "griffin_lim", "model")
 ROW_LABELS = {"ceiling": "mu-law ceiling", "griffin_lim": "Griffin-Lim", "model": "model"}
 METRICS = ("pesq_wb", "stoi", "lsd_db", "mcd_db", "snr_db")
@@ -70,53 +69,9 @@ class Utterance:
 # ---------------------------------------------------------------------------------- data
 
 
-def read_wav(path: Path) -> np.ndarray:
-    """16 kHz mono 16-bit PCM wav -> float64 in [-1, 1)."""
-    try:
-        with wave.open(str(path), "rb") as w:
-            fmt = (w.getnchannels(), w.getsampwidth(), w.getframerate())
-            data = w.readframes(w.getnframes())
-    except (wave.Error, EOFError, OSError) as exc:
-        raise WnccError(f"cannot read wav: {exc}", path=str(path)) from None
-    if fmt != (1, 2, SAMPLE_RATE):
-        raise WnccError(f"evaluation audio must be {SAMPLE_RATE} Hz mono 16-bit PCM, got "
-                        f"{fmt[2]} Hz, {fmt[0]} channel(s), {8 * fmt[1]}-bit", path=str(path))
-    return np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2").astype(np.float64) / 32768.0
-
-
 def data_files(data: str | Path, split: str = "test") -> list[tuple[str, Path]]:
-    """(name, wav path) of a data source, in evaluation order, never empty.
-
-    ``data`` is a .wav file, a folder of .wav files (sorted by name) or a corpus folder written by
-    ``examples/corpus.py`` (``manifest.json``; the utterances of ``split`` in manifest order)."""
-    src = Path(data)
-    if not src.exists():
-        raise WnccError("evaluation data not found", path=str(src))
-    if src.is_file():
-        if src.suffix.lower() != ".wav":
-            raise WnccError("evaluation data must be a .wav file, a folder of .wav files or a "
-                            "corpus folder with manifest.json", path=str(src))
-        return [(src.stem, src)]
-    manifest = src / "manifest.json"
-    if manifest.exists():
-        try:
-            utts = json.loads(manifest.read_text())["utterances"]
-            files = [(str(u.get("id", Path(u["path"]).stem)), src / u["path"])
-                     for u in utts if u.get("split", "train") == split]
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise WnccError(f"malformed corpus manifest: {exc}", path=str(manifest)) from None
-        if not files:
-            raise WnccError(f"corpus manifest has no utterances in split '{split}'",
-                            path=str(manifest))
-        missing = [p for _, p in files if not p.exists()]
-        if missing:
-            raise WnccError(f"{len(missing)} wav file(s) of the manifest are missing, e.g. "
-                            f"{missing[0].name}", path=str(src))
-        return files
-    files = sorted(p for p in src.iterdir() if p.is_file() and p.suffix.lower() == ".wav")
-    if not files:
-        raise WnccError("no .wav files in evaluation folder", path=str(src))
-    return [(p.stem, p) for p in files]
+    """(name, wav path) of an evaluation source, in evaluation order, never empty."""
+    return wav_sources(data, split, "evaluation")
 
 
 def utterance(name: str, audio: np.ndarray, hop: int = features.HOP) -> Utterance:
@@ -141,7 +96,7 @@ def load_utterances(data: str | Path, split: str = "test", utterances: int | Non
     for name, path in data_files(data, split):
         if utterances and len(out) >= utterances:
             break
-        audio = read_wav(path)
+        audio = read_wav(path, "evaluation")
         if seconds:
             audio = audio[: int(seconds * SAMPLE_RATE) // hop * hop]
         if len(audio) >= hop:
@@ -181,10 +136,10 @@ def logit_dequantizer(project: Path) -> Callable[[np.ndarray], np.ndarray]:
 def model_dtype(model: str | Path) -> str:
     """fp32, or the integer precision of a quantized (QDQ) ONNX model."""
     from wncc.passes import qprepare
-    from wncc.passes.pipeline import load
+    from wncc.pipeline import load
 
     graph = load(model)
-    return qprepare.precision(graph) if qprepare.is_integer(graph) else "fp32"
+    return qprepare.precision(graph)
 
 
 def _project_info(project: Path) -> dict:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from wncc.golden import halfs, mathf, ops, qops
-from wncc.golden.sampling import (SILENCE_CLASS, Pcg32, gumbel_for_temperature, gumbel_scaled,
+from wncc.arith import halfs, mathf
+from wncc.golden import ops, qops
+from wncc.arith.sampling import (SILENCE_CLASS, Pcg32, gumbel_for_temperature, gumbel_scaled,
                                   mulaw_pcm_table, sample, sample_int)
-from wncc.ir import Graph, Node, Rate
-from wncc.passes.qprepare import is_integer
+from wncc.ir import Graph, Node, Rate, is_integer
 from wncc.passes.rates import split
 
 F = np.float32

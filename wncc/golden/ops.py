@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wncc.golden import mathf
+from wncc.arith import mathf
 
 F = np.float32
 

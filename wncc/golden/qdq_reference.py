@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from wncc.arith.tables import FUNCTIONS, sigmoid
 from wncc.golden.model import GoldenModel
 from wncc.ir import ACT_DTYPES, Graph, Node, QuantParams
 
@@ -24,10 +25,6 @@ def _real(q: QuantParams, v: np.ndarray) -> np.ndarray:
 def _quantize(q: QuantParams, dtype: str, real: np.ndarray) -> np.ndarray:
     lo, hi = ACT_DTYPES[dtype]
     return np.clip(np.rint(real / q.scale) + q.zero_point, lo, hi)
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
 def _conv_real(node: Node, graph: Graph, taps: list[np.ndarray]) -> np.ndarray:
@@ -67,12 +64,12 @@ def op_reference(graph: Graph, node: Node, env: dict[str, np.ndarray]) -> np.nda
         real = _real(q[0], ins[0])
         real = np.maximum(real, 0) if op == "relu" else real
     elif op in ("tanh", "sigmoid"):
-        real = (np.tanh if op == "tanh" else _sigmoid)(_real(q[0], ins[0]))
+        real = FUNCTIONS[op](_real(q[0], ins[0]))
     elif op == "gate":
         a, h = _real(q[0], ins[0]), node.attrs["half"]
         qt, qs = node.attrs["tanh_quant"], node.attrs["sigmoid_quant"]
         tq = _quantize(qt, out.dtype, np.tanh(a[node.attrs["tanh_at"]:][:h]))
-        sq = _quantize(qs, out.dtype, _sigmoid(a[node.attrs["sigmoid_at"]:][:h]))
+        sq = _quantize(qs, out.dtype, sigmoid(a[node.attrs["sigmoid_at"]:][:h]))
         real = _real(qt, tq) * _real(qs, sq)
     else:
         return None

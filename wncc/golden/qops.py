@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from wncc.golden.qmath import requant, requant64, round_f32
+from wncc.arith.qmath import requant, requant64, round_f32
 from wncc.ir import ACT_DTYPES
-from wncc.passes.qprepare import ACT16_DOMAIN_BITS, ACT16_TABLE_BITS, act16_table
+from wncc.arith.tables import ACT16_DOMAIN_BITS, ACT16_TABLE_BITS, act16_table
 
 I = np.int64
 ACT16_TABLES = {name: act16_table(name) for name in ("tanh", "sigmoid")}

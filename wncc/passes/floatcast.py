@@ -4,9 +4,8 @@ rounded after every op by the golden model and the C alike."""
 from __future__ import annotations
 
 from wncc.errors import WnccError
-from wncc.golden.halfs import FORMATS, round_to
-from wncc.ir import Graph
-from wncc.passes.qprepare import is_integer
+from wncc.arith.halfs import FORMATS, round_to
+from wncc.ir import Graph, is_integer
 
 
 def cast(graph: Graph, dtype: str) -> Graph:

@@ -12,14 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from wncc.errors import WnccError
-from wncc.golden.qmath import quantize_multiplier
-from wncc.ir import ACT_DTYPES, VIEW_OPS, Graph, Node, QuantParams
+from wncc.arith.qmath import quantize_multiplier
+from wncc.arith.tables import ACT16_DOMAIN_BITS, ACT16_RANGE, lut8
+from wncc.ir import ACT_DTYPES, VIEW_OPS, Graph, Node, QuantParams, is_integer
 
 ADD_LEFT_SHIFT = {"i8": 20, "i16": 15}
-
-
-def is_integer(graph: Graph) -> bool:
-    return any(t.quant is not None for t in graph.tensors.values())
 
 
 def _multipliers(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -31,33 +28,9 @@ def _one(m: float) -> tuple[int, int]:
     return quantize_multiplier(m)
 
 
-def _lut(fn, qin: QuantParams, qout: QuantParams, dtype: str) -> np.ndarray:
-    """int8 tanh / sigmoid: entry = quantize(f(dequantize(q))) for all 256 inputs (exact)."""
-    lo, hi = ACT_DTYPES[dtype]
-    q = np.arange(-128, 128, dtype=np.int64)
-    real = qin.scale * (q - qin.zero_point).astype(np.float64)
-    return np.clip(np.rint(fn(real) / qout.scale) + qout.zero_point, lo, hi).astype(np.int64)
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
-
-
-# 16-bit tanh / sigmoid: the input is rescaled onto a fixed domain [-R, R) with 2^23 steps per R,
-# a 4097-entry table in Q0.15 shared by every layer is interpolated (12-bit fraction), and the
-# result is requantized to the tensor's parameters.
-ACT16_RANGE = {"tanh": 8.0, "sigmoid": 16.0}
-ACT16_DOMAIN_BITS = 23
-ACT16_TABLE_BITS = 12
-
-
-def act16_table(fn_name: str) -> np.ndarray:
-    fn = np.tanh if fn_name == "tanh" else _sigmoid
-    r = ACT16_RANGE[fn_name]
-    j = np.arange((1 << ACT16_TABLE_BITS) + 1, dtype=np.float64)
-    step = 1 << (ACT16_DOMAIN_BITS + 1 - ACT16_TABLE_BITS)
-    x = r * (j * step - (1 << ACT16_DOMAIN_BITS)) / (1 << ACT16_DOMAIN_BITS)
-    return np.rint(32767.0 * fn(x)).astype(np.int64)
+def _lut(fn_name: str, qin: QuantParams, qout: QuantParams, dtype: str) -> np.ndarray:
+    return lut8(fn_name, qin.scale, qin.zero_point, qout.scale, qout.zero_point,
+                *ACT_DTYPES[dtype])
 
 
 def _act16(fn_name: str, qin: QuantParams, qout: QuantParams) -> dict:
@@ -153,8 +126,7 @@ def prepare_node(graph: Graph, node: Node) -> None:
     elif op in ("tanh", "sigmoid") and out.dtype == "i16":
         node.attrs["q"] = {"act16": _act16(op, ins[0].quant, qo)}
     elif op in ("tanh", "sigmoid"):
-        fn = np.tanh if op == "tanh" else _sigmoid
-        node.attrs["q"] = {"lut": _lut(fn, ins[0].quant, qo, out.dtype)}
+        node.attrs["q"] = {"lut": _lut(op, ins[0].quant, qo, out.dtype)}
     elif op == "gate":
         qt, qs = node.attrs["tanh_quant"], node.attrs["sigmoid_quant"]
         if out.dtype == "i16":
@@ -162,8 +134,8 @@ def prepare_node(graph: Graph, node: Node) -> None:
                                "act16_s": _act16("sigmoid", ins[0].quant, qs),
                                "zp_t": qt.zero_point, "zp_s": qs.zero_point, **_mul(qt, qs, qo)}
         else:
-            node.attrs["q"] = {"lut_t": _lut(np.tanh, ins[0].quant, qt, out.dtype),
-                               "lut_s": _lut(_sigmoid, ins[0].quant, qs, out.dtype),
+            node.attrs["q"] = {"lut_t": _lut("tanh", ins[0].quant, qt, out.dtype),
+                               "lut_s": _lut("sigmoid", ins[0].quant, qs, out.dtype),
                                "zp_t": qt.zero_point, "zp_s": qs.zero_point,
                                **_mul(qt, qs, qo)}
     elif op in ("relu", "requantize"):
@@ -174,7 +146,7 @@ def prepare_node(graph: Graph, node: Node) -> None:
         raise WnccError(f"{op} has no integer implementation", node=node.name)
 
 
-def prepare(graph: Graph, rounding: str = "double") -> Graph:
+def prepare(graph: Graph, rounding: str = "single") -> Graph:
     if not is_integer(graph):
         return graph
     if graph.tensors[graph.output].quant is None:
@@ -187,7 +159,10 @@ def prepare(graph: Graph, rounding: str = "double") -> Graph:
 
 
 def precision(graph: Graph) -> str:
-    """The precision name of an integer graph from its activation and weight types."""
+    """The precision name of a graph from its activation and weight types ("fp32" for a float
+    graph, "mixed" for per-layer precisions)."""
+    if not is_integer(graph):
+        return "fp32"
     acts = {t.dtype for t in graph.tensors.values() if t.quant is not None}
     bits = {int(n.weights["w_bits"]) for n in graph.nodes if "w_bits" in n.weights}
     if acts == {"i8"}:

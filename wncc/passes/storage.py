@@ -15,12 +15,12 @@ import fnmatch
 
 import numpy as np
 
+from wncc.arith.precision import SPARSE
 from wncc.errors import WnccError
 from wncc.ir import Graph, Node
 from wncc.sparse import cost
 from wncc.sparse.formats import Format, encode, fits, parse
 
-SPARSE_DTYPES = ("fp32", "int8", "int4", "int16x8")
 
 
 def weight_matrix(node: Node) -> tuple[np.ndarray, int]:
@@ -82,15 +82,15 @@ def assign(graph: Graph, target, specs: list[str] | None = None) -> Graph:
     for node in graph.nodes:
         label = node.attrs.get("label", node.name)
         wanted = _override(label, rules) or default
-        if node.op == "embed" and graph.dtype in SPARSE_DTYPES:
+        if node.op == "embed" and graph.dtype in SPARSE:
             node.attrs["storage"] = embedding_choice(graph, node, wanted)
             continue
         if node.op not in ("conv", "conv_ring"):
             continue
         matrix, bits = weight_matrix(node)
-        if graph.dtype not in SPARSE_DTYPES:
+        if graph.dtype not in SPARSE:
             if wanted not in ("auto", "dense"):
-                raise WnccError(f"sparse storage is available for {', '.join(SPARSE_DTYPES)} "
+                raise WnccError(f"sparse storage is available for {', '.join(SPARSE)} "
                                 f"weights, not {graph.dtype}", node=node.name)
             wanted = "dense"
         forced = None if wanted == "auto" else parse(wanted)

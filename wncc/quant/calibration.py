@@ -15,8 +15,6 @@ whole corpus and only the files that hold a selected crop are decoded.
 
 from __future__ import annotations
 
-import json
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -24,9 +22,9 @@ from typing import Iterator
 import numpy as np
 from onnxruntime.quantization import CalibrationDataReader
 
+from wncc.audio import read_wav, wav_length, wav_sources
 from wncc.errors import WnccError
 
-SAMPLE_RATE = 16000
 HOP = 200
 DEFAULT_CROPS = 32
 DEFAULT_CROP_FRAMES = 12
@@ -42,61 +40,9 @@ class Crop:
     mel: np.ndarray
 
 
-def _wav_info(path: Path) -> tuple[int, int, int, int]:
-    try:
-        with wave.open(str(path), "rb") as w:
-            return w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()
-    except (wave.Error, EOFError, OSError) as exc:
-        raise WnccError(f"cannot read wav: {exc}", path=str(path)) from None
-
-
-def _check_format(path: Path, channels: int, width: int, rate: int) -> None:
-    if channels != 1 or width != 2 or rate != SAMPLE_RATE:
-        raise WnccError(f"calibration audio must be {SAMPLE_RATE} Hz mono 16-bit PCM, got "
-                        f"{rate} Hz, {channels} channel(s), {8 * width}-bit", path=str(path))
-
-
-def read_wav(path: Path) -> np.ndarray:
-    """16 kHz mono 16-bit PCM wav -> float64 audio in [-1, 1)."""
-    channels, width, rate, _ = _wav_info(path)
-    _check_format(path, channels, width, rate)
-    try:
-        with wave.open(str(path), "rb") as w:
-            data = w.readframes(w.getnframes())
-    except (wave.Error, EOFError, OSError) as exc:
-        raise WnccError(f"cannot read wav: {exc}", path=str(path)) from None
-    return np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2").astype(np.float64) / 32768.0
-
-
 def wav_files(source: str | Path, split: str = "train") -> list[Path]:
     """The wav files of a calibration source (see the module doc), sorted, never empty."""
-    src = Path(source)
-    if not src.exists():
-        raise WnccError("calibration data not found", path=str(src))
-    if src.is_file():
-        if src.suffix.lower() != ".wav":
-            raise WnccError("calibration data must be a .wav file, a folder of .wav files or a "
-                            "corpus folder with manifest.json", path=str(src))
-        return [src]
-    manifest = src / "manifest.json"
-    if manifest.exists():
-        try:
-            utts = json.loads(manifest.read_text())["utterances"]
-            files = sorted(src / u["path"] for u in utts if u.get("split", "train") == split)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise WnccError(f"malformed corpus manifest: {exc}", path=str(manifest)) from None
-        if not files:
-            raise WnccError(f"corpus manifest has no utterances in split '{split}'",
-                            path=str(manifest))
-        missing = [f for f in files if not f.exists()]
-        if missing:
-            raise WnccError(f"{len(missing)} wav file(s) of the manifest are missing, e.g. "
-                            f"{missing[0].name}", path=str(src))
-        return files
-    files = sorted(p for p in src.iterdir() if p.suffix.lower() == ".wav" and p.is_file())
-    if not files:
-        raise WnccError("no .wav files in calibration folder", path=str(src))
-    return files
+    return sorted(path for _, path in wav_sources(source, split, "calibration"))
 
 
 def features(audio: np.ndarray, hop: int = HOP) -> tuple[np.ndarray, np.ndarray]:
@@ -137,15 +83,13 @@ def load_crops(source: str | Path, crops: int = DEFAULT_CROPS,
     files = wav_files(source, split)
     lengths = []
     for f in files:
-        channels, width, rate, n = _wav_info(f)
-        _check_format(f, channels, width, rate)
-        lengths.append(n // HOP)
+        lengths.append(wav_length(f, "calibration") // HOP)
     chosen = select(lengths, crops, crop_frames)
     out: list[Crop] = []
     cache: tuple[int, np.ndarray, np.ndarray] | None = None
     for i, start in chosen:
         if cache is None or cache[0] != i:
-            cache = (i, *features(read_wav(files[i])))
+            cache = (i, *features(read_wav(files[i], "calibration")))
         _, x, mel = cache
         xs = x[start * HOP:(start + crop_frames) * HOP]
         ms = mel[:, start:start + crop_frames]

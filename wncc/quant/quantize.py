@@ -50,10 +50,10 @@ import numpy as np
 import onnx
 from onnx import TensorProto
 
+from wncc.arith.precision import DTYPES
 from wncc.errors import WnccError
 from wncc.quant import calibration, floats
 
-DTYPES = ("fp32", "fp16", "bf16", "int8", "int16x8", "int16", "int4")
 METHODS = ("minmax", "percentile", "entropy")
 QDQ_OPSET = 21
 

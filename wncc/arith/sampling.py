@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wncc.golden.qmath import round_f32
+from wncc.arith.qmath import round_f32
 
 MASK64 = (1 << 64) - 1
 MULT = 6364136223846793005

@@ -5,10 +5,10 @@ Every function returns exactly what runtime_c/ref/wn_requant.h computes for the 
 * ``quantize_multiplier``: a real rescale factor M as an int32 Q31 multiplier and a shift
   (M = q * 2^(shift - 31)), like TensorFlow Lite's QuantizeMultiplier: frexp, round half away
   from zero, the 2^31 fix-up; factors below 2^-31 become (0, 0).
-* ``requant`` with rounding "double" (the default, gemmlowp / CMSIS-NN arm_nn_requantize):
+* ``requant`` with rounding "single" (the default): one rounded shift of the 64-bit product, ties
+  toward +infinity. With rounding "double" (gemmlowp / TFLite / CMSIS-NN arm_nn_requantize):
   saturating rounding doubling high multiply, then a rounding divide by a power of two with ties
   away from zero. The left shift of a multiplier above one saturates to int32.
-  With rounding "single": one rounded shift of the 64-bit product, ties toward +infinity.
 * ``requant64``: 16-bit activation paths (int64 accumulators), TFLite's reduced-multiplier form:
   m16 = (q + 2^15) >> 16 (0x7FFF when q >= 0x7FFF0000), (acc * m16 + 2^(14 - shift)) >> (15 - shift).
 """
@@ -63,7 +63,7 @@ def rdbpot(x: np.ndarray, exponent: np.ndarray) -> np.ndarray:
 
 
 def requant(acc: np.ndarray, q: int | np.ndarray, shift: int | np.ndarray,
-            rounding: str = "double") -> np.ndarray:
+            rounding: str = "single") -> np.ndarray:
     """int32 accumulator(s) times quantized multiplier(s), broadcasting like numpy."""
     acc = np.asarray(acc, dtype=np.int64)
     q = np.asarray(q, dtype=np.int64)
