@@ -46,6 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
+from wncc.arith.params import ConvQ
 from wncc.errors import WnccError
 from wncc.ir import Graph, Node
 
@@ -88,17 +89,17 @@ def checkout(path: str | Path) -> Checkout:
     return Checkout(str(root.resolve()), version)
 
 
-def accumulator_bound(q: dict) -> np.ndarray:
+def accumulator_bound(q: ConvQ) -> np.ndarray:
     """Per output channel, the largest |accumulator| any int8 input can produce:
     |bias| + 128 * sum |w| (the input zero point is folded into the bias)."""
-    w = np.abs(np.asarray(q["w"], dtype=np.int64)).reshape(q["w"].shape[0], -1)
-    return np.abs(np.asarray(q["bias"], dtype=np.int64).reshape(-1)) + 128 * w.sum(axis=1)
+    w = np.abs(np.asarray(q.w, dtype=np.int64)).reshape(q.w.shape[0], -1)
+    return np.abs(np.asarray(q.bias, dtype=np.int64).reshape(-1)) + 128 * w.sum(axis=1)
 
 
-def exact(q: dict) -> bool:
+def exact(q: ConvQ) -> bool:
     """CMSIS-NN's requantization equals ours for every input (see the module docstring)."""
     bound = accumulator_bound(q)
-    shift = np.broadcast_to(np.asarray(q["shift"], dtype=np.int64).reshape(-1), bound.shape)
+    shift = np.broadcast_to(np.asarray(q.shift, dtype=np.int64).reshape(-1), bound.shape)
     return bool(np.all(bound << (np.maximum(shift, 0) + 1) < INT32_LIMIT))
 
 
@@ -108,7 +109,7 @@ def reason(graph: Graph, node: Node) -> str | None:
     if q is None:
         return "float layer"
     out = graph.tensors[node.outputs[0]].dtype
-    if out != "i8" or q["w_bits"] != 8:
+    if out != "i8" or q.w_bits != 8:
         return "not int8 weights and activations (CMSIS-NN s8 kernels only)"
     choice = node.attrs.get("storage")
     if choice is not None and choice.fmt.kind != "dense":

@@ -12,12 +12,14 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from wncc import cmsis_nn
+from wncc.arith.params import ConvQ
 from wncc.compiler import compile_model, prepare
 from wncc.errors import WnccError
 
@@ -75,13 +77,13 @@ def test_checkout_without_the_kernel_sources_is_refused(stand_in):
 
 def test_exactness_bound():
     w = np.full((2, 4, 1), 127, np.int64)
-    q = {"w": w, "bias": np.zeros(2, np.int64), "shift": np.array([0, 0])}
+    q = ConvQ(w, np.zeros(2, np.int64), np.ones(2, np.int64), np.array([0, 0]), 0, 0, 8)
     assert cmsis_nn.exact(q)  # 128 * 508 * 2 < 2^31
-    q["bias"] = np.array([0, 2 ** 30 - 128 * 508])  # bound 2^30, doubled: 2^31
+    q = replace(q, bias=np.array([0, 2 ** 30 - 128 * 508]))  # bound 2^30, doubled: 2^31
     assert not cmsis_nn.exact(q)
-    q["bias"] = np.array([0, 2 ** 29])
+    q = replace(q, bias=np.array([0, 2 ** 29]))
     assert cmsis_nn.exact(q)
-    q["shift"] = np.array([0, 1])  # one more left shift of the accumulator
+    q = replace(q, shift=np.array([0, 1]))  # one more left shift of the accumulator
     assert not cmsis_nn.exact(q)
 
 
@@ -108,14 +110,14 @@ def test_offloaded_layers_tables_and_report(int8_model, stand_in, tmp_path):
         assert f"$(CMSIS_NN)/{src}" in make and f"{src}" in files["CMakeLists.txt"]
     weights = files["wn_weights.h"]
     head2 = graph.node(next(n.name for n in convs if n.attrs["label"] == "head2"))
-    assert f"static const int32_t WN_HEAD2_MULT[{head2.attrs['q']['w'].shape[0]}]" in weights
+    assert f"static const int32_t WN_HEAD2_MULT[{head2.attrs['q'].w.shape[0]}]" in weights
     assert "WN_HEAD2_RQ" not in weights and "WN_LAYERS_0_RES_RQ" in weights
     report = json.loads(files["report.json"])
     assert report["cmsis_nn"]["path"] == str(stand_in.resolve())
     assert report["cmsis_nn"]["version"] == "V.9.9.9 (1 May 2024)"
     assert len(report["cmsis_nn"]["layers"]) == len(convs) - 1
     layer = next(x for x in report["layers"] if x["label"] == "head2")
-    cout, cin = head2.attrs["q"]["w"].shape[:2]
+    cout, cin = head2.attrs["q"].w.shape[:2]
     assert layer["cmsis_nn"] == "arm_convolve_1x1_s8_fast" and layer["kernel"] == 1
     assert layer["scale_bytes"] == 8 * cout and layer["params_bytes"] == 0  # int32 mult + shift
     assert layer["weight_bytes"] == cout * cin and layer["bias_bytes"] in (0, 4 * cout)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,7 @@ def test_every_int8_op_within_one_step(int8_graph):
 
 def test_a_wrong_multiplier_is_caught(int8_graph):
     node = next(n for n in int8_graph.nodes if n.op == "conv_ring")
-    node.attrs["q"]["mult"] = node.attrs["q"]["mult"] * 3 // 4  # a 25% rescale error
+    q = node.attrs["q"]
+    node.attrs["q"] = dataclasses.replace(q, mult=q.mult * 3 // 4)  # a 25% rescale error
     steps = per_op_steps(GoldenModel(int8_graph), *_inputs())
     assert steps[node.name].max() > 1

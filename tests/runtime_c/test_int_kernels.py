@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from wncc.arith import qmath
+from wncc.arith.params import ConvQ, QuantizeQ
 from wncc.arith.qmath import INT32_MAX, INT32_MIN, quantize_multiplier
 from wncc.codegen.weights import narrow_bias, pack_int4, shared_requant
 from wncc.golden import qops
@@ -116,8 +117,9 @@ def test_requant64_and_rounding(lib):
         got = np.array([c.t_requant64(int(a), mult, shift) for a in accs])
         np.testing.assert_array_equal(got, want)
     xs = np.concatenate([np.arange(-10, 10) + 0.5, rng.standard_normal(500) * 1e4,
-                         [1e9, -1e9, 4194304.5]]).astype(np.float32)
-    want = qops.quantize({"scale": np.float32(1.0), "zp": 0}, xs, "i16")
+                         [1e9, -1e9, 4194304.5, np.inf, -np.inf, np.nan]]).astype(np.float32)
+    want = qops.quantize(QuantizeQ(np.float32(1.0), 0), xs, "i16")
+    assert want[-1] == 0  # NaN rounds to 0: defined, in C and golden alike
     got = np.clip([c.t_round_f32(float(v)) for v in xs], -32768, 32767)
     np.testing.assert_array_equal(got, want)
 
@@ -130,19 +132,19 @@ def _conv_case(rng, cin, cout, wbits, act, zp_out, bias_bits, shared):
     span = 1 << (bias_bits - 1) if bias_bits else 0
     bias = rng.integers(-span, span, cout) if span else np.zeros(cout, np.int64)
     pairs = [quantize_multiplier(m) for m in rng.uniform(1e-6, 0.9, 1 if shared else cout)] * (cout if shared else 1)
-    q = {"w": w, "bias": bias, "mult": np.array([p[0] for p in pairs]),
-         "shift": np.array([p[1] for p in pairs]), "zp_out": zp_out}
+    q = ConvQ(w, bias, np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs]),
+              zp_in=0, zp_out=zp_out, w_bits=wbits)
     return q, x
 
 
-def _rq(ffi, q: dict, acc_bits: int):
+def _rq(ffi, q: ConvQ, acc_bits: int):
     """The wn_rq of q as the code generator stores it (narrow biases, shared multipliers), and
     the arrays it points into (kept alive by the caller)."""
-    bias = narrow_bias(q["bias"], acc_bits)
-    mult, shift = shared_requant(q["mult"], q["shift"])
+    bias = narrow_bias(q.bias, acc_bits)
+    mult, shift = shared_requant(q.mult, q.shift)
     keep = [bias, mult, shift]
     rq = ffi.new("wn_rq *", [ffi.from_buffer(bias) if bias.size else ffi.NULL, _buf(ffi, mult),
-                             _buf(ffi, shift), q["zp_out"], bias.itemsize if bias.size else 0,
+                             _buf(ffi, shift), q.zp_out, bias.itemsize if bias.size else 0,
                              int(mult.size > 1)])
     return rq, keep
 
@@ -163,7 +165,7 @@ def test_pointwise_conv_random_shapes(lib, variant):
                 q, x = _conv_case(rng, cin, cout, wbits, act, zp_out, nb, shared)
                 want = qops.conv_taps(q, [x], act, rounding)[:, 0]
                 xt = np.ascontiguousarray(x[:, 0], dtype=np.int8 if act == "i8" else np.int16)
-                w = q["w"][:, :, 0]
+                w = q.w[:, :, 0]
                 wbuf = pack_int4(w) if wbits == 4 else np.ascontiguousarray(w, dtype=f"int{wbits}")
                 rq, _keep = _rq(ffi, q, acc_bits)
                 y = np.empty(cout, xt.dtype)
@@ -178,9 +180,8 @@ def test_int4_ring_conv_odd_lengths(lib):
     rng = np.random.default_rng(7)
     cin, cout, k, d = 5, 3, 3, 2
     w = rng.integers(-7, 8, (cout, cin, k))
-    q = {"w": w, "bias": rng.integers(-1000, 1000, cout),
-         "mult": np.array([quantize_multiplier(0.01)[0]] * cout),
-         "shift": np.array([quantize_multiplier(0.01)[1]] * cout), "zp_out": -3}
+    q = ConvQ(w, rng.integers(-1000, 1000, cout), np.array([quantize_multiplier(0.01)[0]] * cout),
+              np.array([quantize_multiplier(0.01)[1]] * cout), zp_in=0, zp_out=-3, w_bits=4)
     x = rng.integers(-128, 128, (cin, 30))
     zp_in = 5
     pad = (k - 1) * d
@@ -207,9 +208,7 @@ def test_add_zero_points_at_both_ends(lib):
     for zps in [(-128, 127, -128), (127, -128, 127), (0, 0, 0)]:
         q = _add(QuantParams(0.02, zps[0]), QuantParams(0.05, zps[1]), QuantParams(0.04, zps[2]), "i8")
         want = qops.add(q, a.astype(np.int64), b.astype(np.int64), "i8", rounding)
-        fields = [q[k] for k in ("left_shift", "a_mult", "a_shift", "b_mult", "b_shift",
-                                 "out_mult", "out_shift", "zp_a", "zp_b", "zp_out")]
-        params = ffi.new("wn_add_q *", fields)
+        params = ffi.new("wn_add_q *", q.c_values().tolist())
         y = np.empty(256, np.int8)
         c.wn_add_s8(_buf(ffi, y), _buf(ffi, a), _buf(ffi, b), 256, params)
         np.testing.assert_array_equal(y, want)

@@ -58,7 +58,7 @@ def conv_suffix(node: Node, ctx: Context) -> str:
     """Kernel suffix of a convolution from its weight bits and activation type."""
     if "q" not in node.attrs:
         return "f32"
-    return CONV_KERNEL[(ctx.graph.tensors[node.outputs[0]].dtype, node.attrs["q"]["w_bits"])]
+    return CONV_KERNEL[(ctx.graph.tensors[node.outputs[0]].dtype, node.attrs["q"].w_bits)]
 
 
 def _io(node: Node, ctx: Context) -> tuple[str, str, int]:
@@ -99,7 +99,7 @@ def _cmsis(node: Node, ctx: Context, y: str, x: str, cin: int, cout: int) -> str
     w = ctx.weight
     bias = w(node, "b") if (node.name, "b") in ctx.tables else "NULL"
     return (f"wn_cmsis_conv_s8({y}, {x}, {w(node, 'w')}, {bias}, {w(node, 'mult')}, "
-            f"{w(node, 'shift')}, {cin}, {cout}, {node.attrs['q']['zp_out']});")
+            f"{w(node, 'shift')}, {cin}, {cout}, {node.attrs['q'].zp_out});")
 
 
 def emit_conv(node: Node, ctx: Context) -> str:
@@ -220,7 +220,7 @@ def emit_gate(node: Node, ctx: Context) -> str:
 def emit_quantize(node: Node, ctx: Context) -> str:
     y, x, c = _io(node, ctx)
     q = node.attrs["q"]
-    return f"wn_quantize_{act_suffix(node, ctx)}({y}, {x}, {c}, {float(q['scale']).hex()}f, {q['zp']});"
+    return f"wn_quantize_{act_suffix(node, ctx)}({y}, {x}, {c}, {float(q.scale).hex()}f, {q.zp});"
 
 
 def emit_view(node: Node, ctx: Context) -> str:

@@ -108,7 +108,7 @@ def report(graph: Graph, plan: memory.Plan, target: Target, table_list) -> dict:
         if choice is not None:
             if node.op == "embed":  # entries other than the value of 0.0
                 q = node.attrs.get("q")
-                table = q["table"] if q is not None else node.weights["table"]
+                table = q.table if q is not None else node.weights["table"]
                 size, nonzero = table.size, int(np.count_nonzero(table != node.attrs["fill"]))
             else:
                 size, nonzero = node.weights["w"].size, int(np.count_nonzero(node.weights["w"]))

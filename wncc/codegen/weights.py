@@ -7,10 +7,11 @@ import re
 
 import numpy as np
 
-from wncc.errors import WnccError
 from wncc.arith.halfs import FORMATS, bits
-from wncc.ir import Graph, Node
+from wncc.arith.params import ActQ, ConvQ, CStruct, GateQ
 from wncc.arith.tables import act16_table
+from wncc.errors import WnccError
+from wncc.ir import Graph, Node
 
 INT_CTYPES = {8: "int8_t", 16: "int16_t", 32: "int32_t", 64: "int64_t"}
 ACT_BITS = {"i8": 8, "i16": 16}
@@ -49,6 +50,18 @@ def pack_int4(values: np.ndarray) -> np.ndarray:
     return (v[0::2] | (v[1::2] << 4)).astype(np.uint8)
 
 
+def _struct(key: str, q: CStruct) -> tuple[str, str, np.ndarray, str, bool]:
+    return (key, q.C_NAME, q.c_values(), "params", True)
+
+
+def _act_entries(q: ActQ, suffix: str) -> list[tuple[str, str, np.ndarray, str, bool]]:
+    """An 8-bit activation's trimmed table (lut, lut_t, lut_s) or a 16-bit one's parameters (q,
+    qt, qs; the shared tables are added once per model)."""
+    if q.act16 is not None:
+        return [_struct("q" + suffix[1:], q.act16)]
+    return [("lut" + suffix, "int8_t", trimmed_lut(q.lut)[0], "scale", False)]
+
+
 def _int_entries(graph: Graph, node: Node) -> list[tuple[str, str, np.ndarray, str, bool]]:
     """(key, ctype, values, role, struct) of an integer node."""
     q = node.attrs["q"]
@@ -58,65 +71,48 @@ def _int_entries(graph: Graph, node: Node) -> list[tuple[str, str, np.ndarray, s
     if node.attrs.get("cmsis_nn"):
         return _cmsis_entries(q)
     if node.op in ("conv", "conv_ring", "convt"):
-        w = q["w"]
+        w = q.w
         layout = np.transpose(w, (0, 2, 1)) if node.op != "convt" else np.transpose(w, (2, 1, 0))
-        bits = 16 if q["w_bits"] == 16 else 8
+        bits = 16 if q.w_bits == 16 else 8
         if sparse_storage(node):
-            out.extend(_sparse_entries(node, q["w_bits"]))
-        elif q["w_bits"] == 4:
+            out.extend(_sparse_entries(node, q.w_bits))
+        elif q.w_bits == 4:
             out.append(("w", "uint8_t", pack_int4(layout), "weight", False))
         else:
             out.append(("w", INT_CTYPES[bits], layout.reshape(-1).astype(f"int{bits}"), "weight", False))
-        bias = narrow_bias(q["bias"], acc)
+        bias = narrow_bias(q.bias, acc)
         if bias.size:
             out.append(("b", INT_CTYPES[8 * bias.itemsize], bias, "bias", False))
-        mult, shift = shared_requant(q["mult"], q["shift"])
+        mult, shift = shared_requant(q.mult, q.shift)
         out.append(("mult", "int32_t", mult, "scale", False))
         out.append(("shift", "int8_t", shift, "scale", False))
     elif node.op == "embed" and sparse_storage(node):
         out.extend(_sparse_entries(node, act, value_role="table"))
     elif node.op == "embed":
-        out.append(("table", INT_CTYPES[act], q["table"].reshape(-1).astype(f"int{act}"), "table", False))
-    elif node.op in ("tanh", "sigmoid") and "act16" in q:
-        out.append(("q", "wn_act16_q", _act16_fields(q["act16"]), "params", True))
+        out.append(("table", INT_CTYPES[act], q.table.reshape(-1).astype(f"int{act}"), "table", False))
     elif node.op in ("tanh", "sigmoid"):
-        out.append(("lut", "int8_t", trimmed_lut(q["lut"])[0], "scale", False))
-    elif node.op == "gate" and "act16_t" in q:
-        out.append(("qt", "wn_act16_q", _act16_fields(q["act16_t"]), "params", True))
-        out.append(("qs", "wn_act16_q", _act16_fields(q["act16_s"]), "params", True))
-        fields = [q["mult"], q["shift"], q["zp_t"], q["zp_s"], q["zp_out"], 1]
-        out.append(("q", "wn_mul_q", np.array(fields, np.int32), "params", True))
+        out.extend(_act_entries(q, ""))
     elif node.op == "gate":
-        out.append(("lut_t", "int8_t", trimmed_lut(q["lut_t"])[0], "scale", False))
-        out.append(("lut_s", "int8_t", trimmed_lut(q["lut_s"])[0], "scale", False))
-        fields = [q["mult"], q["shift"], q["zp_t"], q["zp_s"], q["zp_out"], 1]
-        out.append(("q", "wn_mul_q", np.array(fields, np.int32), "params", True))
-    elif node.op == "add":
-        fields = [q[k] for k in ("left_shift", "a_mult", "a_shift", "b_mult", "b_shift",
-                                 "out_mult", "out_shift", "zp_a", "zp_b", "zp_out")]
-        out.append(("q", "wn_add_q", np.array(fields, np.int32), "params", True))
-    elif node.op in ("mul", "scale"):
-        fields = [q["mult"], q["shift"], q["zp_a"], q["zp_b"], q["zp_out"], q.get("c", 1)]
-        out.append(("q", "wn_mul_q", np.array(fields, np.int32), "params", True))
-    elif node.op in ("relu", "requantize"):
-        fields = [q["mult"], q["shift"], q["zp_in"], q["zp_out"]]
-        out.append(("q", "wn_rescale_q", np.array(fields, np.int32), "params", True))
+        out.extend(_act_entries(q.tanh, "_t") + _act_entries(q.sigmoid, "_s"))
+        out.append(_struct("q", q.mul))
+    elif node.op in ("add", "mul", "scale", "relu", "requantize"):
+        out.append(_struct("q", q))
     return out
 
 
-def _cmsis_entries(q: dict) -> list[tuple[str, str, np.ndarray, str, bool]]:
+def _cmsis_entries(q: ConvQ) -> list[tuple[str, str, np.ndarray, str, bool]]:
     """A convolution computed by CMSIS-NN (wncc/cmsis_nn.py) in the layout its s8 kernels read:
     int8 weights [Cout][K][Cin] (our dense layout: the gathered taps are tap-major), int32
     biases (none when all are zero: the kernel takes NULL), and one int32 multiplier and int32
     shift per output channel (CMSIS-NN has no shared pair)."""
-    w = q["w"]
+    w = q.w
     cout = w.shape[0]
     out = [("w", "int8_t", np.transpose(w, (0, 2, 1)).reshape(-1).astype(np.int8), "weight", False)]
-    bias = np.asarray(q["bias"], dtype=np.int64).reshape(-1)
+    bias = np.asarray(q.bias, dtype=np.int64).reshape(-1)
     if np.any(bias):
         out.append(("b", "int32_t", bias.astype(np.int32), "bias", False))
-    for key in ("mult", "shift"):
-        values = np.broadcast_to(np.asarray(q[key], dtype=np.int64).reshape(-1), (cout,))
+    for key, v in (("mult", q.mult), ("shift", q.shift)):
+        values = np.broadcast_to(np.asarray(v, dtype=np.int64).reshape(-1), (cout,))
         out.append((key, "int32_t", values.astype(np.int32), "scale", False))
     return out
 
@@ -127,9 +123,9 @@ def narrow_bias(bias: np.ndarray, acc_bits: int) -> np.ndarray:
     b = np.asarray(bias, dtype=np.int64).reshape(-1)
     if not np.any(b):
         return np.zeros(0, np.int8)
-    for bits in (8, 16, 32):
-        if bits < acc_bits and -(1 << (bits - 1)) <= b.min() and b.max() < 1 << (bits - 1):
-            return b.astype(f"int{bits}")
+    for width in (8, 16, 32):
+        if width < acc_bits and -(1 << (width - 1)) <= b.min() and b.max() < 1 << (width - 1):
+            return b.astype(f"int{width}")
     return b.astype(f"int{acc_bits}")
 
 
@@ -151,7 +147,7 @@ def rq_fields(tables: dict[tuple[str, str], "Table"], node: Node) -> str:
     mult = tables[(node.name, "mult")]
     per_channel = int(mult.values.size > 1)
     return ", ".join([bias.ident if bias else "NULL", mult.ident, tables[(node.name, "shift")].ident,
-                      str(node.attrs["q"]["zp_out"]), str(bias.values.itemsize if bias else 0),
+                      str(node.attrs["q"].zp_out), str(bias.values.itemsize if bias else 0),
                       str(per_channel)])
 
 
@@ -174,6 +170,16 @@ def trimmed_lut(lut: np.ndarray) -> tuple[np.ndarray, int, int]:
 
 
 LUT_KEYS = {"lut": "lq", "lut_t": "lq_t", "lut_s": "lq_s"}  # values -> their wn_lut8 struct
+
+
+def _activations(q: object) -> dict[str, ActQ]:
+    """A node's tanh/sigmoid parameters by table key: lut (tanh, sigmoid), lut_t and lut_s
+    (gate)."""
+    if isinstance(q, ActQ):
+        return {"lut": q}
+    if isinstance(q, GateQ):
+        return {"lut_t": q.tanh, "lut_s": q.sigmoid}
+    return {}
 
 
 def sparse_storage(node: Node):
@@ -213,11 +219,6 @@ def _sparse_struct(graph: Graph, node: Node, idents: dict[str, str]) -> Table:
                  True, literal=", ".join(fields))
 
 
-def _act16_fields(p: dict) -> np.ndarray:
-    return np.array([p["in_mult"], p["in_shift"], p["zp_in"], p["out_mult"], p["out_shift"],
-                     p["zp_out"]], np.int32)
-
-
 ACT16_IDENTS = {"tanh": "WN_TANH_Q15", "sigmoid": "WN_SIGMOID_Q15"}
 
 
@@ -244,9 +245,10 @@ def tables(graph: Graph) -> dict[tuple[str, str], Table]:
         out[(node.name, "sp")] = dataclasses.replace(out[(node.name, "sp")], literal=t.literal)
 
     def add_lut_structs(node: Node) -> None:
-        for key, struct_key in LUT_KEYS.items():
-            if (node.name, key) in out:
-                _, first, last = trimmed_lut(node.attrs["q"][key])
+        for key, act in _activations(node.attrs["q"]).items():
+            if act.lut is not None:
+                struct_key = LUT_KEYS[key]
+                _, first, last = trimmed_lut(act.lut)
                 add(node, struct_key, "wn_lut8", np.zeros(LUT_STRUCT_BYTES, np.uint8), "params",
                     True)
                 out[(node.name, struct_key)] = dataclasses.replace(
@@ -267,8 +269,8 @@ def tables(graph: Graph) -> dict[tuple[str, str], Table]:
             add_lut_structs(node)
             if sparse_storage(node):
                 add_sparse_struct(node)
-            q = node.attrs["q"]
-            if any(k in q for k in ("act16", "act16_t")):  # shared int16 activation tables
+            if any(a.act16 is not None for a in _activations(node.attrs["q"]).values()):
+                # the shared int16 activation tables, once per model
                 for fn, ident in ACT16_IDENTS.items():
                     if ("", fn) not in out:
                         out[("", fn)] = Table(ident, "int16_t", act16_table(fn).astype(np.int16),

@@ -182,7 +182,7 @@ class GoldenModel:
 
     def embed(self, node: Node, x: np.ndarray) -> np.ndarray:
         if self.integer:
-            return node.attrs["q"]["table"][x].T.copy()
+            return node.attrs["q"].table[x].T.copy()
         return self.act(node.weights["table"][x].T.astype(F))
 
     def generate(self, n: int) -> tuple[np.ndarray, np.ndarray]:

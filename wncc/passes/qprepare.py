@@ -1,8 +1,8 @@
 """Integer preparation (TFLM's Prepare, at compile time): every scale becomes a multiplier and a
 shift, every nonlinearity a table, every input zero point folded into a bias.
 
-Runs on graphs whose tensors are quantized (from QDQ ONNX). Each node gets ``attrs["q"]``, a
-dict of integers and integer arrays that the golden model and the C kernels use as they are.
+Runs on graphs whose tensors are quantized (from QDQ ONNX). Each node gets ``attrs["q"]``, its
+typed parameters (wncc/arith/params.py) that the golden model and the C kernels use as they are.
 A node whose output is not quantized in an integer graph cannot be computed in integers: that is
 an error naming the node, never a float fallback.
 """
@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from wncc.errors import WnccError
+from wncc.arith.params import (Act16Q, ActQ, AddQ, ConvQ, EmbedQ, GateQ, MulQ, QParams, QuantizeQ,
+                               RescaleQ)
 from wncc.arith.qmath import quantize_multiplier
 from wncc.arith.tables import ACT16_DOMAIN_BITS, ACT16_RANGE, lut8
 from wncc.ir import ACT_DTYPES, VIEW_OPS, Graph, Node, QuantParams, is_integer
@@ -28,19 +30,16 @@ def _one(m: float) -> tuple[int, int]:
     return quantize_multiplier(m)
 
 
-def _lut(fn_name: str, qin: QuantParams, qout: QuantParams, dtype: str) -> np.ndarray:
-    return lut8(fn_name, qin.scale, qin.zero_point, qout.scale, qout.zero_point,
-                *ACT_DTYPES[dtype])
-
-
-def _act16(fn_name: str, qin: QuantParams, qout: QuantParams) -> dict:
-    im, ish = _one(qin.scale * (1 << ACT16_DOMAIN_BITS) / ACT16_RANGE[fn_name])
+def _act(fn: str, qin: QuantParams, qout: QuantParams, dtype: str) -> ActQ:
+    if dtype == "i8":
+        return ActQ(fn, lut=lut8(fn, qin.scale, qin.zero_point, qout.scale, qout.zero_point,
+                                 *ACT_DTYPES[dtype]))
+    im, ish = _one(qin.scale * (1 << ACT16_DOMAIN_BITS) / ACT16_RANGE[fn])
     om, osh = _one(1.0 / (32767.0 * qout.scale))
-    return {"in_mult": im, "in_shift": ish, "zp_in": qin.zero_point, "out_mult": om,
-            "out_shift": osh, "zp_out": qout.zero_point, "fn": fn_name}
+    return ActQ(fn, act16=Act16Q(im, ish, qin.zero_point, om, osh, qout.zero_point))
 
 
-def _conv(node: Node, qin: QuantParams, qout: QuantParams, channel_axis: int) -> dict:
+def _conv(node: Node, qin: QuantParams, qout: QuantParams, channel_axis: int) -> ConvQ:
     w = node.weights
     if "wq" not in w:
         raise WnccError("integer input but float weights: the weights need a DequantizeLinear "
@@ -57,25 +56,59 @@ def _conv(node: Node, qin: QuantParams, qout: QuantParams, channel_axis: int) ->
     sum_axes = tuple(a for a in range(wq.ndim) if a != channel_axis)
     folded = bias - qin.zero_point * wq.sum(axis=sum_axes)
     mult, shift = _multipliers(qin.scale * w["w_scale"] / qout.scale)
-    return {"w": wq, "bias": folded, "mult": mult, "shift": shift, "zp_out": qout.zero_point,
-            "zp_in": qin.zero_point, "w_bits": int(w["w_bits"])}
+    return ConvQ(wq, folded, mult, shift, qin.zero_point, qout.zero_point, int(w["w_bits"]))
 
 
-def _add(qa: QuantParams, qb: QuantParams, qout: QuantParams, dtype: str) -> dict:
+def _add(qa: QuantParams, qb: QuantParams, qout: QuantParams, dtype: str) -> AddQ:
     left = ADD_LEFT_SHIFT[dtype]
     twice_max = 2.0 * max(qa.scale, qb.scale)
     am, ash = _one(qa.scale / twice_max)
     bm, bsh = _one(qb.scale / twice_max)
     om, osh = _one(twice_max / ((1 << left) * qout.scale))
-    return {"left_shift": left, "a_mult": am, "a_shift": ash, "b_mult": bm, "b_shift": bsh,
-            "out_mult": om, "out_shift": osh, "zp_a": qa.zero_point, "zp_b": qb.zero_point,
-            "zp_out": qout.zero_point}
+    return AddQ(left, am, ash, bm, bsh, om, osh, qa.zero_point, qb.zero_point, qout.zero_point)
 
 
-def _mul(qa: QuantParams, qb: QuantParams, qout: QuantParams) -> dict:
+def _mul(qa: QuantParams, qb: QuantParams, qout: QuantParams, c: int = 1) -> MulQ:
     m, sh = _one(qa.scale * qb.scale / qout.scale)
-    return {"mult": m, "shift": sh, "zp_a": qa.zero_point, "zp_b": qb.zero_point,
-            "zp_out": qout.zero_point}
+    return MulQ(m, sh, qa.zero_point, qb.zero_point, qout.zero_point, c)
+
+
+def _params(graph: Graph, node: Node) -> QParams:
+    """The integer parameters of a node whose tensors are quantized (checked by the caller)."""
+    out = graph.tensors[node.outputs[0]]
+    ins = [graph.tensors[t] for t in node.inputs]
+    qo, op = out.quant, node.op
+    if op == "embed":
+        w = node.weights
+        if "tq" not in w:
+            raise WnccError("integer graph with a float embedding table", node=node.name)
+        real = (w["tq"] - w["t_zp"]).astype(np.float32) * np.float32(w["t_scale"])
+        lo, hi = ACT_DTYPES[out.dtype]
+        table = np.clip(np.rint(real / np.float32(qo.scale)) + qo.zero_point, lo, hi)
+        return EmbedQ(table.astype(np.int64))
+    if op in ("conv", "conv_ring", "convt"):
+        return _conv(node, ins[0].quant, qo, channel_axis=1 if op == "convt" else 0)
+    if op == "add":
+        return _add(ins[0].quant, ins[1].quant, qo, out.dtype)
+    if op == "mul":
+        return _mul(ins[0].quant, ins[1].quant, qo)
+    if op == "scale":
+        c_int = node.attrs.get("c_int")
+        c_scale = node.attrs.get("c_scale")
+        if c_int is None:
+            value = node.attrs["value"]
+            c_int, c_scale = (1 if value >= 0 else -1), abs(value)
+        return _mul(ins[0].quant, QuantParams(c_scale, 0), qo, int(c_int))
+    if op in ("tanh", "sigmoid"):
+        return _act(op, ins[0].quant, qo, out.dtype)
+    if op == "gate":
+        qt, qs = node.attrs["tanh_quant"], node.attrs["sigmoid_quant"]
+        return GateQ(_act("tanh", ins[0].quant, qt, out.dtype),
+                     _act("sigmoid", ins[0].quant, qs, out.dtype), _mul(qt, qs, qo))
+    if op in ("relu", "requantize"):
+        m, sh = _one(ins[0].quant.scale / qo.scale)
+        return RescaleQ(m, sh, ins[0].quant.zero_point, qo.zero_point)
+    raise WnccError(f"{op} has no integer implementation", node=node.name)
 
 
 def prepare_node(graph: Graph, node: Node) -> None:
@@ -86,7 +119,7 @@ def prepare_node(graph: Graph, node: Node) -> None:
     if node.op == "quantize":
         if out.quant is None:
             raise WnccError("quantize without parameters", node=node.name)
-        node.attrs["q"] = {"scale": np.float32(out.quant.scale), "zp": out.quant.zero_point}
+        node.attrs["q"] = QuantizeQ(np.float32(out.quant.scale), out.quant.zero_point)
         return
     if out.quant is None:
         raise WnccError(f"output of {node.op} is not quantized (no QuantizeLinear follows it): "
@@ -96,54 +129,9 @@ def prepare_node(graph: Graph, node: Node) -> None:
     if node.op not in ("embed", "requantize") and any(t.dtype != out.dtype for t in ins):
         raise WnccError(f"{node.op} mixes {ins[0].dtype} and {out.dtype} activations "
                         "(mixed precision needs a requantize between layers)", node=node.name)
-    qo = out.quant
-    if out.dtype == "i16" and qo.zero_point != 0:
+    if out.dtype == "i16" and out.quant.zero_point != 0:
         raise WnccError("int16 activations must be symmetric (zero point 0)", node=node.name)
-    op = node.op
-    if op == "embed":
-        w = node.weights
-        if "tq" not in w:
-            raise WnccError("integer graph with a float embedding table", node=node.name)
-        real = (w["tq"] - w["t_zp"]).astype(np.float32) * np.float32(w["t_scale"])
-        lo, hi = ACT_DTYPES[out.dtype]
-        table = np.clip(np.rint(real / np.float32(qo.scale)) + qo.zero_point, lo, hi)
-        node.attrs["q"] = {"table": table.astype(np.int64)}
-    elif op in ("conv", "conv_ring"):
-        node.attrs["q"] = _conv(node, ins[0].quant, qo, channel_axis=0)
-    elif op == "convt":
-        node.attrs["q"] = _conv(node, ins[0].quant, qo, channel_axis=1)
-    elif op == "add":
-        node.attrs["q"] = _add(ins[0].quant, ins[1].quant, qo, out.dtype)
-    elif op == "mul":
-        node.attrs["q"] = _mul(ins[0].quant, ins[1].quant, qo)
-    elif op == "scale":
-        c_int = node.attrs.get("c_int")
-        c_scale = node.attrs.get("c_scale")
-        if c_int is None:
-            value = node.attrs["value"]
-            c_int, c_scale = (1 if value >= 0 else -1), abs(value)
-        node.attrs["q"] = {**_mul(ins[0].quant, QuantParams(c_scale, 0), qo), "c": int(c_int)}
-    elif op in ("tanh", "sigmoid") and out.dtype == "i16":
-        node.attrs["q"] = {"act16": _act16(op, ins[0].quant, qo)}
-    elif op in ("tanh", "sigmoid"):
-        node.attrs["q"] = {"lut": _lut(op, ins[0].quant, qo, out.dtype)}
-    elif op == "gate":
-        qt, qs = node.attrs["tanh_quant"], node.attrs["sigmoid_quant"]
-        if out.dtype == "i16":
-            node.attrs["q"] = {"act16_t": _act16("tanh", ins[0].quant, qt),
-                               "act16_s": _act16("sigmoid", ins[0].quant, qs),
-                               "zp_t": qt.zero_point, "zp_s": qs.zero_point, **_mul(qt, qs, qo)}
-        else:
-            node.attrs["q"] = {"lut_t": _lut("tanh", ins[0].quant, qt, out.dtype),
-                               "lut_s": _lut("sigmoid", ins[0].quant, qs, out.dtype),
-                               "zp_t": qt.zero_point, "zp_s": qs.zero_point,
-                               **_mul(qt, qs, qo)}
-    elif op in ("relu", "requantize"):
-        m, sh = _one(ins[0].quant.scale / qo.scale)
-        node.attrs["q"] = {"mult": m, "shift": sh, "zp_in": ins[0].quant.zero_point,
-                           "zp_out": qo.zero_point}
-    else:
-        raise WnccError(f"{op} has no integer implementation", node=node.name)
+    node.attrs["q"] = _params(graph, node)
 
 
 def prepare(graph: Graph, rounding: str = "single") -> Graph:

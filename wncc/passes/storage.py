@@ -26,9 +26,9 @@ from wncc.sparse.formats import Format, encode, fits, parse
 def weight_matrix(node: Node) -> tuple[np.ndarray, int]:
     """[Cout, K * Cin] in tap-major column order, and the value bits."""
     q = node.attrs.get("q")
-    w = q["w"] if q is not None else node.weights["w"]
+    w = q.w if q is not None else node.weights["w"]
     matrix = np.transpose(w, (0, 2, 1)).reshape(w.shape[0], -1)
-    bits = int(q["w_bits"]) if q is not None else 32
+    bits = int(q.w_bits) if q is not None else 32
     return matrix, bits
 
 
@@ -60,7 +60,7 @@ def embedding_choice(graph: Graph, node: Node, wanted: str) -> cost.Choice:
     q = node.attrs.get("q")
     out = graph.tensors[node.outputs[0]]
     if q is not None:
-        table, fill, bits = q["table"], out.quant.zero_point, 16 if out.dtype == "i16" else 8
+        table, fill, bits = q.table, out.quant.zero_point, 16 if out.dtype == "i16" else 8
     else:
         table, fill, bits = node.weights["table"], 0.0, 32
     node.attrs["fill"] = fill
