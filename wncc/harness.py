@@ -38,10 +38,12 @@ STATUS = {-1: "WN_ERR_ARG", -2: "WN_ERR_NEED_FRAME", WN_ERR_INPUT: "WN_ERR_INPUT
 _LOADED = Path(tempfile.gettempdir()) / "wncc-libs"
 
 
-def build_shared(project: Path, cc: str = "cc", cflags: str = "-O2") -> Path:
-    """Run the project's Makefile for the shared library; raise with the compiler's words."""
-    proc = subprocess.run(["make", "-s", "-C", str(project), "shared", f"CC={cc}",
-                           f"CFLAGS={cflags}"], capture_output=True, text=True)
+def build_shared(project: Path, cc: str = "cc", cflags: str | None = None) -> Path:
+    """Run the project's Makefile for the shared library (with the target's flags, or
+    ``cflags`` instead); raise with the compiler's words."""
+    flags = [f"CFLAGS={cflags}"] if cflags is not None else []
+    proc = subprocess.run(["make", "-s", "-C", str(project), "shared", f"CC={cc}", *flags],
+                          capture_output=True, text=True)
     if proc.returncode != 0:
         raise WnccError(f"C build failed: {(proc.stderr or proc.stdout).strip()[:2000]}",
                         path=str(project))
@@ -60,7 +62,7 @@ def header_macro(header: str, name: str) -> int:
 class CModel:
     """The compiled model, one state, the same calls as the C API."""
 
-    def __init__(self, project: str | Path, cc: str = "cc", cflags: str = "-O2") -> None:
+    def __init__(self, project: str | Path, cc: str = "cc", cflags: str | None = None) -> None:
         project = Path(project)
         header = (project / "wn_model.h").read_text()
         self.hop = header_macro(header, "WN_HOP")

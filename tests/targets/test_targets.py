@@ -95,6 +95,7 @@ def test_aliases_and_schema():
             assert t.emulator == "native" and "-ffp-contract=on" not in t.cflags
 
 
+@pytest.mark.emulation
 @pytest.mark.parametrize("dtype", ["int8", "int16x8"])
 @pytest.mark.parametrize("name", MATRIX)
 def test_emulated_verification_is_bit_exact(name, dtype, quantized, clip):

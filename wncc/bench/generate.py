@@ -35,6 +35,7 @@ from rich.table import Table
 from wncc.arith.sampling import SILENCE_CLASS, Pcg32, mulaw_pcm_table, sample
 from wncc.errors import WnccError
 from wncc.passes import stats as graph_stats
+from wncc.targets import load as load_target
 
 # logits at window position `pos` from (x window [1, W] int64, mel window [1, n_mels, W / hop])
 LogitsFn = Callable[[np.ndarray, np.ndarray, int], np.ndarray]
@@ -116,7 +117,7 @@ class BuiltModel:
         return int(self.cfg.n_mels)
 
     def cmodel(self) -> Any:
-        """The C project built with the default -O2 and loaded (built on first use)."""
+        """The C project built with the host target's flags and loaded (built on first use)."""
         if self._cmodel is None:
             from wncc.harness import CModel
 
@@ -470,7 +471,7 @@ def environment() -> dict[str, Any]:
     return {"python": platform.python_version(), "machine": platform.machine(),
             "processor": platform.processor() or platform.machine(),
             "torch": torch.__version__, "onnxruntime": onnxruntime.__version__,
-            "threads": 1, "cflags": "-O2",
+            "threads": 1, "cflags": " ".join(load_target("host").cflags),
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
 

@@ -49,6 +49,8 @@ ARITHMETIC = {
              "interpolated tables",
 }
 ACT_CTYPE = {"f32": "float", "i8": "int8_t", "i16": "int16_t"}
+# the flags every build of the project gets before the target's (the Makefile's WN_CFLAGS)
+FIXED_CFLAGS = "-std=c99 -Wall -Wextra -ffp-contract=off"
 
 
 @dataclasses.dataclass
@@ -126,6 +128,8 @@ def report(graph: Graph, plan: memory.Plan, target: Target, table_list) -> dict:
         "source": graph.source, "source_sha256": graph.source_sha256,
         "target": target.name, "dtype": graph.dtype, "arithmetic": ARITHMETIC[graph.dtype],
         "rounding": graph.rounding if is_integer(graph) else None,
+        "build": {"cc": target.cc, "cflags": " ".join(target.cflags),
+                  "fixed_cflags": FIXED_CFLAGS, "ldflags": " ".join(target.ldflags)},
         "hop": graph.hop, "n_mels": graph.n_mels, "classes": graph.classes,
         "receptive_field": st.receptive_field, "parameters": st.parameters,
         "macs_per_sample": st.macs_per_sample, "macs_per_frame": st.macs_per_frame,
@@ -259,7 +263,7 @@ def cmsis_vars(graph: Graph) -> dict | None:
 def build_vars(target: Target) -> dict:
     """Makefile variables of the target: toolchain, flags, the board's startup and scripts."""
     return {"target_name": target.name, "cc": target.cc, "ar": target.ar, "size": target.size,
-            "cross": target.emulator != "native",
+            "cross": target.emulator != "native", "fixed_cflags": FIXED_CFLAGS,
             "cflags": " ".join(target.cflags), "ldflags": " ".join(target.ldflags),
             "board": target.board if target.bare_metal else None,
             "board_sources": list(target.startup), "linker_script": target.linker_script,
