@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from wncc.codegen.weights import RQ_STRUCT_BYTES, narrow_bias, shared_requant, trimmed_lut
+from wncc.codegen.weights import RQ_STRUCT_BYTES
+from wncc.ops.layout import narrow_bias, shared_requant, trimmed_lut
 from wncc.errors import WnccError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,8 +15,11 @@ import pytest
 from wncc.arith import qmath
 from wncc.arith.params import ConvQ, QuantizeQ
 from wncc.arith.qmath import INT32_MAX, INT32_MIN, quantize_multiplier
-from wncc.codegen.weights import narrow_bias, pack_int4, shared_requant
-from wncc.golden import qops
+from wncc.ops.add import Add, add_params
+from wncc.ops.base import Eval
+from wncc.ops.conv import taps_int
+from wncc.ops.layout import narrow_bias, pack_int4, shared_requant
+from wncc.ops.quantize import quantize_int
 
 RUNTIME = Path(__file__).resolve().parents[2] / "runtime_c"
 
@@ -118,7 +121,7 @@ def test_requant64_and_rounding(lib):
         np.testing.assert_array_equal(got, want)
     xs = np.concatenate([np.arange(-10, 10) + 0.5, rng.standard_normal(500) * 1e4,
                          [1e9, -1e9, 4194304.5, np.inf, -np.inf, np.nan]]).astype(np.float32)
-    want = qops.quantize(QuantizeQ(np.float32(1.0), 0), xs, "i16")
+    want = quantize_int(QuantizeQ(np.float32(1.0), 0), xs, "i16")
     assert want[-1] == 0  # NaN rounds to 0: defined, in C and golden alike
     got = np.clip([c.t_round_f32(float(v)) for v in xs], -32768, 32767)
     np.testing.assert_array_equal(got, want)
@@ -163,7 +166,7 @@ def test_pointwise_conv_random_shapes(lib, variant):
         for zp_out in ((-128, 127, 0) if act == "i8" else (0,)):
             for shared in (False, True):
                 q, x = _conv_case(rng, cin, cout, wbits, act, zp_out, nb, shared)
-                want = qops.conv_taps(q, [x], act, rounding)[:, 0]
+                want = taps_int(q, [x], act, rounding)[:, 0]
                 xt = np.ascontiguousarray(x[:, 0], dtype=np.int8 if act == "i8" else np.int16)
                 w = q.w[:, :, 0]
                 wbuf = pack_int4(w) if wbits == 4 else np.ascontiguousarray(w, dtype=f"int{wbits}")
@@ -186,7 +189,7 @@ def test_int4_ring_conv_odd_lengths(lib):
     zp_in = 5
     pad = (k - 1) * d
     xp = np.concatenate([np.full((cin, pad), zp_in), x], axis=1)
-    want = qops.conv_taps(q, [xp[:, j * d: j * d + 30] for j in range(k)], "i8", rounding)
+    want = taps_int(q, [xp[:, j * d: j * d + 30] for j in range(k)], "i8", rounding)
     wbuf = pack_int4(np.transpose(w, (0, 2, 1)))
     ring = np.full((pad + 1) * cin, zp_in, np.int8)
     pos = ffi.new("int32_t *", 0)
@@ -201,13 +204,13 @@ def test_int4_ring_conv_odd_lengths(lib):
 
 def test_add_zero_points_at_both_ends(lib):
     ffi, c, rounding = lib
-    from wncc.ir import QuantParams
-    from wncc.passes.qprepare import _add
+    from wncc.ir import Node, QuantParams
     a = np.arange(-128, 128, dtype=np.int8)
     b = a[::-1].copy()
     for zps in [(-128, 127, -128), (127, -128, 127), (0, 0, 0)]:
-        q = _add(QuantParams(0.02, zps[0]), QuantParams(0.05, zps[1]), QuantParams(0.04, zps[2]), "i8")
-        want = qops.add(q, a.astype(np.int64), b.astype(np.int64), "i8", rounding)
+        q = add_params(QuantParams(0.02, zps[0]), QuantParams(0.05, zps[1]), QuantParams(0.04, zps[2]), "i8")
+        node = Node("add", "add", ["a", "b"], ["y"], {"q": q})
+        want = Add().golden(node, [a.astype(np.int64), b.astype(np.int64)], Eval(True, "i8", rounding))
         params = ffi.new("wn_add_q *", q.c_values().tolist())
         y = np.empty(256, np.int8)
         c.wn_add_s8(_buf(ffi, y), _buf(ffi, a), _buf(ffi, b), 256, params)

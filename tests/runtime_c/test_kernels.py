@@ -10,7 +10,10 @@ import numpy as np
 import pytest
 
 from wncc.arith import mathf
-from wncc.golden import ops
+from wncc.ir import Node
+from wncc.ops.base import Eval
+from wncc.ops.conv import taps_float
+from wncc.ops.convt import ConvT
 from wncc.arith.sampling import Pcg32, gumbel_table, sample
 
 RUNTIME = Path(__file__).resolve().parents[2] / "runtime_c"
@@ -70,7 +73,7 @@ def test_conv_ring_matches_golden_sequence(lib, cin, cout, k, d):
     x = rng.standard_normal((cin, 50)).astype(np.float32)
     pad = (k - 1) * d
     xp = np.concatenate([np.zeros((cin, pad), np.float32), x], axis=1)
-    ref = ops.conv_taps(w, b, [xp[:, j * d: j * d + 50] for j in range(k)])
+    ref = taps_float(w, b, [xp[:, j * d: j * d + 50] for j in range(k)])
     wt = np.ascontiguousarray(np.transpose(w, (2, 1, 0)))
     ring_len = pad + 1
     ring = np.zeros(ring_len * cin, np.float32)
@@ -92,7 +95,9 @@ def test_convt_matches_golden(lib):
     table = np.empty(15, np.float32)
     w2 = np.ascontiguousarray(np.transpose(w, (0, 2, 1)))
     c.wn_convt_f32(_f(ffi, table), _f(ffi, mel), _f(ffi, w2), _f(ffi, b), 7, 3, 5)
-    np.testing.assert_array_equal(table.reshape(5, 3), ops.convt_table(w, b, mel))
+    node = Node("convt", "up", ["mel"], ["c"], {"factor": 5}, {"w": w, "b": b})
+    want = ConvT().golden(node, [mel[:, None]], Eval(False, "f32", "single"))
+    np.testing.assert_array_equal(table.reshape(5, 3), want)
 
 
 def test_pcg32_and_sampler_match_python(lib):

@@ -19,6 +19,8 @@ import math
 
 import numpy as np
 
+from wncc.ir import ACT_DTYPES
+
 INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
 
 
@@ -90,3 +92,9 @@ def round_f32(v: np.ndarray) -> np.ndarray:
     v = np.asarray(v, np.float32)
     v = np.where(np.isnan(v), np.float32(0.0), v)
     return np.rint(np.clip(v, np.float32(-4194304.0), np.float32(4194304.0))).astype(np.int64)
+
+
+def clamp(x: np.ndarray, dtype: str) -> np.ndarray:
+    """Saturate to an activation type's range (i8, i16)."""
+    lo, hi = ACT_DTYPES[dtype]
+    return np.clip(x, lo, hi)

@@ -19,6 +19,7 @@ import numpy as np
 
 from wncc import __version__, cmsis_nn
 from wncc.codegen import emitters
+from wncc.ops.base import Context, is_sparse
 from wncc.codegen.weights import c_initializer, tables
 from wncc.errors import WnccError
 from wncc.arith.halfs import FORMATS
@@ -65,10 +66,10 @@ def _env() -> jinja2.Environment:
                               trim_blocks=True, lstrip_blocks=True)
 
 
-def _calls(nodes, ctx: emitters.Context) -> list[Call]:
+def _calls(nodes, ctx: Context) -> list[Call]:
     out = []
     for node in nodes:
-        code = emitters.EMITTERS[node.op](node, ctx)
+        code = emitters.emit(node, ctx)
         rounding = emitters.round_after(node, ctx)
         if rounding:
             code += "\n    " + rounding
@@ -153,7 +154,7 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
     plan = memory.plan(graph)
     table_map = tables(graph)
     half = FORMATS.get(graph.dtype)
-    ctx = emitters.Context(graph, plan, table_map, in_sample=False, half=half)
+    ctx = Context(graph, plan, table_map, in_sample=False, half=half)
     programs = rates.split(graph)
     frame_calls = _calls(programs.frame, ctx)
     if half is not None:
@@ -165,7 +166,7 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
                      | {"wn_sample.c"} | ({"wn_conv_h16.c"} if half is not None else set()))
     integer = is_integer(graph)
     out_t = graph.tensors[graph.output]
-    sparse = any(emitters.is_sparse(n) for n in graph.nodes)
+    sparse = any(is_sparse(n) for n in graph.nodes)
     cmsis = cmsis_vars(graph)
     headers = (["wn_mathf.h", "wn_ring.h", "wn_sparse.h"]
                + (["wn_dot.h", "wn_requant.h", "wn_conv_int.inc", "wn_eltwise_int.inc"]

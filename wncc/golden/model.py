@@ -10,69 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from wncc.arith import halfs, mathf
-from wncc.golden import ops, qops
+from wncc import ops
+from wncc.arith import halfs
 from wncc.arith.sampling import (SILENCE_CLASS, Pcg32, gumbel_for_temperature, gumbel_scaled,
                                   mulaw_pcm_table, sample, sample_int)
 from wncc.ir import Graph, Node, Rate, is_integer
+from wncc.ops.base import Eval
 from wncc.passes.rates import split
 
 F = np.float32
-
-
-def _eval_int(graph: Graph, node: Node, ins: list[np.ndarray]) -> np.ndarray:
-    """Integer ops without history, on (C, n) int64 arrays."""
-    op, a = node.op, node.attrs
-    q, dtype, rnd = a.get("q"), graph.tensors[node.outputs[0]].dtype, graph.rounding
-    if op == "conv":
-        return qops.conv_taps(q, [ins[0]], dtype, rnd)
-    if op == "add":
-        return qops.add(q, ins[0], ins[1], dtype, rnd)
-    if op == "mul":
-        return qops.mul(q, ins[0], ins[1], dtype, rnd)
-    if op == "scale":
-        return qops.scale(q, ins[0], dtype, rnd)
-    if op in ("tanh", "sigmoid"):
-        return qops.activation(q, ins[0], rnd)
-    if op == "gate":
-        return qops.gate(q, ins[0], a["half"], a["tanh_at"], a["sigmoid_at"], dtype, rnd)
-    if op in ("relu", "requantize"):
-        return qops.rescale(q, ins[0], dtype, rnd, relu=op == "relu")
-    if op == "quantize":
-        return qops.quantize(q, ins[0], dtype)
-    if op == "slice":
-        return ins[0][a["start"]:a["stop"]]
-    if op == "upsample":
-        return ins[0]
-    raise NotImplementedError(op)
-
-
-def _eval(node: Node, ins: list[np.ndarray]) -> np.ndarray:
-    """Float ops without history, on (C, n) arrays."""
-    op, a = node.op, node.attrs
-    if op == "conv":
-        return ops.conv_taps(node.weights["w"], node.weights["b"], [ins[0]])
-    if op == "add":
-        return ins[0] + ins[1]
-    if op == "mul":
-        return ins[0] * ins[1]
-    if op == "add_const":
-        return ins[0] + node.weights["b"][:, None]
-    if op == "scale":
-        return ins[0] * F(a["value"])
-    if op == "tanh":
-        return mathf.tanh(ins[0])
-    if op == "sigmoid":
-        return mathf.sigmoid(ins[0])
-    if op == "relu":
-        return ops.relu(ins[0])
-    if op == "gate":
-        return ops.gate(ins[0], a["half"], a["tanh_at"], a["sigmoid_at"])
-    if op == "slice":
-        return ins[0][a["start"]:a["stop"]]
-    if op == "upsample":
-        return ins[0]
-    raise NotImplementedError(op)
 
 
 class GoldenModel:
@@ -85,10 +31,13 @@ class GoldenModel:
         self.g_scaled = gumbel_scaled(out_q.scale) if self.integer else None
         self.reset()
 
+    def _ev(self, node: Node) -> Eval:
+        return Eval(self.integer, self.graph.tensors[node.outputs[0]].dtype, self.graph.rounding)
+
     def eval(self, node: Node, ins: list[np.ndarray]) -> np.ndarray:
-        if self.integer:
-            return _eval_int(self.graph, node, ins)
-        return self.act(_eval(node, ins))
+        """A node without history, on (C, n) arrays, by its op module (wncc/ops/)."""
+        out = ops.of(node).golden(node, ins, self._ev(node))
+        return out if self.integer else self.act(out)
 
     def act(self, x: np.ndarray) -> np.ndarray:
         """Float activations are rounded to the model's 16-bit format after every op."""
@@ -102,10 +51,9 @@ class GoldenModel:
         return t.quant.zero_point if t.quant is not None else 0.0
 
     def conv(self, node: Node, taps: list[np.ndarray]) -> np.ndarray:
-        if self.integer:
-            return qops.conv_taps(node.attrs["q"], taps, self.graph.tensors[node.outputs[0]].dtype,
-                                  self.graph.rounding)
-        return self.act(ops.conv_taps(node.weights["w"], node.weights["b"], taps))
+        """A streaming convolution from its taps, oldest first."""
+        out = ops.of(node).taps(node, taps, self._ev(node))
+        return out if self.integer else self.act(out)
 
     def sample(self, logits: np.ndarray) -> int:
         if not self.integer:
@@ -133,16 +81,7 @@ class GoldenModel:
         g = self.graph
         env = {g.mel_input: self.act(np.asarray(mel, F).reshape(g.n_mels, 1))}
         for node in self.programs.frame:
-            ins = [env[t] for t in node.inputs]
-            if node.op == "convt" and self.integer:
-                env[node.outputs[0]] = qops.convt_table(node.attrs["q"], ins[0][:, 0],
-                                                        g.tensors[node.outputs[0]].dtype,
-                                                        g.rounding)
-            elif node.op == "convt":
-                env[node.outputs[0]] = self.act(ops.convt_table(
-                    node.weights["w"], node.weights["b"], ins[0][:, 0]))  # (hop, C)
-            else:
-                env[node.outputs[0]] = self.eval(node, ins)
+            env[node.outputs[0]] = self.eval(node, [env[t] for t in node.inputs])  # convt: (hop, C)
         return env
 
     def push_frame(self, mel: np.ndarray) -> None:
@@ -161,9 +100,7 @@ class GoldenModel:
         env[g.class_input] = np.array([[x]])
         for node in self.programs.sample:
             ins = [env[t] for t in node.inputs]
-            if node.op == "embed":
-                out = self.embed(node, ins[0][0])
-            elif node.op == "conv_ring":
+            if node.op == "conv_ring":
                 out = self._ring_step(node, ins[0][:, 0])
             else:
                 out = self.eval(node, ins)
@@ -179,11 +116,6 @@ class GoldenModel:
         k, d = node.attrs["kernel"], node.attrs["dilation"]
         taps = [ring[(pos - (k - 1 - j) * d) % length][:, None] for j in range(k)]
         return self.conv(node, taps)
-
-    def embed(self, node: Node, x: np.ndarray) -> np.ndarray:
-        if self.integer:
-            return node.attrs["q"].table[x].T.copy()
-        return self.act(node.weights["table"][x].T.astype(F))
 
     def generate(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """n samples of the current frame: (classes, pcm)."""
@@ -235,9 +167,7 @@ class GoldenModel:
         env[g.class_input] = x[None, :]
         for node in self.programs.sample:
             ins = [env[t] for t in node.inputs]
-            if node.op == "embed":
-                out = self.embed(node, ins[0][0])
-            elif node.op == "conv_ring":
+            if node.op == "conv_ring":
                 k, d = node.attrs["kernel"], node.attrs["dilation"]
                 pad = np.full((ins[0].shape[0], (k - 1) * d), self.pad_value(node), ins[0].dtype)
                 xp = np.concatenate([pad, ins[0]], axis=1)

@@ -1,0 +1,10 @@
+"""The IR's ops, one module each: integer preparation, golden evaluation, the emitted call, the
+kernel sources and the weight tables of an op live together (see base.py). Importing this
+package registers every op; ``of(node)`` returns a node's op."""
+
+from wncc.ops import (activation, add, add_const, conv, convt, embed, gate, mul, quantize,
+                      rescale, scale, view)
+from wncc.ops.base import REGISTRY, Op, of
+
+__all__ = ["REGISTRY", "Op", "of", "activation", "add", "add_const", "conv", "convt", "embed",
+           "gate", "mul", "quantize", "rescale", "scale", "view"]
