@@ -253,7 +253,7 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    running = 0.0
+    running, window = 0.0, 0  # loss sum and steps since the last train log record
     session_step0 = step
     while True:
         elapsed = time.time() - start
@@ -276,12 +276,12 @@ def main() -> None:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         step += 1
-        running += loss.item()
+        running, window = running + loss.item(), window + 1
         if step % args.log_every == 0:
             emit({"step": step, "wall": round(wall_before + time.time() - start, 1),
-                  "train_bits": round(running / args.log_every / math.log(2), 4),
+                  "train_bits": round(running / window / math.log(2), 4),
                   "lr": round(lr, 6)})
-            running = 0.0
+            running, window = 0.0, 0
         if step % args.val_every == 0:
             validation()
         if time.time() - last_ckpt >= args.ckpt_minutes * 60:
