@@ -1,7 +1,7 @@
-"""wncc mlperf on the shipped tiny model with the real LoadGen (quick settings, 0.1 s excerpts of
-the shipped clip): every scenario on the C, SingleStream and Offline on int8 and on ONNX Runtime,
-accuracy mode with the 99 % verdict from real scores, the target estimate's arithmetic, bad
-input."""
+"""wncc mlperf on the shipped tiny model with the real LoadGen (quick settings, 0.05-0.1 s
+excerpts of the shipped clip): every scenario on the C in fp32 and int8, SingleStream and Offline
+on ONNX Runtime, accuracy mode with the 99 % verdict from real scores, the target estimate's
+arithmetic, bad input."""
 
 from __future__ import annotations
 
@@ -48,8 +48,11 @@ def test_library_cuts_the_clip_and_really_loads(tmp_path):
     assert sorted(lib.loaded) == [3]
 
 
-def test_every_scenario_on_the_c(tmp_path):
-    result = run(opts(tmp_path, "c", seconds=0.05, server_steps=2))
+@pytest.mark.parametrize("dtype", ["fp32", "int8"])
+def test_every_scenario_on_the_c(tmp_path, tiny_int8, dtype):
+    model = TINY if dtype == "fp32" else tiny_int8
+    result = run(opts(tmp_path, "c", model=str(model), seconds=0.05, server_steps=2))
+    assert result["model"]["dtype"] == dtype
     out = tmp_path / "c"
     sc = result["backends"]["c"]["scenarios"]
     assert sc["SingleStream"]["validity"] == "VALID"
@@ -69,18 +72,16 @@ def test_every_scenario_on_the_c(tmp_path):
     assert len(report.rows(result)) == 4
 
 
-def test_int8_and_ort_single_stream_and_offline(tmp_path, tiny_int8):
+def test_ort_single_stream_and_offline(tmp_path):
     scen = ("SingleStream", "Offline")
-    r8 = run(opts(tmp_path, "int8", model=str(tiny_int8), scenarios=scen))
-    assert r8["model"]["dtype"] == "int8"
-    ort = run(opts(tmp_path, "ort", backends=("ort",), scenarios=scen))
+    ort = run(opts(tmp_path, "ort", backends=("ort",), scenarios=scen, seconds=0.05))
     assert "lower bound" in ort["backends"]["ort"]["measures"]
     assert "lower bound" in report.rows(ort)[0][0]
-    for r, b in ((r8, "c"), (ort, "ort")):
-        for s in scen:
-            assert r["backends"][b]["scenarios"][s]["validity"] == "VALID", (b, s)
+    for s in scen:
+        assert ort["backends"]["ort"]["scenarios"][s]["validity"] == "VALID", s
 
 
+@pytest.mark.filterwarnings("ignore:Not enough STFT frames")  # STOI of 0.1 s excerpts
 def test_accuracy_verdict_from_real_scores(tmp_path):
     result = run(opts(tmp_path, "acc", mode="accuracy", dtype="int8", calib=str(CLIP),
                       samples=6))

@@ -39,7 +39,8 @@ def headline(scenario: str, r: dict) -> str:
     """The scenario's metric in words."""
     if scenario == "Server":
         qps = r["max_valid_qps"]
-        return (f"max VALID QPS {qps:g}" if qps is not None else "no VALID QPS") + (
+        none = "no VALID QPS" + (f" >= {r['qps_floor']:.2f}" if r.get("qps_floor") else "")
+        return (f"max VALID QPS {qps:g}" if qps is not None else none) + (
             f" (bound {r['latency_bound_s']:g} s = {r['latency_bound_realtime_multiple']:g}x "
             f"real time, p{100 * r['runs'][0]['latency_percentile']:g})")
     p = f"p{100 * r['latency_percentile']:g}"

@@ -94,6 +94,9 @@ def run_test(sut: Sut, library: Library, load: scenarios.Load, outdir: Path,
     with library.constructed() as qsl:
         lg.StartTestWithLogSettings(sut.handle, qsl, scenarios.test_settings(load, accuracy), log)
     records = sut.take_records()
+    trace = outdir / "mlperf_log_trace.json"
+    if trace.exists() and trace.stat().st_size == 0:  # tracing is off; LoadGen opens it anyway
+        trace.unlink()
     lgd = detail(outdir)
     p = scenarios.percentile(load.scenario, load.quick)
     seconds = library.items[0].length / SAMPLE_RATE
@@ -126,11 +129,16 @@ def _ns(value: float | None) -> float | None:
 
 def server_search(sut: Sut, library: Library, latency_s: float, bound_s: float,
                   quick: bool, outdir: Path, steps: int = 0) -> dict:
-    """Bisection in ``steps`` LoadGen Server runs (0: ``SERVER_STEPS``) between 0 and 1.25 x
-    the workers' capacity: the highest QPS LoadGen calls VALID (None when none was)."""
-    lo, hi = 0.0, 1.25 * len(sut.workers) / latency_s
+    """Bisection in ``steps`` LoadGen Server runs (0: ``SERVER_STEPS``) between a floor and
+    1.25 x the workers' capacity: the highest QPS LoadGen calls VALID (None when none was). The
+    floor is 0, or with ``quick`` the lowest QPS at which a capped run can issue its minimum
+    queries (64 in 60 s: 1.07 QPS); below it a quick run cannot be VALID."""
+    floor = (scenarios.QUICK_MIN_QUERIES / (scenarios.QUICK_MAX_DURATION_MS / 1000)
+             if quick else 0.0)
+    lo, hi = floor, max(floor, 1.25 * len(sut.workers) / latency_s)
     runs = []
-    for step in range(steps or SERVER_STEPS[quick]):
+    steps = 1 if hi == floor else steps or SERVER_STEPS[quick]
+    for step in range(steps):
         qps = round((lo + hi) / 2, 3)
         load = scenarios.Load("Server", quick, latency_s, qps, target_qps=qps,
                               latency_bound_s=bound_s)
@@ -143,5 +151,5 @@ def server_search(sut: Sut, library: Library, latency_s: float, bound_s: float,
     valid = [r for r in runs if r["validity"] == "VALID"]
     best = max(valid, key=lambda r: r["settings"]["target_qps"]) if valid else None
     return {"max_valid_qps": best["settings"]["target_qps"] if best else None,
-            "latency_bound_s": bound_s, "runs": runs, "best": best,
+            "qps_floor": floor, "latency_bound_s": bound_s, "runs": runs, "best": best,
             "validity": "VALID" if best else "INVALID"}
