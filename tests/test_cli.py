@@ -18,7 +18,7 @@ def wncc(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 
 
 COMMANDS = ["compile", "verify", "inspect", "vocode", "quantize", "prune", "study", "fidelity",
-            "bench"]
+            "bench", "mlperf", "mlperf-accuracy"]
 ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT / "examples" / "data" / "test_clip.wav"
 
@@ -57,9 +57,9 @@ def test_every_option_has_help_and_shared_options_read_the_same():
         assert len(helps[name]) == 1, (name, helps[name])
     for command in ("compile", "verify", "quantize", "study", "bench"):
         assert "--calib" in _options(subs[command]), command
-    for command in ("verify", "study", "fidelity", "prune"):
+    for command in ("verify", "study", "fidelity", "prune", "mlperf"):
         assert "--data" in _options(subs[command]), command
-    for command in ("study", "fidelity", "prune", "bench"):
+    for command in ("study", "fidelity", "prune", "bench", "mlperf"):
         assert "--json" in _options(subs[command]), command
 
 

@@ -17,6 +17,7 @@ from wncc.options import Parser
 def parser() -> argparse.ArgumentParser:
     from wncc.cli import bench, compile, inspect, study, verify, vocode
     from wncc.fidelity import command as fidelity
+    from wncc.mlperf import command as mlperf
     from wncc.prune import command as prune
     from wncc.quant import command as quantize
 
@@ -24,7 +25,8 @@ def parser() -> argparse.ArgumentParser:
                 "verified against the model.")
     ap.add_argument("--version", action="version", version=f"wncc {__version__}")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (compile, verify, quantize, prune, study, fidelity, bench, inspect, vocode):
+    for module in (compile, verify, quantize, prune, study, fidelity, bench, mlperf, inspect,
+                   vocode):
         module.register(sub)
     return ap
 
