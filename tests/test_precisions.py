@@ -25,13 +25,10 @@ def _audio() -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def quantized(tmp_path_factory) -> dict[str, Path]:
-    from wncc.quant.quantize import quantize
-    d = tmp_path_factory.mktemp("q")
+def quantized(shipped_quantized) -> dict[str, Path]:
     out = {"fp32": TINY, "fp16": TINY, "bf16": TINY}
-    for dtype in ("int8", "int4", "int16x8", "int16"):
-        out[dtype] = quantize(TINY, dtype, CLIP, d / f"tiny-{dtype}.onnx")
-    return out
+    return {**out, **{dtype: shipped_quantized(dtype) for dtype in ("int8", "int4", "int16x8",
+                                                                  "int16")}}
 
 
 @pytest.mark.parametrize("dtype", ["fp32", "fp16", "bf16", "int8", "int4", "int16x8", "int16"])

@@ -15,11 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def int8_tiny(tmp_path_factory) -> Path:
-    from wncc.quant.quantize import quantize
-    return quantize(ROOT / "examples" / "models" / "tiny.onnx", "int8",
-                    ROOT / "examples" / "data" / "test_clip.wav",
-                    tmp_path_factory.mktemp("b") / "t8.onnx")
+def int8_tiny(shipped_quantized) -> Path:
+    return shipped_quantized("int8")
 
 
 def _plugin_or_skip() -> None:

@@ -32,10 +32,8 @@ STRICT = "-O1 -Werror -pedantic -Wshadow -Wconversion -Wno-sign-conversion -Wstr
 
 
 @pytest.fixture(scope="module")
-def int8_model(tmp_path_factory) -> Path:
-    from wncc.quant.quantize import quantize
-
-    return quantize(TINY, "int8", CLIP, tmp_path_factory.mktemp("cmsis-q") / "tiny-int8.onnx")
+def int8_model(shipped_quantized) -> Path:
+    return shipped_quantized("int8")
 
 
 @pytest.fixture(scope="module")

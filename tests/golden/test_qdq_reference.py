@@ -16,12 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def int8_graph(tmp_path_factory):
-    from wncc.quant.quantize import quantize
-    model = quantize(ROOT / "examples" / "models" / "tiny.onnx", "int8",
-                     ROOT / "examples" / "data" / "test_clip.wav",
-                     tmp_path_factory.mktemp("q") / "t8.onnx")
-    return load(model)
+def int8_graph(shipped_quantized):
+    return load(shipped_quantized("int8"))
 
 
 def _inputs():

@@ -31,10 +31,8 @@ def opts(tmp_path: Path, name: str, **kw) -> Options:
 
 
 @pytest.fixture(scope="module")
-def tiny_int8(tmp_path_factory) -> Path:
-    from wncc.quant.quantize import quantize
-
-    return quantize(TINY, "int8", CLIP, tmp_path_factory.mktemp("q") / "tiny.int8.onnx")
+def tiny_int8(shipped_quantized) -> Path:
+    return shipped_quantized("int8")
 
 
 def test_library_cuts_the_clip_and_really_loads(tmp_path):

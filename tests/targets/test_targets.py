@@ -48,16 +48,9 @@ def available(name: str) -> targets.Target:
 
 
 @pytest.fixture(scope="session")
-def quantized(tmp_path_factory) -> dict[str, Path]:
-    """tiny quantized once per session for each integer dtype of the matrix."""
-    from wncc.quant.quantize import quantize
-
-    d = tmp_path_factory.mktemp("targets-q")
-    out = {}
-    for dtype in ("int8", "int16x8"):
-        out[dtype] = d / f"tiny-{dtype}.onnx"
-        quantize(TINY, dtype, CLIP, out[dtype])
-    return out
+def quantized(shipped_quantized) -> dict[str, Path]:
+    """tiny quantized for each integer dtype of the matrix (shared with the whole session)."""
+    return {dtype: shipped_quantized(dtype) for dtype in ("int8", "int16x8")}
 
 
 @pytest.fixture(scope="session")
