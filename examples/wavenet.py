@@ -6,6 +6,13 @@ The exported graph is the teacher-forced, full-sequence network:
              mel float [1, n_mels, F]  log-mel frames, T = F * hop
     output   logits float [1, 256, T]
 
+Other ends of the sample loop, as public vocoders have them (``input`` and ``head`` in the
+config): a float one-hot input [1, Q, T] (r9y9 mulaw-256), a one-hot built in the graph from the
+int64 classes (PyTorch's one_hot, an Equal against arange, kan-bayashi's scatter into zeros),
+or the previous sample's value [1, 1, T] (r9y9 scalar_input); a mixture of logistics head
+[1, 3K, T] or a Gaussian head [1, 2, T]. Those inputs reach the first layer through a causal
+conv of ``input_kernel`` taps instead of the embedding.
+
 Every layer: causal dilated conv (left pad (k-1)*d) + 1x1 conditioning projection, gated
 tanh * sigmoid, 1x1 residual and 1x1 skip projections. Head: relu, 1x1, relu, 1x1 -> 256 classes.
 
@@ -40,6 +47,14 @@ class WaveNetConfig:
     upsample: str = "repeat"  # "repeat" (nearest) or "transpose" (ConvTranspose1d, kernel == stride)
     classes: int = 256
     dilation_cycle: int = 0  # 0: dilations 1, 2, 4, ... 2**(layers_per_stack-1) in every stack
+    input: str = "embed"  # one of INPUTS
+    input_kernel: int = 1  # taps of the first conv (inputs other than "embed")
+    head: str = "categorical"  # "categorical" (classes), "mol" (3 * mixtures), "gaussian" (2)
+    mixtures: int = 10
+
+    @property
+    def outputs(self) -> int:
+        return {"categorical": self.classes, "mol": 3 * self.mixtures, "gaussian": 2}[self.head]
 
     @property
     def dilations(self) -> list[int]:
@@ -51,6 +66,8 @@ class WaveNetConfig:
     def receptive_field(self) -> int:
         return 1 + sum((self.kernel_size - 1) * d for d in self.dilations)
 
+
+INPUTS = ("embed", "onehot", "onehot_op", "onehot_equal", "onehot_scatter", "scalar")
 
 CONFIGS: dict[str, WaveNetConfig] = {
     "tiny": WaveNetConfig(stacks=1, layers_per_stack=4, residual_channels=16, gate_channels=32,
@@ -85,7 +102,14 @@ class WaveNet(nn.Module):
     def __init__(self, cfg: WaveNetConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.embed = nn.Embedding(cfg.classes, cfg.residual_channels)
+        if cfg.input == "embed":
+            self.embed = nn.Embedding(cfg.classes, cfg.residual_channels)
+        elif cfg.input in INPUTS:
+            width = 1 if cfg.input == "scalar" else cfg.classes
+            self.first = nn.Conv1d(width, cfg.residual_channels, cfg.input_kernel)
+            self.register_buffer("arange", torch.arange(cfg.classes).view(1, -1, 1))
+        else:
+            raise ValueError(f"unknown input {cfg.input!r}")
         if cfg.upsample == "transpose":
             self.upsample = nn.ConvTranspose1d(cfg.n_mels, cfg.n_mels, cfg.hop, stride=cfg.hop)
         elif cfg.upsample != "repeat":
@@ -94,15 +118,29 @@ class WaveNet(nn.Module):
         self.layers = nn.ModuleList(
             ResidualLayer(cfg, d, i == n - 1) for i, d in enumerate(cfg.dilations))
         self.head1 = nn.Conv1d(cfg.skip_channels, cfg.skip_channels, 1)
-        self.head2 = nn.Conv1d(cfg.skip_channels, cfg.classes, 1)
+        self.head2 = nn.Conv1d(cfg.skip_channels, cfg.outputs, 1)
 
     def upsample_mel(self, mel: torch.Tensor) -> torch.Tensor:
         if self.cfg.upsample == "transpose":
             return self.upsample(mel)
         return F.interpolate(mel, scale_factor=float(self.cfg.hop), mode="nearest")
 
+    def sample_input(self, x: torch.Tensor) -> torch.Tensor:
+        """The first layer's input [1, residual_channels, T] from the samples input."""
+        kind, q = self.cfg.input, self.cfg.classes
+        if kind == "embed":
+            return self.embed(x).transpose(1, 2)
+        if kind == "onehot_op":
+            x = F.one_hot(x, q).transpose(1, 2).float()
+        elif kind == "onehot_equal":
+            x = (x.unsqueeze(1) == self.arange).float()
+        elif kind == "onehot_scatter":  # kan-bayashi's OneHot module
+            x = (x % q).unsqueeze(-1)
+            x = x.new_zeros(x.size(0), x.size(1), q).float().scatter_(-1, x, 1).transpose(1, 2)
+        return self.first(F.pad(x, (self.cfg.input_kernel - 1, 0)))
+
     def forward(self, x: torch.Tensor, mel: torch.Tensor) -> torch.Tensor:
-        h = self.embed(x).transpose(1, 2)
+        h = self.sample_input(x)
         c = self.upsample_mel(mel)
         skips = None
         for layer in self.layers:
@@ -126,23 +164,32 @@ def example_inputs(cfg: WaveNetConfig, frames: int = 4, seed: int = 0) -> tuple[
     g = torch.Generator().manual_seed(seed)
     x = torch.randint(0, cfg.classes, (1, frames * cfg.hop), generator=g)
     mel = torch.randn(1, cfg.n_mels, frames, generator=g)
+    if cfg.input == "onehot":
+        x = F.one_hot(x, cfg.classes).transpose(1, 2).float()
+    elif cfg.input == "scalar":
+        x = torch.rand(1, 1, frames * cfg.hop, generator=g) * 2 - 1
     return x, mel
 
 
-def export(model: WaveNet, path: Path, dynamo: bool = True, opset: int = 18) -> None:
-    """Export to one ONNX file with a dynamic time axis."""
-    x, mel = example_inputs(model.cfg)
+def export(model: WaveNet, path: Path, dynamo: bool = True, opset: int = 18,
+           static_frames: int | None = None, names: tuple[str, str] = ("x", "mel")) -> None:
+    """Export to one ONNX file with a dynamic time axis, or a static one of static_frames
+    frames; names: the samples and mel inputs' names."""
+    x, mel = example_inputs(model.cfg, frames=static_frames or 4)
+    time = x.dim() - 1
     path.parent.mkdir(parents=True, exist_ok=True)
     if dynamo:
         frames = torch.export.Dim("frames", min=1, max=100000)
-        shapes = {"x": {1: frames * model.cfg.hop}, "mel": {2: frames}}
+        shapes = (None if static_frames else
+                  {"x": {time: frames * model.cfg.hop}, "mel": {2: frames}})
         program = torch.onnx.export(model, (x, mel), dynamo=True, dynamic_shapes=shapes,
-                                    input_names=["x", "mel"], output_names=["logits"],
+                                    input_names=list(names), output_names=["logits"],
                                     opset_version=opset, external_data=False)
         program.save(str(path))
     else:
-        axes = {"x": {1: "samples"}, "mel": {2: "frames"}, "logits": {2: "samples"}}
-        torch.onnx.export(model, (x, mel), str(path), dynamo=False, input_names=["x", "mel"],
+        axes = (None if static_frames else
+                {names[0]: {time: "samples"}, names[1]: {2: "frames"}, "logits": {2: "samples"}})
+        torch.onnx.export(model, (x, mel), str(path), dynamo=False, input_names=list(names),
                           output_names=["logits"], dynamic_axes=axes, opset_version=opset)
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from wncc.errors import WnccError
-from wncc.arith.sampling import mulaw_pcm_table
+from wncc.arith.heads import pcm_table
 from wncc import stack
 from wncc.harness import header_macro
 from wncc.targets import Target, load as load_target
@@ -199,13 +199,17 @@ class EmulatedModel:
         header = (self.project / "wn_model.h").read_text()
         self.hop = header_macro(header, "WN_HOP")
         self.n_mels = header_macro(header, "WN_N_MELS")
-        self.classes = header_macro(header, "WN_CLASSES")
+        self.outputs = header_macro(header, "WN_OUTPUTS")
+        self.x_type = "<f4" if header_macro(header, "WN_INPUT_KIND") == 2 else "<i4"
+        self.pcm_tells_class = (header_macro(header, "WN_HEAD_KIND") == 0
+                                and "WN_DEEMPHASIS" not in header)
         kind = header_macro(header, "WN_LOGIT_KIND")
         self.logit_dtype = np.dtype([np.float32, np.int8, np.int16][kind])
         self.timeout = timeout
         self.elf = build(self.project, self.target)
         self.runs: list[RunResult] = []
-        self._class_of_pcm = {int(v): c for c, v in enumerate(mulaw_pcm_table(self.classes))}
+        self._class_of_pcm = ({int(v): c for c, v in enumerate(pcm_table(self.outputs))}
+                              if self.pcm_tells_class else {})
 
     @property
     def seconds(self) -> float:
@@ -221,22 +225,26 @@ class EmulatedModel:
         return res.outputs[output]
 
     def teacher_forced(self, x: np.ndarray, mel: np.ndarray) -> np.ndarray:
-        """Logits [T, classes] from a fresh state; T is a whole number of frames."""
+        """Logits [T, outputs] from a fresh state; T is a whole number of frames."""
         x = np.asarray(x).reshape(-1)
         frames = math.ceil(x.size / self.hop)
         if frames * self.hop != x.size:
             raise ValueError(f"teacher forcing needs whole frames: {x.size} is not a multiple "
                              f"of {self.hop}")
         mel = np.ascontiguousarray(np.asarray(mel, np.float32)[:frames])
-        size = x.size * self.classes * self.logit_dtype.itemsize
-        data = self._run(["--logits", "mel.f32", "x.i32", "logits.bin"],
+        size = x.size * self.outputs * self.logit_dtype.itemsize
+        data = self._run(["--logits", "mel.f32", "x.bin", "logits.bin"],
                          {"mel.f32": mel.astype("<f4").tobytes(),
-                          "x.i32": x.astype("<i4").tobytes()}, "logits.bin", size)
-        return np.frombuffer(data, self.logit_dtype.newbyteorder("<")).reshape(x.size, self.classes)
+                          "x.bin": x.astype(self.x_type).tobytes()}, "logits.bin", size)
+        return np.frombuffer(data, self.logit_dtype.newbyteorder("<")).reshape(x.size, self.outputs)
 
     def vocode(self, mel: np.ndarray, seed: int = 0, temperature: float = 1.0
                ) -> tuple[np.ndarray, np.ndarray]:
         """Free-running generation over mel frames [F, n_mels]: (classes, pcm)."""
+        if not self.pcm_tells_class:
+            raise WnccError("emulated generation is checked through the PCM, which tells the "
+                            "samples of a categorical head without de-emphasis only; verify "
+                            "this model on the host", path=str(self.project))
         mel = np.ascontiguousarray(np.asarray(mel, np.float32))
         n = mel.shape[0] * self.hop
         data = self._run(["mel.f32", "out.pcm", str(int(seed)), repr(float(temperature))],

@@ -16,7 +16,7 @@ import cffi
 import numpy as np
 
 from wncc.errors import WnccError
-from wncc.arith.sampling import mulaw_pcm_table
+from wncc.arith.heads import pcm_table
 
 CDEF = """
 typedef struct wn_state wn_state;
@@ -26,8 +26,9 @@ int wn_reset(wn_state *s, uint64_t seed);
 int wn_set_temperature(wn_state *s, float temperature);
 int wn_push_frame(wn_state *s, const float *mel);
 int wn_generate(wn_state *s, int16_t *pcm, size_t n);
-int wn_step_logits(wn_state *s, int32_t x, void *logits);
+int wn_step_logits(wn_state *s, {input_t} x, void *logits);
 int32_t wn_last_class(const wn_state *s);
+float wn_last_value(const wn_state *s);
 """
 
 # wn_status values (wn_model.h)
@@ -67,7 +68,11 @@ class CModel:
         header = (project / "wn_model.h").read_text()
         self.hop = header_macro(header, "WN_HOP")
         self.n_mels = header_macro(header, "WN_N_MELS")
-        self.classes = header_macro(header, "WN_CLASSES")
+        self.outputs = header_macro(header, "WN_OUTPUTS")
+        self.scalar = header_macro(header, "WN_INPUT_KIND") == 2
+        self.categorical = header_macro(header, "WN_HEAD_KIND") == 0
+        # the class of a sample shows in its PCM unless a de-emphasis filter runs
+        self.pcm_tells_class = self.categorical and "WN_DEEMPHASIS" not in header
         self.logit_dtype = np.dtype([np.float32, np.int8, np.int16][header_macro(header, "WN_LOGIT_KIND")])
         lib = build_shared(project, cc, cflags)
         digest = hashlib.sha256(lib.read_bytes()).hexdigest()[:16]
@@ -76,13 +81,13 @@ class CModel:
         if not private.exists():
             shutil.copyfile(lib, private)
         self.ffi = cffi.FFI()
-        self.ffi.cdef(CDEF)
+        self.ffi.cdef(CDEF.format(input_t="float" if self.scalar else "int32_t"))
         self.lib = self.ffi.dlopen(str(private))
         self._mem = self.ffi.new("char[]", self.lib.wn_state_size())
         self.state = self.ffi.cast("wn_state *", self._mem)
         self._check(self.lib.wn_init(self.state), "wn_init")
-        pcm = mulaw_pcm_table(self.classes)
-        self._class_of_pcm = {int(v): c for c, v in enumerate(pcm)}
+        self._class_of_pcm = ({int(v): c for c, v in enumerate(pcm_table(self.outputs))}
+                              if self.pcm_tells_class else {})
 
     @staticmethod
     def _check(status: int, call: str) -> None:
@@ -100,10 +105,12 @@ class CModel:
         self._check(self.lib.wn_push_frame(self.state, self.ffi.from_buffer("float[]", mel)),
                     "wn_push_frame")
 
-    def step_logits(self, x: int, out: np.ndarray | None = None) -> np.ndarray:
-        """Logits of the model's type (float32, or the int8/int16 quantized values)."""
-        out = np.empty(self.classes, self.logit_dtype) if out is None else out
-        self._check(self.lib.wn_step_logits(self.state, int(x), self.ffi.from_buffer(out)),
+    def step_logits(self, x, out: np.ndarray | None = None) -> np.ndarray:
+        """Logits of the model's type (float32, or the int8/int16 quantized values) for the
+        sample input x (a class, or a value for a scalar input)."""
+        out = np.empty(self.outputs, self.logit_dtype) if out is None else out
+        x = float(x) if self.scalar else int(x)
+        self._check(self.lib.wn_step_logits(self.state, x, self.ffi.from_buffer(out)),
                     "wn_step_logits")
         return out
 
@@ -114,25 +121,35 @@ class CModel:
         return pcm
 
     def teacher_forced(self, x: np.ndarray, mel: np.ndarray) -> np.ndarray:
-        """Logits [T, classes] from a fresh state (seed 0), x [T] classes, mel [F, n_mels]."""
+        """Logits [T, outputs] from a fresh state (seed 0), x [T] sample inputs, mel [F, n_mels]."""
         mel = np.asarray(mel, np.float32)
         x = np.asarray(x).reshape(-1)
         self.reset(0)
-        logits = np.empty((x.shape[0], self.classes), self.logit_dtype)
+        logits = np.empty((x.shape[0], self.outputs), self.logit_dtype)
         for t in range(x.shape[0]):
             if t % self.hop == 0:
                 self.push_frame(mel[t // self.hop])
-            self.step_logits(int(x[t]), logits[t])
+            self.step_logits(x[t], logits[t])
         return logits
 
     def vocode(self, mel: np.ndarray, seed: int = 0, temperature: float = 1.0
                ) -> tuple[np.ndarray, np.ndarray]:
-        """Free-running generation over mel frames [F, n_mels]: (classes, pcm)."""
+        """Free-running generation over mel frames [F, n_mels]: (history values, pcm); a history
+        value is the class, or the value of a mixture or Gaussian head's sample."""
         self.reset(seed, temperature)
-        pcm = []
+        if self.pcm_tells_class:
+            pcm = [np.zeros(0, np.int16)]
+            for frame in np.asarray(mel, np.float32):
+                self.push_frame(frame)
+                pcm.append(self.generate(self.hop))
+            out = np.concatenate(pcm)
+            return np.array([self._class_of_pcm[int(v)] for v in out], np.int64), out
+        last = self.lib.wn_last_class if self.categorical else self.lib.wn_last_value
+        history, pcm = [], []
         for frame in np.asarray(mel, np.float32):
             self.push_frame(frame)
-            pcm.append(self.generate(self.hop))
-        out = np.concatenate(pcm) if pcm else np.zeros(0, np.int16)
-        classes = np.array([self._class_of_pcm[int(v)] for v in out], np.int64)
-        return classes, out
+            for _ in range(self.hop):
+                pcm.append(self.generate(1)[0])
+                history.append(last(self.state))
+        return (np.array(history, np.int64 if self.categorical else np.float32),
+                np.array(pcm, np.int16))

@@ -13,6 +13,7 @@ Ops (``Node.op``) and their weights/attributes:
 op         weights                                 attrs
 ========== ======================================= =============================================
 embed      table [classes, C]                      -
+onehot     -  class -> Q-channel 0/1 vector        depth, off, on
 conv       w [Cout, Cin, K], b [Cout]              kernel, dilation, pad_left, pad_right
 conv_ring  (conv after streaming lowering)         kernel, dilation, ring_len, ring (index)
 upsample   -  (nearest repeat; output aliases in)  factor
@@ -79,14 +80,34 @@ class Node:
     weights: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
 
+INPUT_KINDS = ("class", "onehot", "scalar")
+"""What the sample loop feeds back: a class index (embedding Gather), a class turned into a one-hot
+vector (a float [1, Q, T] input or a one-hot built in the graph), or the previous sample's value
+in [-1, 1] (a float [1, 1, T] input)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Head:
+    """The distribution the sample loop draws the next sample from (wncc/arith/heads.py)."""
+
+    kind: str = "categorical"  # "categorical", "mol" (mixture of logistics) or "gaussian"
+    companding: str = "mulaw"  # categorical: class -> value ("mulaw" or "linear")
+    log_scale_min: float = -7.0  # mol / gaussian: log scales are clamped below at this
+    deemphasis: float = 0.0  # y[n] = x[n] + coef * y[n-1] before 16-bit PCM; 0 is none
+
+
 @dataclasses.dataclass
 class Graph:
     nodes: list[Node]
     tensors: dict[str, Tensor]
-    class_input: str
+    class_input: str  # the sample input: a class index, or a float value (input_kind "scalar")
     mel_input: str
     output: str
     hop: int
+    input_kind: str = "class"  # one of INPUT_KINDS
+    head: Head = Head()
+    onnx_inputs: dict[str, str] = dataclasses.field(default_factory=dict)  # role -> ONNX name
+    static_samples: int | None = None  # the samples input's time length when the ONNX fixes it
     source: str = ""
     source_sha256: str = ""
     dtype: str = "fp32"
@@ -99,7 +120,18 @@ class Graph:
 
     @property
     def classes(self) -> int:
+        """Channels of the output: classes, or the parameters of a mixture or Gaussian."""
         return self.tensors[self.output].channels
+
+    @property
+    def input_classes(self) -> int:
+        """Classes the sample input takes (class and one-hot inputs; 0 for a scalar input)."""
+        for node in self.consumers(self.class_input):
+            if node.op == "embed":
+                return int(node.weights["table"].shape[0])
+            if node.op == "onehot":
+                return int(node.attrs["depth"])
+        return 0
 
     def producer(self, tensor: str) -> Node | None:
         for node in self.nodes:
@@ -127,3 +159,6 @@ def is_integer(graph: Graph) -> bool:
 
 VIEW_OPS = frozenset({"slice", "upsample"})
 """Ops whose output shares the input's storage."""
+
+CLASS_OPS = frozenset({"embed", "onehot"})
+"""Ops that read the class input (an index, not a tensor of values)."""

@@ -18,10 +18,22 @@ from wncc import cmsis_nn as cmsis
 from wncc.arith.precision import DTYPES, INTEGER
 from wncc.errors import WnccError
 from wncc.frontend.onnx import import_model
-from wncc.ir import Graph
-from wncc.passes import causality, dce, floatcast, gate, qprepare, shapes, storage, streaming
+from wncc.ir import Graph, Head
+from wncc.passes import (causality, dce, floatcast, gate, head, onehot, qprepare, shapes, storage,
+                         streaming)
 from wncc.targets import Target
 from wncc.targets import load as load_target
+
+
+@dataclass(frozen=True)
+class Ends:
+    """The sample loop's two ends as the user sets them, where the graph does not tell: which
+    ONNX input is which (``{"samples": NAME, "mel": NAME}``), the output distribution (None:
+    detected) and its sampling settings (passes/head.py)."""
+
+    inputs: dict[str, str] | None = None
+    output: str | None = None
+    head: Head | None = None
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,7 @@ class Options:
     rounding: str
     sparse: list[str] | None
     cmsis_nn: cmsis.Checkout | None
+    ends: Ends = Ends()
 
 
 def _precision(graph: Graph, o: Options) -> None:
@@ -60,6 +73,8 @@ PASSES: list[tuple[str, Pass]] = [
     ("shapes", lambda g, o: shapes.infer(g)),
     ("qprepare", lambda g, o: qprepare.prepare(g, o.rounding)),
     ("precision", _precision),
+    ("onehot", lambda g, o: onehot.to_embeddings(g)),
+    ("head", lambda g, o: head.choose(g, o.ends.head, o.ends.output)),
     ("storage", lambda g, o: storage.assign(g, o.target, o.sparse)),
     ("cmsis_nn", lambda g, o: cmsis.assign(g, o.cmsis_nn)),
 ]
@@ -67,24 +82,26 @@ PASSES: list[tuple[str, Pass]] = [
 
 def prepare(model: str | Path, target: str = "host", dtype: str | None = "fp32",
             rounding: str = "single", sparse: list[str] | None = None,
-            cmsis_nn: str | Path | None = None) -> tuple[Graph, Target]:
+            cmsis_nn: str | Path | None = None, ends: Ends | None = None
+            ) -> tuple[Graph, Target]:
     """Import a model and run every pass for a target: the graph codegen renders.
 
     An integer dtype needs a quantized (QDQ) model whose precision matches it; dtype None takes
     the model's own precision. cmsis_nn: a CMSIS-NN checkout whose kernels compute the layers
-    where their arithmetic equals ours (wncc/cmsis_nn.py)."""
+    where their arithmetic equals ours (wncc/cmsis_nn.py). ends: input roles and the output
+    distribution where the graph does not tell (Ends)."""
     if dtype is not None and dtype not in DTYPES:
         raise WnccError(f"dtype '{dtype}' is not supported (supported: {', '.join(DTYPES)})")
     if rounding not in ("double", "single"):
         raise WnccError(f"rounding '{rounding}' is not 'single' or 'double'")
     options = Options(Path(model).name, load_target(target), dtype, rounding, sparse,
-                      cmsis.checkout(cmsis_nn) if cmsis_nn else None)
-    graph = import_model(model)
+                      cmsis.checkout(cmsis_nn) if cmsis_nn else None, ends or Ends())
+    graph = import_model(model, options.ends.inputs)
     for _, run in PASSES:
         run(graph, options)
     return graph, options.target
 
 
-def load(path: str | Path, rounding: str = "single") -> Graph:
+def load(path: str | Path, rounding: str = "single", ends: Ends | None = None) -> Graph:
     """The graph of a model at its own precision, for the host."""
-    return prepare(path, dtype=None, rounding=rounding)[0]
+    return prepare(path, dtype=None, rounding=rounding, ends=ends)[0]

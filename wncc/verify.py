@@ -69,10 +69,12 @@ class Report:
         return all(c.passed for c in self.checks)
 
 
-def onnxruntime_logits(model: Path, x: np.ndarray, mel: np.ndarray, plain: bool = False
-                       ) -> np.ndarray:
-    """Full-sequence logits [T, classes] from ONNX Runtime, x [T], mel [F, n_mels]. plain: graph
-    optimizations disabled, i.e. plain QDQ semantics (float-simulated) for quantized models."""
+def onnxruntime_logits(model: Path, x: np.ndarray, mel: np.ndarray, plain: bool = False,
+                       graph: Graph | None = None) -> np.ndarray:
+    """Full-sequence logits [T, classes] from ONNX Runtime, x [T] sample inputs, mel
+    [F, n_mels]. plain: graph optimizations disabled, i.e. plain QDQ semantics (float-simulated)
+    for quantized models. graph: which input is which and what the samples input takes (a
+    class, a one-hot of it or a value); without it an integer input takes x, a float one mel."""
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     if plain:
@@ -80,8 +82,19 @@ def onnxruntime_logits(model: Path, x: np.ndarray, mel: np.ndarray, plain: bool 
     sess = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
     feeds = {}
     for inp in sess.get_inputs():
-        feeds[inp.name] = (x.reshape(1, -1).astype(np.int64) if "int" in inp.type
-                           else np.ascontiguousarray(mel.T[None], dtype=np.float32))
+        if graph is not None and graph.onnx_inputs:
+            samples = inp.name == graph.onnx_inputs["samples"]
+        else:
+            samples = "int" in inp.type
+        if not samples:
+            feeds[inp.name] = np.ascontiguousarray(mel.T[None], dtype=np.float32)
+        elif "int" in inp.type:
+            feeds[inp.name] = x.reshape(1, -1).astype(np.int64)
+        elif graph.input_kind == "scalar":
+            feeds[inp.name] = x.reshape(1, 1, -1).astype(np.float32)
+        else:  # a one-hot input
+            onehot = np.arange(inp.shape[1])[:, None] == x.reshape(1, -1).astype(np.int64)
+            feeds[inp.name] = onehot[None].astype(np.float32)
     return np.ascontiguousarray(sess.run(None, feeds)[0][0].T)
 
 
@@ -91,13 +104,13 @@ def onnxruntime_check(model: Path, graph: Graph, dtype: str, x: np.ndarray, mel:
     tolerance; integer models (plain QDQ execution) in quantization steps."""
     out_q = graph.tensors[graph.output].quant
     if out_q is None:
-        ref = onnxruntime_logits(model, x, mel)
+        ref = onnxruntime_logits(model, x, mel, graph=graph)
         err = float(np.abs(c_logits - ref).max())
         tol = RELATIVE_TOLERANCE[dtype] * float(np.abs(ref).max())
         limit = f"<= {tol:.3g} ({100 * RELATIVE_TOLERANCE[dtype]:g}% of max |logit|)"
         return Check("logits_vs_onnxruntime", err <= tol,
                      f"max abs err {err:.3g} over {x.size} samples", limit, err)
-    ref = onnxruntime_logits(model, x, mel, plain=True)
+    ref = onnxruntime_logits(model, x, mel, plain=True, graph=graph)
     real = out_q.scale * (c_logits.astype(np.float64) - out_q.zero_point)
     steps = np.abs(real - ref) / out_q.scale
     share = float(np.mean(steps <= 1.0 + 1e-6))
@@ -136,19 +149,24 @@ def step_histogram(steps: np.ndarray) -> str:
 def inputs(graph: Graph, frames: int, seed: int, mel: np.ndarray | None,
            audio: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Teacher-forcing inputs (x [frames * hop], mel [frames, n_mels]): from real audio when
-    given (its log-mel and its own previous-sample classes), else the mel given (tiled) with
-    seeded random classes, else seeded noise."""
+    given (its log-mel and its own previous-sample classes, or their values for a scalar
+    input), else the mel given (tiled) with seeded random classes (values), else seeded noise."""
     rng = np.random.default_rng(seed)
     if audio is not None:
         from wncc.fidelity.evaluate import utterance
         reps = -(-frames * graph.hop // audio.size)
         utt = utterance("input", np.tile(audio, reps)[:frames * graph.hop], graph.hop)
+        if graph.input_kind == "scalar":  # the previous sample's value
+            values = np.concatenate([[0.0], utt.audio[:-1]]).astype(np.float32)
+            return values, utt.mel.astype(np.float32)
         return utt.x, utt.mel.astype(np.float32)
     if mel is None:
         mel = rng.standard_normal((frames, graph.n_mels)).astype(np.float32)
     else:
         reps = -(-frames // mel.shape[0])
         mel = np.tile(mel, (reps, 1))[:frames].astype(np.float32)
+    if graph.input_kind == "scalar":
+        return rng.uniform(-1.0, 1.0, frames * graph.hop).astype(np.float32), mel
     x = rng.integers(0, graph.classes, frames * graph.hop)
     return x, mel
 
@@ -183,6 +201,8 @@ def run_checks(model: Path, graph: Graph, dtype: str, c: Backend, plan: Plan, se
     hop = graph.hop
     golden = GoldenModel(graph)
     tf_frames = max(1, -(-plan.teacher_forced // hop))
+    if graph.static_samples:  # ONNX Runtime takes exactly the graph's length
+        tf_frames = max(1, graph.static_samples // hop)
     gen_frames = max(1, -(-plan.generated // hop))
     x, mel_in = inputs(graph, max(tf_frames, gen_frames), seed, mel, audio)
     x_tf, mel_tf = x[:tf_frames * hop], mel_in[:tf_frames]
@@ -202,9 +222,11 @@ def run_checks(model: Path, graph: Graph, dtype: str, c: Backend, plan: Plan, se
                         f"{diff} of {g_logits.size} values differ", "0 (bit-exact)", diff))
 
     progress(f"generating {gen_frames * hop} samples {where}")
-    c_classes, _ = c.vocode(mel_in[:gen_frames], seed=seed, temperature=temperature)
+    c_classes, c_pcm = c.vocode(mel_in[:gen_frames], seed=seed, temperature=temperature)
     g_classes = golden.replay(mel_in[:gen_frames], c_classes, seed, temperature)
-    mismatch = np.flatnonzero(g_classes != c_classes)
+    golden.reset(seed, temperature)
+    g_pcm = golden.sampler.pcm(c_classes)
+    mismatch = np.flatnonzero((g_classes != c_classes) | (g_pcm != c_pcm))
     first = f"first divergence at sample {mismatch[0]}" if mismatch.size else "identical"
     checks.append(Check("samples_vs_golden", mismatch.size == 0,
                         f"{c_classes.size} samples, seed {seed}: {first}", "identical"))

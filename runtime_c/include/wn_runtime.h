@@ -20,9 +20,17 @@ void wn_pcg32_seed(wn_pcg32 *rng, uint64_t seed, uint64_t stream);
 uint32_t wn_pcg32_next(wn_pcg32 *rng);
 int32_t wn_sample_f32(const float *logits, int32_t n, float temperature, wn_pcg32 *rng,
                       const float *gumbel);
+float wn_sample_mol_f32(const float *y, int32_t k, float log_scale_min, float temperature,
+                        wn_pcg32 *rng, const float *gumbel);
+float wn_sample_gaussian_f32(const float *y, float log_scale_min, float temperature,
+                             wn_pcg32 *rng);
+int16_t wn_pcm16(float v);
+void wn_dequantize_s8(float *y, const int8_t *q, int32_t n, float scale, int32_t zp);
+void wn_dequantize_s16(float *y, const int16_t *q, int32_t n, float scale, int32_t zp);
 
 /* ---- fp32 kernels ---- */
 void wn_embed_f32(float *y, const float *table, int32_t index, int32_t channels);
+void wn_onehot_f32(float *y, int32_t index, int32_t depth, float off, float on);
 void wn_conv_f32(float *y, const float *x, const float *w, const float *b, int32_t cin,
                  int32_t cout);
 void wn_conv_ring_f32(float *y, float *ring, int32_t *pos, const float *x, const float *w,
@@ -127,6 +135,7 @@ typedef struct {
 
 #define WN_INT_KERNELS(sfx, xt)                                                                \
     void wn_embed_##sfx(xt *y, const xt *table, int32_t index, int32_t channels);            \
+    void wn_onehot_##sfx(xt *y, int32_t index, int32_t depth, int32_t off, int32_t on);      \
     void wn_embed_csr_##sfx(xt *y, const xt *values, const wn_sparse *m, int32_t fill,       \
                             int32_t index);                                                    \
     void wn_add_##sfx(xt *y, const xt *a, const xt *b, int32_t n, const wn_add_q *q);        \

@@ -24,6 +24,15 @@ void wn_embed_csr_f32(float *y, const float *values, const wn_sparse *m, float f
     }
 }
 
+/* the class index as a one-hot vector of depth entries */
+void wn_onehot_f32(float *y, int32_t index, int32_t depth, float off, float on)
+{
+    int32_t c;
+    for (c = 0; c < depth; ++c) {
+        y[c] = c == index ? on : off;
+    }
+}
+
 void wn_add_f32(float *y, const float *a, const float *b, int32_t n)
 {
     int32_t i;

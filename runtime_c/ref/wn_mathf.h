@@ -1,4 +1,4 @@
-/* exp, tanh, sigmoid in float without libm; bit-exact with wncc/golden/mathf.py. */
+/* exp, log, tanh, sigmoid in float without libm; bit-exact with wncc/arith/mathf.py. */
 #ifndef WN_MATHF_H
 #define WN_MATHF_H
 
@@ -33,6 +33,49 @@ static inline float wn_exp_neg(float y)
     p = p * r + 1.0f;
     two_n.u = (uint32_t)(n + 127) << 23;
     return p * two_n.f;
+}
+
+/* exp(y) for y clamped to [-87, 88] (NaN to -87) */
+static inline float wn_expf(float y)
+{
+    if (!(y >= -87.0f)) {
+        y = -87.0f;
+    }
+    if (y > 88.0f) {
+        y = 88.0f;
+    }
+    return wn_exp_neg(y);
+}
+
+/* ln(x) for normal x > 0: x = m * 2^e, m in (sqrt(2)/2, sqrt(2)], ln(m) = 2 atanh(s),
+ * s = (m - 1) / (m + 1) */
+static inline float wn_logf(float x)
+{
+    union {
+        uint32_t u;
+        float f;
+    } b;
+    int32_t e;
+    float m, f, s, z, p, s2, ef;
+    b.f = x;
+    e = (int32_t)((b.u >> 23) & 0xFFu) - 127;
+    b.u = (b.u & 0x7FFFFFu) | 0x3F800000u;
+    m = b.f;
+    if (m > 0x1.6a09e6p+0f) {
+        m = m * 0.5f;
+        e += 1;
+    }
+    f = m - 1.0f;
+    s = f / (2.0f + f);
+    z = s * s;
+    p = 0x1.c71c72p-4f;
+    p = p * z + 0x1.24924ap-3f;
+    p = p * z + 0x1.99999ap-3f;
+    p = p * z + 0x1.555556p-2f;
+    p = p * z;
+    s2 = s + s;
+    ef = (float)e;
+    return ((s2 + s2 * p) + ef * WN_LN2_LO) + ef * WN_LN2_HI;
 }
 
 static inline float wn_tanhf(float x)

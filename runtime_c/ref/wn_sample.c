@@ -1,4 +1,6 @@
-/* PCG32 (XSH-RR) and Gumbel-max sampling; the stream is part of wncc's specification. */
+/* PCG32 (XSH-RR), Gumbel-max sampling, the mixture-of-logistics and Gaussian heads and 16-bit
+ * PCM; the stream and the arithmetic are wncc's specification (wncc/arith/heads.py). */
+#include "wn_mathf.h"
 #include "wn_runtime.h"
 
 uint32_t wn_pcg32_next(wn_pcg32 *rng)
@@ -47,3 +49,90 @@ int32_t wn_sample_f32(const float *logits, int32_t n, float temperature, wn_pcg3
     }
     return best;
 }
+
+/* 2 (r >> 9) + 1 in units of 2^-24: a uniform in (0, 1), exact in float */
+static float wn_uniform_open(uint32_t r)
+{
+    return (float)(int32_t)(2u * (r >> 9) + 1u) * 0x1p-24f;
+}
+
+/* odd multiples of 2^-23 in (-1, 1), exact in float */
+static float wn_uniform_signed(uint32_t r)
+{
+    return (float)((int32_t)(2u * (r >> 9) + 1u) - 8388608) * 0x1p-23f;
+}
+
+/* x clamped to [-1, 1], NaN to -1 */
+static float wn_clamp1(float x)
+{
+    if (!(x >= -1.0f)) {
+        return -1.0f;
+    }
+    return x > 1.0f ? 1.0f : x;
+}
+
+static float wn_log_scale(float log_s, float log_scale_min)
+{
+    return log_s >= log_scale_min ? log_s : log_scale_min; /* NaN to the minimum */
+}
+
+/* N(0, 1): Marsaglia's polar method, two draws per try */
+static float wn_normal(wn_pcg32 *rng)
+{
+    for (;;) {
+        const float u = wn_uniform_signed(wn_pcg32_next(rng));
+        const float v = wn_uniform_signed(wn_pcg32_next(rng));
+        const float s = u * u + v * v;
+        if (s < 1.0f) {
+            const float y = -2.0f * wn_logf(s) / s;
+            return u * wn_expf(0.5f * wn_logf(y));
+        }
+    }
+}
+
+/* a mixture of k logistics y = [k weights, k means, k log scales]: the component by Gumbel-max
+ * over the weights, then mean + exp(log_s) * temperature * logistic noise, clamped to [-1, 1] */
+float wn_sample_mol_f32(const float *y, int32_t k, float log_scale_min, float temperature,
+                        wn_pcg32 *rng, const float *gumbel)
+{
+    const int32_t c = wn_sample_f32(y, k, temperature, rng, gumbel);
+    float x = y[k + c];
+    if (temperature != 0.0f) {
+        const float scale = wn_expf(wn_log_scale(y[2 * k + c], log_scale_min));
+        const float u = wn_uniform_open(wn_pcg32_next(rng));
+        const float logistic = wn_logf(u) - wn_logf(1.0f - u);
+        x = x + scale * (temperature * logistic);
+    }
+    return wn_clamp1(x);
+}
+
+/* a Gaussian y = [mean, log scale]: mean + exp(log_s) * temperature * N(0, 1), clamped */
+float wn_sample_gaussian_f32(const float *y, float log_scale_min, float temperature,
+                             wn_pcg32 *rng)
+{
+    float x = y[0];
+    if (temperature != 0.0f) {
+        const float scale = wn_expf(wn_log_scale(y[1], log_scale_min));
+        x = x + scale * (temperature * wn_normal(rng));
+    }
+    return wn_clamp1(x);
+}
+
+/* 16-bit PCM of a value: clamped to [-1, 1], times 32767, rounded half away from zero */
+int16_t wn_pcm16(float v)
+{
+    const float t = wn_clamp1(v) * 32767.0f;
+    return (int16_t)(t < 0.0f ? t - 0.5f : t + 0.5f);
+}
+
+/* integer head outputs as floats: scale * (q - zp) */
+#define WN_DEQUANTIZE(sfx, xt)                                                                 \
+    void wn_dequantize_##sfx(float *y, const xt *q, int32_t n, float scale, int32_t zp)        \
+    {                                                                                          \
+        int32_t i;                                                                             \
+        for (i = 0; i < n; ++i) {                                                              \
+            y[i] = scale * (float)((int32_t)q[i] - zp);                                        \
+        }                                                                                      \
+    }
+WN_DEQUANTIZE(s8, int8_t)
+WN_DEQUANTIZE(s16, int16_t)

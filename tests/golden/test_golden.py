@@ -7,7 +7,8 @@ import numpy as np
 
 from wncc.arith import mathf
 from wncc.golden.model import GoldenModel
-from wncc.arith.sampling import Pcg32, gumbel_table, mulaw_pcm_table, sample
+from wncc.arith.heads import pcm_table
+from wncc.arith.sampling import Pcg32, gumbel_table, sample
 from wncc.pipeline import load
 from wncc.verify import onnxruntime_logits
 
@@ -70,6 +71,6 @@ def test_sampling_greedy_and_temperature():
 def test_tables():
     g = gumbel_table()
     assert g.shape == (1024,) and np.all(np.diff(g) > 0)
-    pcm = mulaw_pcm_table()
+    pcm = pcm_table()
     assert pcm[0] == -32767 and pcm[255] == 32767 and len(set(pcm.tolist())) == 256
     assert np.all(np.diff(pcm.astype(int)) > 0)

@@ -121,6 +121,14 @@ class EmbedQ:
 
 
 @dataclass(frozen=True)
+class OnehotQ:
+    """The quantized values of a one-hot's off and on entries (the calls spell them out)."""
+
+    off: int
+    on: int
+
+
+@dataclass(frozen=True)
 class QuantizeQ:
     """QuantizeLinear of a float tensor: round(x / scale) + zp, saturated."""
 

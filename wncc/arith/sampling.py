@@ -10,8 +10,8 @@ The stream is part of the specification, so a seed gives the same samples on eve
 * Integer models sample with integers only: score = 256 * (q - zp) + GQ[u >> 22], where
   GQ = round_half_even(T * G) (float32 multiply, clamped to +-2^22) is computed once per
   temperature from the float32 table G = gumbel * 256 / logit_scale; same draws, same argmax.
-* The chosen class becomes the next input and is decoded to 16-bit PCM through a 256-entry
-  table: round(32767 * sign(y) * ((1 + mu)^|y| - 1) / mu), y = 2c / 255 - 1, mu = 255.
+* The chosen class becomes the next input and is decoded to 16-bit PCM through a table
+  (wncc/arith/heads.py: mu-law or linear companding; the mixture and Gaussian heads too).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ MULT = 6364136223846793005
 STREAM = 0xDA3E39CB94B95BDB
 GUMBEL_BITS = 10
 SILENCE_CLASS = 128  # first input class of a sequence: mu-law encoding of 0.0
-MU = 255
 
 
 class Pcg32:
@@ -50,13 +49,6 @@ def gumbel_table() -> np.ndarray:
     n = 1 << GUMBEL_BITS
     u = (np.arange(n, dtype=np.float64) + 0.5) / n
     return (-np.log(-np.log(u))).astype(np.float32)
-
-
-def mulaw_pcm_table(classes: int = 256) -> np.ndarray:
-    mu = classes - 1
-    y = 2.0 * np.arange(classes, dtype=np.float64) / mu - 1.0
-    x = np.sign(y) * ((1.0 + mu) ** np.abs(y) - 1.0) / mu
-    return np.round(x * 32767.0).astype(np.int16)
 
 
 _GUMBEL = gumbel_table()

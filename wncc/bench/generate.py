@@ -32,7 +32,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from rich.table import Table
 
-from wncc.arith.sampling import SILENCE_CLASS, Pcg32, mulaw_pcm_table, sample
+from wncc.arith.heads import pcm_table
+from wncc.arith.sampling import SILENCE_CLASS, Pcg32, sample
 from wncc.errors import WnccError
 from wncc.passes import stats as graph_stats
 from wncc.targets import load as load_target
@@ -287,7 +288,7 @@ def c_generate(cmodel: Any, mel: np.ndarray, n: int, seed: int = 0,
 
 def pcm_to_classes(pcm: np.ndarray, classes: int = 256) -> np.ndarray:
     """Invert the mu-law PCM table (it is one-to-one)."""
-    table = mulaw_pcm_table(classes).astype(np.int32)
+    table = pcm_table(classes).astype(np.int32)
     order = np.argsort(table)
     idx = np.searchsorted(table[order], pcm.astype(np.int32))
     return order[idx].astype(np.int64)

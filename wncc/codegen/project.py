@@ -23,8 +23,8 @@ from wncc.ops.base import Context, is_sparse
 from wncc.codegen.weights import c_initializer, tables
 from wncc.errors import WnccError
 from wncc.arith.halfs import FORMATS
-from wncc.arith.sampling import (STREAM, SILENCE_CLASS, gumbel_scaled, gumbel_table,
-                                  mulaw_pcm_table)
+from wncc.arith.heads import pcm_table, value_table
+from wncc.arith.sampling import STREAM, gumbel_scaled, gumbel_table
 from wncc.ir import Graph, is_integer
 from wncc.passes import memory, rates, stats
 from wncc.resources import RUNTIME, TEMPLATES
@@ -132,6 +132,7 @@ def report(graph: Graph, plan: memory.Plan, target: Target, table_list) -> dict:
         "build": {"cc": target.cc, "cflags": " ".join(target.cflags),
                   "fixed_cflags": FIXED_CFLAGS, "ldflags": " ".join(target.ldflags)},
         "hop": graph.hop, "n_mels": graph.n_mels, "classes": graph.classes,
+        "input_kind": graph.input_kind, "head": dataclasses.asdict(graph.head),
         "receptive_field": st.receptive_field, "parameters": st.parameters,
         "macs_per_sample": st.macs_per_sample, "macs_per_frame": st.macs_per_frame,
         "hoisted_to_frame_rate": rates.hoisted(graph),
@@ -179,7 +180,7 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
         "frontmatter": frontmatter(graph, command),
         "frontmatter_make": frontmatter(graph, command, comment="make"),
         "hop": graph.hop, "n_mels": graph.n_mels, "classes": graph.classes,
-        "receptive_field": st.receptive_field, "silence_class": SILENCE_CLASS,
+        "receptive_field": st.receptive_field, **loop_vars(graph),
         "regions": plan.regions(), "rings": len(plan.rings), "dtype": graph.dtype,
         "macs_per_sample": st.macs_per_sample, "macs_per_frame": st.macs_per_frame,
         "arithmetic": ARITHMETIC[graph.dtype], "integer": integer,
@@ -197,13 +198,9 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
     rendered_tables = [dict(ident=t.ident, ctype=t.ctype, node=inert(t.node), role=t.role,
                             count=int(t.values.size), text=t.text, struct=t.struct)
                        for t in table_list]
-    gumbel = gumbel_scaled(out_t.quant.scale) if integer else gumbel_table()
-    if integer:
-        zp = out_t.quant.zero_point
-        sample_call = (f"wn_sample_{'s8' if out_t.dtype == 'i8' else 's16'}(WN_LOGITS, WN_CLASSES, "
-                       f"{zp}, s->temperature == 0.0f ? NULL : s->gumbel_q, &s->rng)")
-    else:
-        sample_call = "wn_sample_f32(WN_LOGITS, WN_CLASSES, s->temperature, &s->rng, WN_GUMBEL)"
+    categorical = graph.head.kind == "categorical"
+    gumbel = (gumbel_scaled(out_t.quant.scale) if integer and categorical
+              else gumbel_table() if graph.head.kind != "gaussian" else np.zeros(0))
     ring_inits = []
     for node in graph.ops("conv_ring"):
         q = graph.tensors[node.inputs[0]].quant
@@ -219,9 +216,8 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
         "wn_weights.h": env.get_template("wn_weights.h.j2").render(**common, tables=rendered_tables),
         "wn_model.c": env.get_template("wn_model.c.j2").render(
             **common, frame_calls=frame_calls, sample_calls=sample_calls,
-            gumbel=gumbel, gumbel_text=c_initializer(gumbel), sample_call=sample_call,
-            ring_inits=ring_inits,
-            pcm_text=", ".join(str(int(v)) for v in mulaw_pcm_table(graph.classes)),
+            gumbel=gumbel, gumbel_text=c_initializer(gumbel) if gumbel.size else "",
+            ring_inits=ring_inits, **sampling_vars(graph),
             rng_stream=f"0x{STREAM:016X}", logits=f"s->{logits.region} + {logits.offset}"),
         "wn_main.c": env.get_template("wn_main.c.j2").render(**common),
         "wn_bench.c": env.get_template("wn_bench.c.j2").render(**common),
@@ -239,6 +235,52 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
     files["report.json"] = json.dumps(report(graph, plan, target, table_list), indent=2,
                                       sort_keys=True) + "\n"
     return files
+
+
+# ---------------------------------------------------------------- the sample loop's ends
+INPUT_KIND_IDS = {"class": 0, "onehot": 1, "scalar": 2}
+HEAD_KIND_IDS = {"categorical": 0, "mol": 1, "gaussian": 2}
+
+
+def loop_vars(graph: Graph) -> dict:
+    """What the header and the model say about the sample loop's input and output."""
+    head = graph.head
+    scalar = graph.input_kind == "scalar"
+    doc = ("its value in [-1, 1]" if scalar else
+           "its class" + (", as a one-hot vector" if graph.input_kind == "onehot" else ""))
+    return {"head": head, "outputs": graph.classes,
+            "input_kind_id": INPUT_KIND_IDS[graph.input_kind],
+            "head_kind_id": HEAD_KIND_IDS[head.kind],
+            "input_ctype": "float" if scalar else "int32_t", "input_doc": doc,
+            "log_scale_min": f"{float(np.float32(head.log_scale_min)).hex()}f",
+            "deemphasis": f"{float(np.float32(head.deemphasis)).hex()}f"}
+
+
+def sampling_vars(graph: Graph) -> dict:
+    """The generation loop's pieces in wn_model.c: the sampling call, what is fed back, the
+    class tables it reads (wncc/arith/heads.py is their specification)."""
+    out_t = graph.tensors[graph.output]
+    head, integer = graph.head, out_t.quant is not None
+    sfx = {"i8": "s8", "i16": "s16"}.get(out_t.dtype, "f32")
+    scalar = graph.input_kind == "scalar"
+    if head.kind == "categorical":
+        if integer:
+            call = (f"wn_sample_{sfx}(WN_LOGITS, WN_CLASSES, {out_t.quant.zero_point}, "
+                    "s->temperature == 0.0f ? NULL : s->gumbel_q, &s->rng)")
+        else:
+            call = "wn_sample_f32(WN_LOGITS, WN_CLASSES, s->temperature, &s->rng, WN_GUMBEL)"
+        values = value_table(graph.classes, head.companding)
+        pcm = pcm_table(graph.classes, head.companding)
+        return {"sample_call": call, "logit_sfx": sfx,
+                "fed_back": "WN_VALUE[s->prev_class]" if scalar else "s->prev_class",
+                "pcm_text": "" if head.deemphasis else ", ".join(str(int(v)) for v in pcm),
+                "value_text": c_initializer(values) if scalar or head.deemphasis else ""}
+    y = "s->head" if integer else "WN_LOGITS"
+    call = (f"wn_sample_mol_f32({y}, WN_MIXTURES, WN_LOG_SCALE_MIN, s->temperature, &s->rng, "
+            "WN_GUMBEL)" if head.kind == "mol" else
+            f"wn_sample_gaussian_f32({y}, WN_LOG_SCALE_MIN, s->temperature, &s->rng)")
+    return {"sample_call": call, "logit_sfx": sfx, "fed_back": "s->prev_value",
+            "pcm_text": "", "value_text": ""}
 
 
 # ---------------------------------------------------------------- build files (per target)

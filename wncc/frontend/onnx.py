@@ -26,6 +26,7 @@ from onnx import external_data_helper, helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
 from wncc.errors import WnccError
+from wncc.frontend.inputs import InputsMixin
 from wncc.frontend.qdq import QdqMixin
 from wncc.ir import Graph, Node, Rate, Tensor
 from wncc.passes.shapes import infer_node
@@ -101,11 +102,14 @@ def _first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def import_model(path: str | Path) -> Graph:
-    """Load an ONNX file and translate it to the IR."""
+def import_model(path: str | Path, roles: dict[str, str] | None = None) -> Graph:
+    """Load an ONNX file and translate it to the IR. roles: which ONNX input is the samples
+    input and which the mel (``--inputs samples=x,mel=c``), where the graph does not tell."""
     path = Path(path)
     model = load(path)
-    graph = _Importer(model, str(path)).run()
+    importer = _Importer(model, str(path))
+    importer.roles = roles
+    graph = importer.run()
     graph.source = path.name
     graph.source_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
     return graph
@@ -126,7 +130,7 @@ def _ident(name: str) -> str:
     return re.sub(r"[^0-9A-Za-z_]", "_", name).strip("_") or "t"
 
 
-class _Importer(QdqMixin):
+class _Importer(InputsMixin, QdqMixin):
     def __init__(self, model: onnx.ModelProto, path: str) -> None:
         self.model = model
         self.path = path
@@ -209,38 +213,14 @@ class _Importer(QdqMixin):
             raise self.error(f"output '{g.output[0].name}' is not a [1, classes, samples] tensor")
         if self.hop is None:
             raise self.error("no upsampling from mel frames to samples found")
-        return Graph(self.nodes, self.tensors, class_input, mel_input, out.tensor, self.hop)
-
-    def inputs(self) -> tuple[str, str]:
-        found: dict[str, str] = {}
-        for inp in self.model.graph.input:
-            if inp.name in self.consts:
-                continue
-            ttype = inp.type.tensor_type
-            dims = [d.dim_value if d.HasField("dim_value") else None for d in ttype.shape.dim]
-            if ttype.elem_type in (onnx.TensorProto.INT64, onnx.TensorProto.INT32) and len(dims) == 2:
-                name = self.fresh(inp.name)
-                self.tensors[name] = Tensor(name, 1, Rate.SAMPLE, dtype="class")
-                self.values[inp.name] = _Value(name, "T", "sample")
-                found.setdefault("class", name)
-            elif ttype.elem_type == onnx.TensorProto.FLOAT and len(dims) == 3:
-                if dims[1] is None:
-                    raise self.error(f"input '{inp.name}': the mel dimension must be static")
-                name = self.fresh(inp.name)
-                self.tensors[name] = Tensor(name, dims[1], Rate.FRAME)
-                self.values[inp.name] = _Value(name, "CT", "frame")
-                self.shapes[inp.name] = [1, dims[1], None]
-                found.setdefault("mel", name)
-            else:
-                raise self.error(f"input '{inp.name}' is neither int64 [1, T] classes nor "
-                                 f"float [1, n_mels, frames] mel")
-        if set(found) != {"class", "mel"}:
-            raise self.error("the graph needs an int64 [1, T] class input and a float "
-                             "[1, n_mels, frames] mel input")
-        return found["class"], found["mel"]
+        return Graph(self.nodes, self.tensors, class_input, mel_input, out.tensor, self.hop,
+                     input_kind=self.input_kind, onnx_inputs=self.onnx_inputs,
+                     static_samples=self.static_samples)
 
     # -- constant folding ------------------------------------------------------------------
     def fold(self, node: onnx.NodeProto) -> bool:
+        if self.fold_shape(node):
+            return True
         ins = [i for i in node.input if i]
         if node.op_type == "Shape" and ins[0] in self.values:
             v = self.values[ins[0]]
@@ -295,12 +275,6 @@ class _Importer(QdqMixin):
 
     def op_Dropout(self, node: onnx.NodeProto) -> None:
         self.op_Identity(node)
-
-    def op_Cast(self, node: onnx.NodeProto) -> None:
-        v = self.value(node.input[0], node)
-        if _attrs(node)["to"] != onnx.TensorProto.FLOAT or v.layout == "T":
-            raise self.error("only float-to-float Cast is supported on data tensors", node)
-        self.values[node.output[0]] = v
 
     def op_Gather(self, node: onnx.NodeProto) -> None:
         table = self.const(node.input[0], node, "embedding table")

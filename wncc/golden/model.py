@@ -12,8 +12,7 @@ import numpy as np
 
 from wncc import ops
 from wncc.arith import halfs
-from wncc.arith.sampling import (SILENCE_CLASS, Pcg32, gumbel_for_temperature, gumbel_scaled,
-                                  mulaw_pcm_table, sample, sample_int)
+from wncc.golden.sampler import Sampler, silence
 from wncc.ir import Graph, Node, Rate, is_integer
 from wncc.ops.base import Eval
 from wncc.passes.rates import split
@@ -25,10 +24,8 @@ class GoldenModel:
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
         self.programs = split(graph)
-        self.pcm_table = mulaw_pcm_table(graph.classes)
         self.integer = is_integer(graph)
-        out_q = graph.tensors[graph.output].quant
-        self.g_scaled = gumbel_scaled(out_q.scale) if self.integer else None
+        self.sampler = Sampler(graph, self.integer)
         self.reset()
 
     def _ev(self, node: Node) -> Eval:
@@ -55,24 +52,14 @@ class GoldenModel:
         out = ops.of(node).taps(node, taps, self._ev(node))
         return out if self.integer else self.act(out)
 
-    def sample(self, logits: np.ndarray) -> int:
-        if not self.integer:
-            return sample(logits, self.temperature, self.rng)
-        gq = None if self.temperature == 0 else self.gq
-        return sample_int(logits, self.graph.tensors[self.graph.output].quant.zero_point, gq,
-                          self.rng)
-
     def reset(self, seed: int = 0, temperature: float = 1.0) -> None:
         g = self.graph
         dt = np.int64 if self.integer else F
         self.rings = {n.name: np.full((n.attrs["ring_len"], g.tensors[n.inputs[0]].channels),
                                       self.pad_value(n), dt) for n in g.ops("conv_ring")}
         self.ring_pos = {name: 0 for name in self.rings}
-        self.rng = Pcg32(seed)
-        self.temperature = F(temperature)
-        if self.integer:
-            self.gq = gumbel_for_temperature(self.g_scaled, self.temperature)
-        self.prev = SILENCE_CLASS
+        self.sampler.reset(seed, temperature)
+        self.prev = silence(g)
         self.frame_env: dict[str, np.ndarray] = {}
         self.phase = g.hop  # no frame yet
 
@@ -89,7 +76,8 @@ class GoldenModel:
         self.phase = 0
 
     # -- sample program --------------------------------------------------------------------
-    def step_logits(self, x: int) -> np.ndarray:
+    def step_logits(self, x) -> np.ndarray:
+        """The head's output for sample input x (a class, or a value for a scalar input)."""
         if self.phase >= self.graph.hop:
             raise RuntimeError("push a mel frame first")
         g = self.graph
@@ -97,7 +85,7 @@ class GoldenModel:
         for name, val in self.frame_env.items():
             rate = g.tensors[name].rate if name in g.tensors else Rate.FRAME
             env[name] = val[self.phase][:, None] if rate == Rate.TABLE else val
-        env[g.class_input] = np.array([[x]])
+        env[g.class_input] = np.array([[x]], self.sampler.input_dtype)
         for node in self.programs.sample:
             ins = [env[t] for t in node.inputs]
             if node.op == "conv_ring":
@@ -118,17 +106,17 @@ class GoldenModel:
         return self.conv(node, taps)
 
     def generate(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """n samples of the current frame: (classes, pcm)."""
-        classes = np.empty(n, np.int64)
+        """n samples of the current frame: (history values, pcm); a history value is the class,
+        or the sample's value for a mixture or Gaussian head (golden/sampler.py)."""
+        history = np.empty(n, self.sampler.history_dtype())
         for i in range(n):
-            c = self.sample(self.step_logits(self.prev))
-            classes[i] = c
-            self.prev = c
-        return classes, self.pcm_table[classes]
+            self.prev = self.sampler.draw(self.step_logits(self.sampler.feed(self.prev)))
+            history[i] = self.prev
+        return history, self.sampler.pcm(history)
 
     def vocode(self, mel: np.ndarray, seed: int = 0, temperature: float = 1.0
                ) -> tuple[np.ndarray, np.ndarray]:
-        """Free-running generation over mel frames [F, n_mels]: (classes, pcm)."""
+        """Free-running generation over mel frames [F, n_mels]: (history values, pcm)."""
         self.reset(seed, temperature)
         parts = []
         for frame in np.asarray(mel, F):
@@ -136,20 +124,22 @@ class GoldenModel:
             parts.append(self.generate(self.graph.hop))
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
-    def replay(self, mel: np.ndarray, classes: np.ndarray, seed: int, temperature: float
+    def replay(self, mel: np.ndarray, history: np.ndarray, seed: int, temperature: float
                ) -> np.ndarray:
-        """What this model samples at each step given another run's history (classes): the
+        """What this model samples at each step given another run's history values: the
         history is teacher-forced, the draws come from this model's own seeded stream."""
         self.reset(seed, temperature)
-        x = np.concatenate([[SILENCE_CLASS], classes[:-1]])
-        logits = self.teacher_forced(x, mel)
+        x = np.concatenate([np.array([silence(self.graph)], history.dtype), history[:-1]])
+        logits = self.teacher_forced(self.sampler.feed(x), mel)
         self.reset(seed, temperature)
-        return np.array([self.sample(row) for row in logits])
+        return np.array([self.sampler.draw(row) for row in logits],
+                        self.sampler.history_dtype())
 
     # -- whole sequences -------------------------------------------------------------------
     def teacher_forced(self, x: np.ndarray, mel: np.ndarray,
                        trace: dict[str, np.ndarray] | None = None) -> np.ndarray:
-        """Logits [T, classes] for input classes x [T] and mel frames [F, n_mels], T = F * hop,
+        """Logits [T, classes] for sample inputs x [T] (classes, or values for a scalar input)
+        and mel frames [F, n_mels], T = F * hop,
         from a fresh state. ``trace``, when given, receives every sample-rate tensor (C, T)."""
         g = self.graph
         mel = np.asarray(mel, F)
@@ -164,7 +154,7 @@ class GoldenModel:
             cols = [e[name].T if rate == Rate.TABLE else np.repeat(e[name], g.hop, axis=1)
                     for e in per_frame]
             env[name] = np.concatenate(cols, axis=1)
-        env[g.class_input] = x[None, :]
+        env[g.class_input] = x[None, :].astype(self.sampler.input_dtype)
         for node in self.programs.sample:
             ins = [env[t] for t in node.inputs]
             if node.op == "conv_ring":

@@ -46,8 +46,8 @@ class Context:
 
     def buf(self, tensor: str) -> str:
         loc = self.plan.locations[tensor]
-        if loc.region == "class":
-            return "x"
+        if loc.region == "class":  # the sample program's argument: a class, or a value
+            return "x" if self.graph.tensors[tensor].dtype == "class" else "&x"
         base = f"s->{loc.region}"
         expr = f"{base} + {loc.offset}" if loc.offset else base
         if loc.rows > 1 and self.in_sample:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from wncc import ops
 from wncc.errors import WnccError
-from wncc.ir import VIEW_OPS, Graph, Node, is_integer
+from wncc.ir import CLASS_OPS, VIEW_OPS, Graph, Node, is_integer
 
 
 def prepare_node(graph: Graph, node: Node) -> None:
@@ -26,9 +26,9 @@ def prepare_node(graph: Graph, node: Node) -> None:
     if out.quant is None:
         raise WnccError(f"output of {node.op} is not quantized (no QuantizeLinear follows it): "
                         "it cannot be computed in integers", node=node.name)
-    if node.op != "embed" and any(t.quant is None for t in ins):
+    if node.op not in CLASS_OPS and any(t.quant is None for t in ins):
         raise WnccError(f"{node.op} mixes float and integer inputs", node=node.name)
-    if node.op not in ("embed", "requantize") and any(t.dtype != out.dtype for t in ins):
+    if node.op not in CLASS_OPS | {"requantize"} and any(t.dtype != out.dtype for t in ins):
         raise WnccError(f"{node.op} mixes {ins[0].dtype} and {out.dtype} activations "
                         "(mixed precision needs a requantize between layers)", node=node.name)
     if out.dtype == "i16" and out.quant.zero_point != 0:

@@ -32,6 +32,8 @@ def infer_node(graph: Graph, node: Node) -> list[Tensor]:
     op = node.op
     if op == "embed":
         return _out(node, node.weights["table"].shape[1], Rate.SAMPLE)
+    if op == "onehot":
+        return _out(node, node.attrs["depth"], Rate.SAMPLE)
     if op in ("conv", "conv_ring"):
         w = node.weights["w"]
         if w.shape[1] != ins[0].channels:

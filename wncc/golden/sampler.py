@@ -1,0 +1,77 @@
+"""The two ends of the golden model's sample loop: what it feeds the network (a class, or the
+previous sample's value for a scalar input) and how it draws the next sample from the head's
+output (wncc/arith/heads.py), with the seeded stream, the temperature and the 16-bit PCM.
+
+A sample's *history value* is what identifies it: the class for a categorical head, the float32
+value for a mixture or Gaussian head. ``feed`` maps history values to network inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wncc.arith import heads
+from wncc.arith.sampling import Pcg32, gumbel_for_temperature, gumbel_scaled, sample, sample_int
+from wncc.ir import Graph
+
+F = np.float32
+
+
+def silence(graph: Graph):
+    """The history value before the first sample: the class of 0.0, or 0.0."""
+    return graph.classes // 2 if graph.head.kind == "categorical" else F(0.0)
+
+
+class Sampler:
+    def __init__(self, graph: Graph, integer: bool) -> None:
+        self.head = graph.head
+        self.scalar = graph.input_kind == "scalar"
+        self.input_dtype = F if self.scalar else np.int64  # what the network's sample input takes
+        self.out_q = graph.tensors[graph.output].quant
+        categorical = self.head.kind == "categorical"
+        self.values = heads.value_table(graph.classes, self.head.companding) if categorical else None
+        self.pcm_table = heads.pcm_table(graph.classes, self.head.companding) if categorical else None
+        self.g_scaled = gumbel_scaled(self.out_q.scale) if integer and categorical else None
+        self.reset(0, 1.0)
+
+    def reset(self, seed: int, temperature: float) -> None:
+        self.rng = Pcg32(seed)
+        self.d = F(0.0)  # the de-emphasis filter's last output
+        self.temperature = F(temperature)
+        if self.g_scaled is not None:
+            self.gq = gumbel_for_temperature(self.g_scaled, self.temperature)
+
+    def draw(self, out: np.ndarray):
+        """The next sample's history value from the head's output (float or integer)."""
+        if self.head.kind == "categorical":
+            if self.g_scaled is None:
+                return sample(out, self.temperature, self.rng)
+            gq = None if self.temperature == 0 else self.gq
+            return sample_int(out, self.out_q.zero_point, gq, self.rng)
+        y = out if self.out_q is None else heads.dequantize(out, self.out_q.scale,
+                                                            self.out_q.zero_point)
+        draw = heads.sample_mol if self.head.kind == "mol" else heads.sample_gaussian
+        return draw(y, self.head.log_scale_min, self.temperature, self.rng)
+
+    def feed(self, history):
+        """Network inputs for history values: classes as they are, or values for a scalar input
+        (a class's value from the companding table)."""
+        history = np.asarray(history)
+        if self.scalar and self.values is not None:
+            return self.values[history.astype(np.int64)]
+        return history.astype(self.input_dtype)
+
+    def pcm(self, history: np.ndarray) -> np.ndarray:
+        """16-bit PCM of the next generated samples (the de-emphasis filter goes on from where
+        it stopped)."""
+        history = np.asarray(history)
+        if self.head.deemphasis == 0 and self.pcm_table is not None:
+            return self.pcm_table[history.astype(np.int64)]
+        x = self.values[history.astype(np.int64)] if self.values is not None else history
+        if self.head.deemphasis != 0 and len(x):
+            x = heads.deemphasis(x, self.head.deemphasis, self.d)
+            self.d = x[-1]
+        return heads.pcm16(x)
+
+    def history_dtype(self) -> type:
+        return np.int64 if self.head.kind == "categorical" else F
