@@ -180,6 +180,40 @@ def code(p: argparse.ArgumentParser, *, rounding: bool = True) -> None:
     cmsis_nn(g)
 
 
+def input_roles(text: str) -> dict[str, str]:
+    """--inputs samples=NAME,mel=NAME."""
+    roles = {}
+    for part in text.split(","):
+        role, sep, name = part.partition("=")
+        if not sep or role.strip() not in ("samples", "mel") or not name.strip():
+            raise argparse.ArgumentTypeError(f"'{text}' is not samples=NAME,mel=NAME")
+        roles[role.strip()] = name.strip()
+    if sorted(roles) != ["mel", "samples"]:
+        raise argparse.ArgumentTypeError(f"'{text}' must name both: samples=NAME,mel=NAME")
+    return roles
+
+
+def ends(p: argparse.ArgumentParser) -> None:
+    """The sample loop's ends: --inputs, --distribution, --companding, --log-scale-min,
+    --deemphasis. (--output already names the output file or folder.)"""
+    g = p.add_argument_group("sample loop")
+    g.add_argument("--inputs", type=input_roles, metavar="samples=NAME,mel=NAME",
+                   help="which ONNX input is the samples input and which the mel, where the "
+                   "graph does not tell")
+    g.add_argument("--distribution", dest="head", choices=("categorical", "mol", "gaussian"),
+                   help="the output distribution the C samples from: categorical classes, a "
+                   "mixture of logistics or a Gaussian (default: detected from the output's "
+                   "channels and the samples input)")
+    g.add_argument("--companding", default="mulaw", choices=("mulaw", "linear"),
+                   help="categorical: class -> value (default mulaw)")
+    g.add_argument("--log-scale-min", type=number(float, "--log-scale-min"), default=-7.0,
+                   help="mol / gaussian: log scales are clamped below at this (default -7.0; "
+                   "r9y9 also uses log(1e-14) = -32.236)")
+    g.add_argument("--deemphasis", type=number(float, "--deemphasis"), default=0.0,
+                   metavar="COEF", help="one-pole de-emphasis y[n] = x[n] + COEF * y[n-1] "
+                   "before 16-bit PCM (default 0: none)")
+
+
 def data(p: Adder, note: str, *, required: bool = True, old: str | None = None) -> None:
     """--data: speech the command scores, teacher-forces or fine-tunes on (not calibration);
     ``old``: a hidden deprecated spelling (a required option and its alias form a group, so

@@ -36,6 +36,7 @@ from wncc.golden.model import GoldenModel
 from wncc.golden.qdq_reference import per_op_steps
 from wncc.harness import CModel
 from wncc.ir import Graph, is_integer
+from wncc.pipeline import Ends
 from wncc.targets import Target, load as load_target
 
 # float models vs ONNX Runtime, max |difference| as a share of the largest |logit|: float32
@@ -249,13 +250,14 @@ def verify(model: str | Path, project: str | Path | None = None, target: str = "
            mel: np.ndarray | None = None, audio: np.ndarray | None = None,
            progress: Callable[[str], None] = lambda _: None,
            logit_samples: int | None = None, timeout: float | None = None,
-           sparse: list[str] | None = None, cmsis_nn: str | Path | None = None) -> Report:
+           sparse: list[str] | None = None, cmsis_nn: str | Path | None = None,
+           ends: Ends | None = None) -> Report:
     """Compile, build and check. On the host: ``seconds`` of teacher forcing, every sample of it
     recomputed by the golden model for integer models (exact matrix products are fast) and the
     first ``golden_samples`` (default 4000) for float models, which is also the generated length.
     On an emulated target: ``logit_samples`` (default EMULATED_LOGIT_SAMPLES) teacher-forced and
     all recomputed, ``golden_samples`` (default EMULATED_GOLDEN_SAMPLES) generated. sparse and
-    cmsis_nn as for compile."""
+    cmsis_nn and ends (the sample loop's settings) as for compile."""
     import time
 
     model = Path(model)
@@ -266,7 +268,7 @@ def verify(model: str | Path, project: str | Path | None = None, target: str = "
         progress("compiling")
         graph, out = compile_model(model, out, target=target, dtype=dtype, rounding=rounding,
                                    command=f"wncc verify {model.name} --target {target} --dtype {dtype}",
-                                   sparse=sparse, cmsis_nn=cmsis_nn)
+                                   sparse=sparse, cmsis_nn=cmsis_nn, ends=ends)
         tgt = load_target(target)
         if tgt.is_host:
             progress("building the C")

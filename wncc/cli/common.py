@@ -34,6 +34,16 @@ def command_line(argv: list[str]) -> str:
     return "wncc " + " ".join(shlex.quote(a) for a in kept)
 
 
+def ends(args: argparse.Namespace):
+    """The sample loop's settings of the command line (options.ends) for the pipeline."""
+    from wncc.ir import Head
+    from wncc.pipeline import Ends
+
+    return Ends(args.inputs, args.head, Head(companding=args.companding,
+                                             log_scale_min=args.log_scale_min,
+                                             deemphasis=args.deemphasis))
+
+
 @contextlib.contextmanager
 def quantized_input(args: argparse.Namespace, update: Update) -> Iterator[str]:
     """The model to compile: the given one, or (with --calib and an integer dtype) a QDQ model
@@ -48,7 +58,7 @@ def quantized_input(args: argparse.Namespace, update: Update) -> Iterator[str]:
         quantized = Path(tmp) / Path(args.model).name
         quantize(args.model, args.dtype, args.calib, quantized, method=args.calib_method,
                  layer_dtypes=dict(args.layer_dtype or []) or None,
-                 per_channel=not args.per_tensor)
+                 per_channel=not args.per_tensor, inputs=getattr(args, "inputs", None))
         yield str(quantized)
 
 

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from wncc import options
-from wncc.cli.common import cmsis_nn, command_line, quantized_input
+from wncc.cli.common import cmsis_nn, command_line, ends, quantized_input
 from wncc.console import out, progress
 from wncc.text import one_line
 
@@ -24,7 +24,7 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
         graph, project = compile_model(model, args.output, target=args.target,
                                        dtype=args.dtype, command=command_line(argv),
                                        rounding=args.rounding, sparse=args.sparse,
-                                       cmsis_nn=cmsis)
+                                       cmsis_nn=cmsis, ends=ends(args))
         if args.build:
             from wncc.emulate import build
             update(f"building {project}")
@@ -34,7 +34,9 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
     table.add_column("quantity")
     table.add_column("value", justify="right")
     st = stats.compute(graph)
-    for k, v in [("target", args.target), ("dtype", args.dtype), ("receptive field", st.receptive_field),
+    for k, v in [("target", args.target), ("dtype", args.dtype),
+                 ("samples input", graph.input_kind), ("output distribution", graph.head.kind),
+                 ("receptive field", st.receptive_field),
                  ("parameters", f"{st.parameters:,}"), ("MACs / sample", f"{st.macs_per_sample:,}"),
                  ("MACs / frame (hoisted)", f"{st.macs_per_frame:,}"),
                  ("weight bytes", f"{report['weights_bytes']:,}"),
@@ -53,13 +55,15 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def compile_options(p: argparse.ArgumentParser) -> None:
-    """target, dtype, code generation and quantization: compile's options, which verify shares."""
+    """target, dtype, code generation, the sample loop and quantization: compile's options,
+    which verify shares."""
     from wncc.arith.precision import DTYPES
     from wncc.quant.quantize import METHODS
 
     options.target(p)
     options.dtype(p, choices=DTYPES, note="; integer dtypes need a QDQ model or --calib")
     options.code(p)
+    options.ends(p)
     options.quantization(p, METHODS)
 
 

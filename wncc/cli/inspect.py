@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from wncc import options
+from wncc.cli.common import ends
 from wncc.console import out
 from wncc.text import one_line
 
@@ -17,7 +18,8 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
     from wncc.pipeline import prepare
     from wncc.passes import memory, rates, stats
 
-    graph, tgt = prepare(args.model, target=args.target, dtype=None, sparse=args.sparse)
+    graph, tgt = prepare(args.model, target=args.target, dtype=None, sparse=args.sparse,
+                         ends=ends(args))
     st = stats.compute(graph)
     plan = memory.plan(graph)
     table = Table(title=Text(one_line(f"{Path(args.model).name} ({graph.dtype}, {tgt.name}): "
@@ -45,7 +47,9 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
     summary.add_column("quantity")
     summary.add_column("value", justify="right")
     for k, v in [("hop (samples per frame)", graph.hop), ("mel bins", graph.n_mels),
-                 ("classes", graph.classes), ("receptive field (samples)", st.receptive_field),
+                 ("samples input", describe_input(graph)),
+                 ("output distribution", describe_head(graph)),
+                 ("receptive field (samples)", st.receptive_field),
                  ("parameters", f"{st.parameters:,}"), ("MACs / sample", f"{st.macs_per_sample:,}"),
                  ("MACs / frame (hoisted)", f"{st.macs_per_frame:,}"),
                  ("ops at frame rate", len([n for n in prog.frame if n.op != 'upsample'])),
@@ -57,12 +61,30 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def describe_input(graph) -> str:
+    """The samples input: its ONNX name and what the sample loop feeds it."""
+    name = graph.onnx_inputs.get("samples", "")
+    if graph.input_kind == "scalar":
+        return f"{name}: scalar (the previous sample's value, float [1, 1, T])"
+    what = "one-hot of the class" if graph.input_kind == "onehot" else "class index"
+    return f"{name}: {graph.input_kind} ({what}, {graph.input_classes} classes)"
+
+
+def describe_head(graph) -> str:
+    head, n = graph.head, graph.classes
+    text = {"categorical": f"categorical, {n} classes, {head.companding} companding",
+            "mol": f"mixture of {n // 3} logistics, log scale min {head.log_scale_min:g}",
+            "gaussian": f"Gaussian, log scale min {head.log_scale_min:g}"}[head.kind]
+    return text + (f", de-emphasis {head.deemphasis:g}" if head.deemphasis else "")
+
+
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser("inspect", help="layers, receptive field, parameters, MACs, rates, "
                               "storage choice per layer")
     options.model(p)
     options.target(p, note=": its cost model picks the storage")
     options.sparse(p)
+    options.ends(p)
     p.add_argument("--reasons", action="store_true", help="print why each storage was chosen")
     p.set_defaults(func=handler)
     return p

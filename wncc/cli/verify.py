@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from wncc import options
-from wncc.cli.common import cmsis_nn, load_mel, quantized_input
+from wncc.cli.common import cmsis_nn, ends, load_mel, quantized_input
 from wncc.cli.compile import compile_options
 from wncc.console import out, progress
 from wncc.text import one_line
@@ -29,7 +29,8 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
                         seconds=args.seconds, sample_rate=args.sample_rate,
                         golden_samples=args.samples, seed=args.seed,
                         temperature=args.temperature, mel=mel, audio=audio, progress=update,
-                        logit_samples=args.logit_samples, timeout=args.timeout)
+                        logit_samples=args.logit_samples, timeout=args.timeout,
+                        ends=ends(args))
     table = Table(title=Text(one_line(f"wncc verify {Path(args.model).name} ({args.dtype}, "
                                       f"{args.target})")))
     for col in ("check", "result", "measured", "required"):

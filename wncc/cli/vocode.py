@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from wncc import options
-from wncc.cli.common import command_line, load_mel, write_wav
+from wncc.cli.common import command_line, ends, load_mel, write_wav
 from wncc.console import out, progress
 from wncc.errors import WnccError
 
@@ -25,7 +25,8 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
             project = source
         else:
             update("compiling")
-            _, project = compile_model(source, Path(tmp) / "project", command=command_line(argv))
+            _, project = compile_model(source, Path(tmp) / "project", command=command_line(argv),
+                                       ends=ends(args))
         update("building the C")
         model = CModel(project)
         mel = load_mel(args.mel, n_mels=model.n_mels, hop=model.hop)
@@ -44,5 +45,6 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     options.mel(p, required=True)
     options.output(p, "output .wav")
     options.sampling(p)
+    options.ends(p)
     p.set_defaults(func=handler)
     return p

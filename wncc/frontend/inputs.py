@@ -24,6 +24,7 @@ import numpy as np
 import onnx
 from onnx import helper
 
+from wncc.errors import WnccError
 from wncc.ir import Rate, Tensor
 
 INTEGER_TYPES = (onnx.TensorProto.INT64, onnx.TensorProto.INT32)
@@ -51,6 +52,64 @@ def _dims(inp: onnx.ValueInfoProto) -> list[int | None]:
             for d in inp.type.tensor_type.shape.dim]
 
 
+def graph_inputs(model: onnx.ModelProto) -> list[onnx.ValueInfoProto]:
+    """The inputs that are not initializers."""
+    inits = {i.name for i in model.graph.initializer}
+    return [i for i in model.graph.input if i.name not in inits]
+
+
+def input_roles(model: onnx.ModelProto, given: dict[str, str] | None = None) -> dict[str, str]:
+    """{"samples": NAME, "mel": NAME}: ``given`` (``--inputs``), checked, or inferred (see the
+    module doc)."""
+    inputs = graph_inputs(model)
+    names = [i.name for i in inputs]
+    if len(inputs) != 2:
+        raise WnccError(f"expected two inputs (samples and mel), found {len(names)}: "
+                        f"{', '.join(names) or 'none'}")
+    if given:
+        if sorted(given) != ["mel", "samples"] or sorted(given.values()) != sorted(names):
+            raise WnccError(f"--inputs must name both inputs ({', '.join(names)}) as "
+                            "samples=NAME,mel=NAME")
+        return dict(given)
+    samples = [i.name for i in inputs if i.type.tensor_type.elem_type in INTEGER_TYPES
+               or (len(_dims(i)) == 3 and _dims(i)[1] == 1)]
+    if len(samples) != 1:
+        upsampled = [n for n in names if _reaches_upsampling(model, n)]
+        samples = [n for n in names if n not in upsampled] if len(upsampled) == 1 else []
+    if len(samples) != 1:
+        raise WnccError(f"cannot tell the samples input from the mel input among "
+                        f"{', '.join(names)}; pass --inputs samples=NAME,mel=NAME")
+    return {"samples": samples[0], "mel": next(n for n in names if n != samples[0])}
+
+
+def _reaches_upsampling(model: onnx.ModelProto, name: str) -> bool:
+    """Whether a Resize or ConvTranspose lies downstream of the ONNX value ``name``."""
+    consumers: dict[str, list[onnx.NodeProto]] = {}
+    for node in model.graph.node:
+        for i in node.input:
+            consumers.setdefault(i, []).append(node)
+    seen, todo = set(), [name]
+    while todo:
+        for node in consumers.get(todo.pop(), []):
+            if node.op_type in UPSAMPLING_OPS:
+                return True
+            for out in node.output:
+                if out not in seen:
+                    seen.add(out)
+                    todo.append(out)
+    return False
+
+
+def samples_kind(model: onnx.ModelProto, name: str) -> tuple[str, int]:
+    """(kind, channels) of the samples input as the ONNX graph takes it: ("class", 1),
+    ("onehot", Q) or ("scalar", 1)."""
+    inp = next(i for i in graph_inputs(model) if i.name == name)
+    dims = _dims(inp)
+    if inp.type.tensor_type.elem_type in INTEGER_TYPES:
+        return "class", 1
+    return ("scalar", 1) if len(dims) == 3 and dims[1] == 1 else ("onehot", int(dims[1] or 0))
+
+
 class InputsMixin:
     """Input roles and one-hot construction of the ONNX importer (see frontend/onnx.py)."""
 
@@ -59,12 +118,15 @@ class InputsMixin:
     # -- roles -----------------------------------------------------------------------------
     def inputs(self) -> tuple[str, str]:
         """Create the IR tensors of the two inputs; returns (samples tensor, mel tensor)."""
-        graph_inputs = [i for i in self.model.graph.input if i.name not in self.consts]
-        roles = self.input_roles(graph_inputs)
+        inputs = graph_inputs(self.model)
+        try:
+            roles = input_roles(self.model, self.roles)
+        except WnccError as exc:
+            raise self.error(str(exc)) from None
         self.onnx_inputs = roles
         self.modulus: int | None = None
         self.fills: dict[str, _Fill] = {}
-        by_name = {i.name: i for i in graph_inputs}
+        by_name = {i.name: i for i in inputs}
         mel_in, x_in = by_name[roles["mel"]], by_name[roles["samples"]]
         dims = _dims(mel_in)
         if mel_in.type.tensor_type.elem_type != onnx.TensorProto.FLOAT or len(dims) != 3:
@@ -76,40 +138,6 @@ class InputsMixin:
         self.values[mel_in.name] = self.make_value(mel, "CT", "frame")
         self.shapes[mel_in.name] = [1, dims[1], None]
         return self.samples_input(x_in), mel
-
-    def input_roles(self, graph_inputs: list[onnx.ValueInfoProto]) -> dict[str, str]:
-        names = [i.name for i in graph_inputs]
-        if len(graph_inputs) != 2:
-            raise self.error(f"expected two inputs (samples and mel), found {len(names)}: "
-                             f"{', '.join(names) or 'none'}")
-        if self.roles:
-            if sorted(self.roles) != ["mel", "samples"] or sorted(self.roles.values()) != sorted(names):
-                raise self.error(f"--inputs must name both inputs ({', '.join(names)}) as "
-                                 "samples=NAME,mel=NAME")
-            return dict(self.roles)
-        samples = [i.name for i in graph_inputs
-                   if i.type.tensor_type.elem_type in INTEGER_TYPES or
-                   (len(_dims(i)) == 3 and _dims(i)[1] == 1)]
-        if len(samples) != 1:
-            upsampled = [n for n in names if self.reaches_upsampling(n)]
-            samples = [n for n in names if n not in upsampled] if len(upsampled) == 1 else []
-        if len(samples) != 1:
-            raise self.error(f"cannot tell the samples input from the mel input among "
-                             f"{', '.join(names)}; pass --inputs samples=NAME,mel=NAME")
-        return {"samples": samples[0], "mel": next(n for n in names if n != samples[0])}
-
-    def reaches_upsampling(self, name: str) -> bool:
-        """Whether a Resize or ConvTranspose lies downstream of the ONNX value ``name``."""
-        seen, todo = set(), [name]
-        while todo:
-            for node in self.onnx_consumers.get(todo.pop(), []):
-                if node.op_type in UPSAMPLING_OPS:
-                    return True
-                for out in node.output:
-                    if out not in seen:
-                        seen.add(out)
-                        todo.append(out)
-        return False
 
     def samples_input(self, inp: onnx.ValueInfoProto) -> str:
         """The IR tensor of the samples input (class indices, or the value for a scalar input);

@@ -1,5 +1,5 @@
 """The output distribution: detected from the output's channels and the samples input's kind,
-or as requested (``--output``), and checked against the graph.
+or as requested (``--distribution``), and checked against the graph.
 
 A class or one-hot input feeds back a class, so its head is categorical over the input's
 classes. A scalar input feeds back a value: 2 channels are a Gaussian (mean, log scale), a
@@ -44,7 +44,7 @@ def choose(graph: Graph, head: Head | None, kind: str | None = None) -> Graph:
                         f"{head.deemphasis} within (-1, 1)")
     if kind != "categorical" and graph.input_kind != "scalar":
         raise WnccError(f"a {kind} head draws a value, but the samples input takes a class "
-                        f"({graph.input_kind} input): use --output categorical or a [1, 1, T] "
+                        f"({graph.input_kind} input): use --distribution categorical or a [1, 1, T] "
                         "float samples input", node=where)
     if kind == "mol" and (channels % 3 or channels < 3):
         raise WnccError(f"a mixture of logistics needs 3K output channels (weights, means, log "
@@ -55,7 +55,7 @@ def choose(graph: Graph, head: Head | None, kind: str | None = None) -> Graph:
     if kind == "categorical":
         if channels < 2:
             raise WnccError(f"a categorical head needs at least 2 classes; the output has "
-                            f"{channels} channel(s): pass --output mol or gaussian", node=where)
+                            f"{channels} channel(s): pass --distribution mol or gaussian", node=where)
         if graph.input_kind != "scalar" and graph.input_classes != channels:
             raise WnccError(f"the output has {channels} classes but the samples input takes "
                             f"{graph.input_classes}: the sampled class is the next input",

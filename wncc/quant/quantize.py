@@ -52,6 +52,7 @@ from onnx import TensorProto
 
 from wncc.arith.precision import DTYPES
 from wncc.errors import WnccError
+from wncc.frontend.inputs import input_roles, samples_kind
 from wncc.quant import calibration, floats
 
 METHODS = ("minmax", "percentile", "entropy")
@@ -91,16 +92,10 @@ def load_model(path: str | Path) -> onnx.ModelProto:
                         path=str(p)) from None
 
 
-def input_names(model: onnx.ModelProto) -> tuple[str, str]:
-    """(int64 class input, float mel input) of the vocoder graph."""
-    inits = {i.name for i in model.graph.initializer}
-    real = [i for i in model.graph.input if i.name not in inits]
-    ints = [i.name for i in real if i.type.tensor_type.elem_type == TensorProto.INT64]
-    flts = [i.name for i in real if i.type.tensor_type.elem_type == TensorProto.FLOAT]
-    if len(real) != 2 or len(ints) != 1 or len(flts) != 1:
-        raise WnccError("the model must have two inputs: int64 classes [1, T] and float mel "
-                        f"[1, n_mels, F]; found {[i.name for i in real]}")
-    return ints[0], flts[0]
+def input_names(model: onnx.ModelProto, given: dict[str, str] | None = None) -> tuple[str, str]:
+    """(samples input, mel input) of the vocoder graph (frontend/inputs.py input_roles)."""
+    roles = input_roles(model, given)
+    return roles["samples"], roles["mel"]
 
 
 def weights_bytes(model: onnx.ModelProto) -> int:
@@ -264,13 +259,14 @@ def quantize(model_path: str | Path, dtype: str, calib: str | Path | None = None
              calib_crops: int = calibration.DEFAULT_CROPS,
              crop_frames: int = calibration.DEFAULT_CROP_FRAMES, split: str = "train",
              percentile: float = 99.999, layer_dtypes: dict[str, str] | None = None,
-             per_channel: bool = True) -> Path:
+             per_channel: bool = True, inputs: dict[str, str] | None = None) -> Path:
     """Write ``model_path`` at precision ``dtype`` to ``out_path`` (atomically) and return it.
 
     ``calib`` (a .wav, a folder of .wav files or a corpus folder) is required for the integer
     dtypes and ignored by fp32 / fp16 / bf16. ``method``: minmax, percentile (``percentile``,
     two-sided for asymmetric activations) or entropy. ``per_channel=False`` gives every weight
     one scale (one requantization multiplier per layer instead of one per output channel).
+    ``inputs``: the samples and mel inputs' names where the graph does not tell.
     """
     check_dtype(dtype)
     if method not in METHODS:
@@ -290,12 +286,13 @@ def quantize(model_path: str | Path, dtype: str, calib: str | Path | None = None
         _save_atomic(floats.convert(model, dtype), out)
         return out
 
-    names = input_names(model)
+    names = input_names(model, inputs)
     if calib is None:
         raise WnccError(f"dtype {dtype} needs calibration data (--calib: a .wav, a folder of "
                         ".wav files or a corpus folder)")
     reader = calibration.CalibrationReader.from_source(calib, calib_crops, crop_frames, split,
-                                                       inputs=names)
+                                                       inputs=names,
+                                                       kind=samples_kind(model, names[0]))
     model = _upgrade_opset(model)
     spec = INT_SPECS[dtype]
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
