@@ -41,6 +41,31 @@ def models(tmp_path_factory, wavenet) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
+def ends_model(tmp_path_factory, wavenet):
+    """tiny with other ends of the sample loop (examples/wavenet.py's ``input`` and ``head``),
+    exported once per session and arguments: ``ends_model("onehot_scatter", dynamo=False)``,
+    ``ends_model("scalar", "mol")``; keyword arguments go to the config (input_kernel, ...)
+    and to the export (static_frames, names)."""
+    import dataclasses
+
+    d = tmp_path_factory.mktemp("ends")
+    cache: dict[tuple, Path] = {}
+    export_keys = ("static_frames", "names")
+
+    def get(input: str, head: str = "categorical", dynamo: bool = True, **kw) -> Path:
+        key = (input, head, dynamo, tuple(sorted(kw.items())))
+        if key not in cache:
+            cfg = dataclasses.replace(wavenet.CONFIGS["tiny"], input=input, head=head,
+                                      **{k: v for k, v in kw.items() if k not in export_keys})
+            path = d / f"{'-'.join(map(str, key[:3]))}-{len(cache)}.onnx"
+            wavenet.export(wavenet.build(cfg, seed=1), path, dynamo=dynamo,
+                           **{k: v for k, v in kw.items() if k in export_keys})
+            cache[key] = path
+        return cache[key]
+    return get
+
+
+@pytest.fixture(scope="session")
 def tiny_project(tmp_path_factory, models):
     from wncc.compiler import compile_model
 

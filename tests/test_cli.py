@@ -250,3 +250,24 @@ def test_verify_command_passes(models):
     proc = wncc("verify", models["tiny"], "--seconds", "0.5", "--samples", "400")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "verify: PASS" in proc.stdout and proc.stdout.count("PASS") >= 5
+
+
+def test_sample_loop_ends_on_the_command_line(ends_model, tmp_path):
+    """inspect names the samples input and the distribution; what cannot work is one line, exit 2."""
+    mol = ends_model("scalar", "mol")
+    proc = wncc("inspect", mol, "--log-scale-min", "-32.23619130191664")
+    assert proc.returncode == 0, proc.stderr
+    assert "x: scalar (the previous sample's value" in proc.stdout
+    assert "mixture of 10 logistics, log scale min -32.2362" in proc.stdout
+    proc = wncc("inspect", ends_model("onehot_scatter", dynamo=False))
+    assert "x: onehot (one-hot of the class, 256 classes)" in proc.stdout
+    assert "categorical, 256 classes, mulaw companding" in proc.stdout
+    from tests.frontend.test_inputs import _two_float_inputs
+    for args, expected in [((mol, "--distribution", "gaussian"), "Gaussian head needs 2 output"),
+                           ((_two_float_inputs(tmp_path / "two.onnx"),),
+                            "pass --inputs samples=NAME,mel=NAME"),
+                           ((mol, "--inputs", "samples=x"), "must name both")]:
+        proc = wncc("compile", *args, "-o", tmp_path / "out")
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and len(lines) == 1 and expected in lines[0], proc.stderr
+        assert not (tmp_path / "out").exists()

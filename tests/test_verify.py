@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from wncc.compiler import compile_model
 from wncc.harness import CModel
+from wncc.pipeline import load
 from wncc.verify import verify
+
+CLIP = Path(__file__).resolve().parent.parent / "examples" / "data" / "test_clip.wav"
 
 
 def test_verify_tiny_passes_all_checks(models):
@@ -45,7 +51,79 @@ def test_verify_detects_a_wrong_kernel(models, tmp_path):
     c = CModel(project)
     mel = np.zeros((1, 80), np.float32)
     from wncc.golden.model import GoldenModel
-    from wncc.pipeline import load
     golden = GoldenModel(load(models["tiny"]))
     x = np.full(200, 128)
     assert not np.array_equal(c.teacher_forced(x, mel), golden.teacher_forced(x, mel))
+
+
+# ---------------------------------------------------------------- other ends of the sample loop
+CHECKS = ["logits_vs_onnxruntime", "logits_vs_golden", "samples_vs_golden",
+          "streaming_golden_vs_c"]
+
+
+@pytest.mark.parametrize("input, head, dynamo, kw, ops", [
+    ("onehot", "categorical", True, {}, {"embed"}),  # float [1, Q, T] one-hot, 1x1 conv
+    ("onehot", "categorical", False, {"input_kernel": 2}, {"onehot", "conv_ring"}),
+    ("onehot_op", "categorical", False, {}, {"embed"}),  # ONNX OneHot
+    ("onehot_equal", "categorical", True, {}, {"embed"}),  # Equal(x, arange) + Cast
+    ("onehot_scatter", "categorical", True, {}, {"embed"}),  # Mod + ScatterElements
+    ("onehot_scatter", "categorical", False, {}, {"embed"}),
+    ("scalar", "mol", True, {}, {"conv"}),
+    ("scalar", "gaussian", True, {"input_kernel": 2}, {"conv_ring"}),
+])
+def test_verify_other_inputs_and_heads_fp32(ends_model, input, head, dynamo, kw, ops, tmp_path):
+    model = ends_model(input, head, dynamo, **kw)
+    report = verify(model, project=tmp_path / "p", seconds=0.25, golden_samples=1000)
+    assert [c.name for c in report.checks] == CHECKS
+    assert report.passed, report.checks
+    graph = load(model)
+    assert graph.input_kind == ("class" if input == "embed" else
+                                "scalar" if input == "scalar" else "onehot")
+    assert graph.head.kind == head
+    first = graph.consumers(graph.class_input)[0]
+    assert {first.op, *(n.op for n in graph.consumers(first.outputs[0]))} >= ops
+    if head != "categorical":  # the samples are values that vary, within [-1, 1]
+        values, pcm = CModel(tmp_path / "p").vocode(np.zeros((2, 80), np.float32), seed=5)
+        assert values.dtype == np.float32 and np.abs(values).max() <= 1.0
+        assert len(np.unique(values)) > 100 and len(np.unique(pcm)) > 100
+
+
+@pytest.mark.parametrize("input, dynamo", [("onehot", True), ("onehot_op", False),
+                                           ("onehot_equal", True), ("onehot_scatter", True)])
+def test_verify_one_hot_inputs_int8(ends_model, input, dynamo):
+    """The one-hot constructions in int8: the embedding table from the integer 1x1 conv equals
+    it bit for bit (C == golden on every logit and sample)."""
+    from wncc.quant.quantize import quantize
+    model = ends_model(input, dynamo=dynamo)
+    q = quantize(model, "int8", CLIP, model.with_suffix(".int8.onnx"))
+    report = verify(q, dtype="int8", seconds=0.25, golden_samples=1000)
+    assert report.passed, report.checks
+
+
+def test_verify_mixture_int8_body_float_head(ends_model):
+    from wncc.quant.quantize import quantize
+    model = ends_model("scalar", "mol")
+    q = quantize(model, "int8", CLIP, model.with_suffix(".int8.onnx"))
+    report = verify(q, dtype="int8", seconds=0.25, golden_samples=1000)
+    assert report.passed, report.checks
+
+
+def test_categorical_scalar_input_linear_deemphasis(ends_model):
+    """A scalar input with a categorical head feeds back the class's value; de-emphasis filters
+    the PCM (checked with the samples against the golden model)."""
+    from wncc.ir import Head
+    from wncc.pipeline import Ends
+    model = ends_model("scalar", classes=64)
+    ends = Ends(head=Head(companding="linear", deemphasis=0.85))
+    report = verify(model, seconds=0.25, golden_samples=1000, ends=ends)
+    assert report.passed, report.checks
+    graph = load(model, ends=ends)
+    assert graph.head == Head("categorical", "linear", -7.0, 0.85)
+
+
+def test_static_time_axis(ends_model):
+    """A graph exported with a fixed length: ONNX Runtime runs that length, the C streams on."""
+    model = ends_model("onehot", dynamo=False, static_frames=3, names=("c", "feats"))
+    assert load(model).static_samples == 600
+    report = verify(model, seconds=0.25, golden_samples=1000)
+    assert report.passed and "over 600 samples" in report.checks[0].value, report.checks

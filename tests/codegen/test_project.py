@@ -44,17 +44,34 @@ def test_no_malloc_no_libm(tiny_project):
         assert "<math.h>" not in text and "<stdlib.h>" not in text, p.name
 
 
-@pytest.mark.parametrize("cc", ["gcc", "clang"])
-def test_builds_warning_free(tiny_project, tmp_path, cc):
+def _build_strict(project: Path, work: Path, cc: str) -> None:
     if shutil.which(cc) is None:
         pytest.skip(f"{cc} not installed")
-    _, project = tiny_project
-    work = tmp_path / "build"
     shutil.copytree(project, work)
     proc = subprocess.run(["make", "-C", str(work), f"CC={cc}", f"CFLAGS={STRICT}"],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "warning" not in proc.stderr
+
+
+@pytest.mark.parametrize("cc", ["gcc", "clang"])
+def test_builds_warning_free(tiny_project, tmp_path, cc):
+    _build_strict(tiny_project[1], tmp_path / "build", cc)
+
+
+@pytest.mark.parametrize("cc", ["gcc", "clang"])
+def test_other_sample_loop_ends_build_warning_free(ends_model, tmp_path, cc):
+    """A kept one-hot, a mixture of logistics, a Gaussian with de-emphasis, a scalar input
+    with a categorical head: every variant of the loop's C."""
+    from wncc.ir import Head
+    from wncc.pipeline import Ends
+    cases = [(ends_model("onehot", dynamo=False, input_kernel=2), None),
+             (ends_model("scalar", "mol"), None),
+             (ends_model("scalar", "gaussian", input_kernel=2), Head(deemphasis=0.9)),
+             (ends_model("scalar", classes=64), Head(companding="linear", deemphasis=0.5))]
+    for i, (model, head) in enumerate(cases):
+        _, project = compile_model(model, tmp_path / f"p{i}", ends=Ends(head=head))
+        _build_strict(project, tmp_path / f"build{i}", cc)
 
 
 def test_sanitizers_clean_and_logits_match(tiny_project, tmp_path):
