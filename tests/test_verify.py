@@ -108,17 +108,18 @@ def test_verify_mixture_int8_body_float_head(ends_model):
     assert report.passed, report.checks
 
 
-def test_categorical_scalar_input_linear_deemphasis(ends_model):
-    """A scalar input with a categorical head feeds back the class's value; de-emphasis filters
-    the PCM (checked with the samples against the golden model)."""
+@pytest.mark.parametrize("deemphasis", [0.0, 0.85])
+def test_categorical_scalar_input_linear(ends_model, deemphasis):
+    """A scalar input with a categorical head of 64 classes feeds back the class's value; with
+    de-emphasis the PCM is filtered (checked with the samples against the golden model)."""
     from wncc.ir import Head
     from wncc.pipeline import Ends
     model = ends_model("scalar", classes=64)
-    ends = Ends(head=Head(companding="linear", deemphasis=0.85))
+    ends = Ends(head=Head(companding="linear", deemphasis=deemphasis))
     report = verify(model, seconds=0.25, golden_samples=1000, ends=ends)
     assert report.passed, report.checks
     graph = load(model, ends=ends)
-    assert graph.head == Head("categorical", "linear", -7.0, 0.85)
+    assert graph.head == Head("categorical", "linear", -7.0, deemphasis)
 
 
 def test_static_time_axis(ends_model):

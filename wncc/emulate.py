@@ -28,9 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from wncc.errors import WnccError
-from wncc.arith.heads import pcm_table
 from wncc import stack
-from wncc.harness import header_macro
+from wncc.harness import class_of_pcm, header_macro
 from wncc.targets import Target, load as load_target
 
 DEFAULT_TIMEOUT = 600.0  # seconds per emulated run
@@ -201,15 +200,12 @@ class EmulatedModel:
         self.n_mels = header_macro(header, "WN_N_MELS")
         self.outputs = header_macro(header, "WN_OUTPUTS")
         self.x_type = "<f4" if header_macro(header, "WN_INPUT_KIND") == 2 else "<i4"
-        self.pcm_tells_class = (header_macro(header, "WN_HEAD_KIND") == 0
-                                and "WN_DEEMPHASIS" not in header)
         kind = header_macro(header, "WN_LOGIT_KIND")
         self.logit_dtype = np.dtype([np.float32, np.int8, np.int16][kind])
         self.timeout = timeout
         self.elf = build(self.project, self.target)
         self.runs: list[RunResult] = []
-        self._class_of_pcm = ({int(v): c for c, v in enumerate(pcm_table(self.outputs))}
-                              if self.pcm_tells_class else {})
+        self._class_of_pcm = class_of_pcm(header)
 
     @property
     def seconds(self) -> float:
@@ -241,7 +237,7 @@ class EmulatedModel:
     def vocode(self, mel: np.ndarray, seed: int = 0, temperature: float = 1.0
                ) -> tuple[np.ndarray, np.ndarray]:
         """Free-running generation over mel frames [F, n_mels]: (classes, pcm)."""
-        if not self.pcm_tells_class:
+        if not self._class_of_pcm:
             raise WnccError("emulated generation is checked through the PCM, which tells the "
                             "samples of a categorical head without de-emphasis only; verify "
                             "this model on the host", path=str(self.project))

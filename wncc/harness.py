@@ -60,6 +60,16 @@ def header_macro(header: str, name: str) -> int:
     raise WnccError(f"{name} missing from wn_model.h")
 
 
+def class_of_pcm(header: str) -> dict[int, int]:
+    """PCM value -> class of a categorical project without de-emphasis (its samples show in
+    the PCM); empty for the others, whose samples are read back one by one."""
+    if header_macro(header, "WN_HEAD_KIND") != 0 or "WN_DEEMPHASIS" in header:
+        return {}
+    companding = "linear" if '#define WN_COMPANDING "linear"' in header else "mulaw"
+    table = pcm_table(header_macro(header, "WN_OUTPUTS"), companding)
+    return {int(v): c for c, v in enumerate(table)}
+
+
 class CModel:
     """The compiled model, one state, the same calls as the C API."""
 
@@ -71,8 +81,6 @@ class CModel:
         self.outputs = header_macro(header, "WN_OUTPUTS")
         self.scalar = header_macro(header, "WN_INPUT_KIND") == 2
         self.categorical = header_macro(header, "WN_HEAD_KIND") == 0
-        # the class of a sample shows in its PCM unless a de-emphasis filter runs
-        self.pcm_tells_class = self.categorical and "WN_DEEMPHASIS" not in header
         self.logit_dtype = np.dtype([np.float32, np.int8, np.int16][header_macro(header, "WN_LOGIT_KIND")])
         lib = build_shared(project, cc, cflags)
         digest = hashlib.sha256(lib.read_bytes()).hexdigest()[:16]
@@ -86,8 +94,7 @@ class CModel:
         self._mem = self.ffi.new("char[]", self.lib.wn_state_size())
         self.state = self.ffi.cast("wn_state *", self._mem)
         self._check(self.lib.wn_init(self.state), "wn_init")
-        self._class_of_pcm = ({int(v): c for c, v in enumerate(pcm_table(self.outputs))}
-                              if self.pcm_tells_class else {})
+        self._class_of_pcm = class_of_pcm(header)
 
     @staticmethod
     def _check(status: int, call: str) -> None:
@@ -137,7 +144,7 @@ class CModel:
         """Free-running generation over mel frames [F, n_mels]: (history values, pcm); a history
         value is the class, or the value of a mixture or Gaussian head's sample."""
         self.reset(seed, temperature)
-        if self.pcm_tells_class:
+        if self._class_of_pcm:
             pcm = [np.zeros(0, np.int16)]
             for frame in np.asarray(mel, np.float32):
                 self.push_frame(frame)

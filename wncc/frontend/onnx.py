@@ -28,7 +28,7 @@ from onnx.reference import ReferenceEvaluator
 from wncc.errors import WnccError
 from wncc.frontend.inputs import InputsMixin
 from wncc.frontend.qdq import QdqMixin
-from wncc.ir import Graph, Node, Rate, Tensor
+from wncc.ir import Graph, Node, Tensor
 from wncc.passes.shapes import infer_node
 
 OPSETS = range(17, 24)

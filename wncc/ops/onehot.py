@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from wncc.arith.params import OnehotQ, QuantizeQ
-from wncc.errors import WnccError
+from wncc.arith.params import OnehotQ
 from wncc.ir import Graph, Node
 from wncc.ops.base import Context, Eval, Op, act_suffix, register
-from wncc.ops.quantize import quantize_int
+from wncc.ops.quantize import output_quantize, quantize_int
 
 
 @register
@@ -19,11 +18,10 @@ class Onehot(Op):
     names = ("onehot",)
 
     def params(self, graph: Graph, node: Node) -> OnehotQ:
-        out = graph.tensors[node.outputs[0]]
-        if out.quant is None:
-            raise WnccError("integer graph with a float one-hot", node=node.name)
-        q = QuantizeQ(np.float32(out.quant.scale), out.quant.zero_point)
-        off, on = quantize_int(q, np.array([node.attrs["off"], node.attrs["on"]]), out.dtype)
+        """The off and on values quantized as QuantizeLinear would quantize them."""
+        values = np.array([node.attrs["off"], node.attrs["on"]])
+        off, on = quantize_int(output_quantize(graph, node), values,
+                               graph.tensors[node.outputs[0]].dtype)
         return OnehotQ(int(off), int(on))
 
     def golden(self, node: Node, ins: list[np.ndarray], ev: Eval) -> np.ndarray:

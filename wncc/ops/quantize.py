@@ -16,15 +16,20 @@ def quantize_int(q: QuantizeQ, x: np.ndarray, dtype: str) -> np.ndarray:
     return clamp(round_f32(np.asarray(x, np.float32) / q.scale).astype(np.int64) + q.zp, dtype)
 
 
+def output_quantize(graph: Graph, node: Node) -> QuantizeQ:
+    """QuantizeLinear to a node's output tensor (its scale rounded to float32)."""
+    out = graph.tensors[node.outputs[0]]
+    if out.quant is None:
+        raise WnccError(f"{node.op} without quantization parameters", node=node.name)
+    return QuantizeQ(np.float32(out.quant.scale), out.quant.zero_point)
+
+
 @register
 class Quantize(Op):
     names = ("quantize",)
 
     def params(self, graph: Graph, node: Node) -> QuantizeQ:
-        out = graph.tensors[node.outputs[0]]
-        if out.quant is None:
-            raise WnccError("quantize without parameters", node=node.name)
-        return QuantizeQ(np.float32(out.quant.scale), out.quant.zero_point)
+        return output_quantize(graph, node)
 
     def golden(self, node: Node, ins: list[np.ndarray], ev: Eval) -> np.ndarray:
         return quantize_int(node.attrs["q"], ins[0], ev.dtype)
