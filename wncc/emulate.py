@@ -200,6 +200,8 @@ class EmulatedModel:
         self.n_mels = header_macro(header, "WN_N_MELS")
         self.outputs = header_macro(header, "WN_OUTPUTS")
         self.x_type = "<f4" if header_macro(header, "WN_INPUT_KIND") == 2 else "<i4"
+        self.history_type = np.dtype("<i4" if header_macro(header, "WN_HEAD_KIND") == 0
+                                     else "<f4")
         kind = header_macro(header, "WN_LOGIT_KIND")
         self.logit_dtype = np.dtype([np.float32, np.int8, np.int16][kind])
         self.timeout = timeout
@@ -211,14 +213,16 @@ class EmulatedModel:
     def seconds(self) -> float:
         return sum(r.seconds for r in self.runs)
 
-    def _run(self, args: list[str], inputs: dict[str, bytes], output: str, size: int) -> bytes:
-        res = run(self.elf, self.target, args, inputs, [output], self.timeout)
+    def _run(self, args: list[str], inputs: dict[str, bytes], sizes: dict[str, int]
+             ) -> dict[str, bytes]:
+        """Run wn_vocode; the output files, each of its expected size."""
+        res = run(self.elf, self.target, args, inputs, list(sizes), self.timeout)
         self.runs.append(res)
-        if not res.passed({output: size}):
-            got = len(res.outputs.get(output, b""))
-            raise RuntimeError(f"emulated run failed ({got} of {size} output bytes): "
+        if not res.passed(sizes):
+            got = {name: len(res.outputs.get(name, b"")) for name in sizes}
+            raise RuntimeError(f"emulated run failed ({got} of {sizes} output bytes): "
                                f"{res.describe()}")
-        return res.outputs[output]
+        return res.outputs
 
     def teacher_forced(self, x: np.ndarray, mel: np.ndarray) -> np.ndarray:
         """Logits [T, outputs] from a fresh state; T is a whole number of frames."""
@@ -231,20 +235,25 @@ class EmulatedModel:
         size = x.size * self.outputs * self.logit_dtype.itemsize
         data = self._run(["--logits", "mel.f32", "x.bin", "logits.bin"],
                          {"mel.f32": mel.astype("<f4").tobytes(),
-                          "x.bin": x.astype(self.x_type).tobytes()}, "logits.bin", size)
+                          "x.bin": x.astype(self.x_type).tobytes()},
+                         {"logits.bin": size})["logits.bin"]
         return np.frombuffer(data, self.logit_dtype.newbyteorder("<")).reshape(x.size, self.outputs)
 
     def vocode(self, mel: np.ndarray, seed: int = 0, temperature: float = 1.0
                ) -> tuple[np.ndarray, np.ndarray]:
-        """Free-running generation over mel frames [F, n_mels]: (classes, pcm)."""
-        if not self._class_of_pcm:
-            raise WnccError("emulated generation is checked through the PCM, which tells the "
-                            "samples of a categorical head without de-emphasis only; verify "
-                            "this model on the host", path=str(self.project))
+        """Free-running generation over mel frames [F, n_mels]: (history values, pcm); the
+        classes of a categorical project without de-emphasis come from the PCM, the others'
+        history from the file wn_vocode writes beside it."""
         mel = np.ascontiguousarray(np.asarray(mel, np.float32))
         n = mel.shape[0] * self.hop
-        data = self._run(["mel.f32", "out.pcm", str(int(seed)), repr(float(temperature))],
-                         {"mel.f32": mel.astype("<f4").tobytes()}, "out.pcm", 2 * n)
-        pcm = np.frombuffer(data, "<i2").astype(np.int16)
-        classes = np.array([self._class_of_pcm[int(v)] for v in pcm], np.int64)
-        return classes, pcm
+        args = ["mel.f32", "out.pcm", str(int(seed)), repr(float(temperature))]
+        sizes = {"out.pcm": 2 * n}
+        if not self._class_of_pcm:
+            args.append("history.bin")
+            sizes["history.bin"] = 4 * n
+        files = self._run(args, {"mel.f32": mel.astype("<f4").tobytes()}, sizes)
+        pcm = np.frombuffer(files["out.pcm"], "<i2").astype(np.int16)
+        if self._class_of_pcm:
+            return np.array([self._class_of_pcm[int(v)] for v in pcm], np.int64), pcm
+        history = np.frombuffer(files["history.bin"], self.history_type)
+        return history.astype(np.int64 if self.history_type.kind == "i" else np.float32), pcm

@@ -244,3 +244,17 @@ def test_block_sparse_int8_on_dsp_core_is_exact(tmp_path):
                     golden_samples=400, logit_samples=400, audio=read_wav(CLIP))
     checks = {c.name: c for c in report.checks}
     assert checks["logits_vs_golden"].passed and checks["samples_vs_golden"].passed, report.checks
+
+
+@pytest.mark.parametrize("name, head, deemphasis", [("cortex-m3", "gaussian", 0.9),
+                                                    ("cortex-a53", "mol", 0.0)])
+def test_emulated_value_heads_are_bit_exact(ends_model, name, head, deemphasis):
+    """The mixture and Gaussian heads' sampling (libm-free log/exp, the polar method) on a core
+    without an FPU (soft float) and on AArch64: the same values and PCM as the golden model,
+    read back from wn_vocode's history file."""
+    from wncc.ir import Head
+    from wncc.pipeline import Ends
+    available(name)
+    report = verify(ends_model("scalar", head), target=name, logit_samples=400, golden_samples=400,
+                    ends=Ends(head=Head(deemphasis=deemphasis)))
+    assert report.passed, report.checks
