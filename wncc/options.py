@@ -196,15 +196,16 @@ def input_roles(text: str) -> dict[str, str]:
 def ends(p: argparse.ArgumentParser) -> None:
     """The sample loop's ends: --inputs, --distribution, --companding, --log-scale-min,
     --deemphasis. (--output already names the output file or folder.)"""
+    from wncc.passes.head import COMPANDINGS, KINDS
     g = p.add_argument_group("sample loop")
     g.add_argument("--inputs", type=input_roles, metavar="samples=NAME,mel=NAME",
                    help="which ONNX input is the samples input and which the mel, where the "
                    "graph does not tell")
-    g.add_argument("--distribution", dest="head", choices=("categorical", "mol", "gaussian"),
+    g.add_argument("--distribution", dest="head", choices=KINDS,
                    help="the output distribution the C samples from: categorical classes, a "
                    "mixture of logistics or a Gaussian (default: detected from the output's "
                    "channels and the samples input)")
-    g.add_argument("--companding", default="mulaw", choices=("mulaw", "linear"),
+    g.add_argument("--companding", default="mulaw", choices=COMPANDINGS,
                    help="categorical: class -> value (default mulaw)")
     g.add_argument("--log-scale-min", type=number(float, "--log-scale-min"), default=-7.0,
                    help="mol / gaussian: log scales are clamped below at this (default -7.0; "

@@ -25,7 +25,8 @@ from wncc.errors import WnccError
 from wncc.arith.halfs import FORMATS
 from wncc.arith.heads import pcm_table, value_table
 from wncc.arith.sampling import STREAM, gumbel_scaled, gumbel_table
-from wncc.ir import Graph, is_integer
+from wncc.ir import INPUT_KINDS, Graph, is_integer
+from wncc.passes import head as head_pass
 from wncc.passes import memory, rates, stats
 from wncc.resources import RUNTIME, TEMPLATES
 from wncc.targets import Target
@@ -238,8 +239,8 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
 
 
 # ---------------------------------------------------------------- the sample loop's ends
-INPUT_KIND_IDS = {"class": 0, "onehot": 1, "scalar": 2}
-HEAD_KIND_IDS = {"categorical": 0, "mol": 1, "gaussian": 2}
+INPUT_KIND_IDS = {kind: i for i, kind in enumerate(INPUT_KINDS)}  # WN_INPUT_KIND
+HEAD_KIND_IDS = {kind: i for i, kind in enumerate(head_pass.KINDS)}  # WN_HEAD_KIND
 
 
 def loop_vars(graph: Graph) -> dict:
