@@ -1,4 +1,4 @@
-"""The sample input of the ONNX importer: its role, its kind, and one-hot vectors built in the graph.
+"""The samples input of the ONNX importer: its role, its kind, one-hot vectors built in the graph.
 
 * Roles: an int64/int32 [1, T] input is the samples input (class indices); of float [1, C, T]
   inputs, one with C = 1 is the samples input (the previous sample's value, r9y9's
@@ -187,7 +187,8 @@ class InputsMixin:
         partial = [i in self.shapes and None in self.shapes[i] for i in ins]
         if op == "Shape" and ins[0] in self.values and self.values[ins[0]].layout in ("T1", "1T"):
             shape = CLASS_SHAPES[self.values[ins[0]].layout]
-            self.shapes[node.output[0]] = shape[_attr(node, "start", 0):_attr(node, "end", len(shape))]
+            start, end = _attr(node, "start", 0), _attr(node, "end", len(shape))
+            self.shapes[node.output[0]] = shape[start:end]
         elif op in ("Gather", "Unsqueeze", "Squeeze") and partial and partial[0] and all(
                 i in self.consts for i in ins[1:]):
             shape = self.shapes[ins[0]]
@@ -207,12 +208,12 @@ class InputsMixin:
             self.shapes[node.output[0]] = shape
         elif op == "Concat" and any(partial) and all(
                 p or i in self.consts for p, i in zip(partial, ins)):
-            self.shapes[node.output[0]] = [d for p, i in zip(partial, ins)
-                                           for d in (self.shapes[i] if p else
-                                                     [int(v) for v in np.atleast_1d(self.consts[i])])]
+            self.shapes[node.output[0]] = [
+                d for p, i in zip(partial, ins)
+                for d in (self.shapes[i] if p else np.atleast_1d(self.consts[i]).tolist())]
         elif op == "ConstantOfShape" and partial and partial[0]:
             value = _attr(node, "value", None)
-            fill = float(onnx.numpy_helper.to_array(value).reshape(-1)[0]) if value is not None else 0.0
+            fill = 0.0 if value is None else float(onnx.numpy_helper.to_array(value).reshape(-1)[0])
             self.fills[node.output[0]] = _Fill(self.shapes[ins[0]], fill)
         elif op == "Expand" and len(ins) == 2 and ins[0] in self.consts and partial[1]:
             value = np.asarray(self.consts[ins[0]])

@@ -29,8 +29,9 @@ class Sampler:
         self.input_dtype = F if self.scalar else np.int64  # what the network's sample input takes
         self.out_q = graph.tensors[graph.output].quant
         categorical = self.head.kind == "categorical"
-        self.values = heads.value_table(graph.classes, self.head.companding) if categorical else None
-        self.pcm_table = heads.pcm_table(graph.classes, self.head.companding) if categorical else None
+        tables = (heads.value_table(graph.classes, self.head.companding),
+                  heads.pcm_table(graph.classes, self.head.companding))
+        self.values, self.pcm_table = tables if categorical else (None, None)
         self.g_scaled = gumbel_scaled(self.out_q.scale) if integer and categorical else None
         self.reset(0, 1.0)
 
