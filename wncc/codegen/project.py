@@ -91,8 +91,12 @@ def frontmatter(graph: Graph, command: str, comment: str = "c") -> str:
 
 def report(graph: Graph, plan: memory.Plan, target: Target, table_list) -> dict:
     st = stats.compute(graph)
+    # an integer categorical head keeps its Gumbel table per temperature; an integer mixture or
+    # Gaussian head its dequantized outputs; a de-emphasis filter one float
+    sampling = (0 if not is_integer(graph) else 4096 if graph.head.kind == "categorical"
+                else 4 * graph.classes) + (4 if graph.head.deemphasis else 0)
     state_bytes = (4 * graph.n_mels + sum(plan.bytes(k) for k in ("frame", "arena", "ring", "scratch"))
-                   + 4 * max(1, len(plan.rings)) + 16 + 16 + (4096 if is_integer(graph) else 0))
+                   + 4 * max(1, len(plan.rings)) + 16 + 16 + sampling)
     per_node: dict[str, dict] = {}
     for t in table_list:
         entry = per_node.setdefault(t.node, {"weight_bytes": 0, "index_bytes": 0, "bias_bytes": 0,
