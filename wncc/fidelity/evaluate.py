@@ -176,6 +176,10 @@ def open_model(model: str | Path, work_dir: Path, dtype: str = "auto",
         info = {"name": src.name, "kind": "onnx", "dtype": dtype, "sha256": _sha256(src)}
     progress("building the C")
     c = CModel(project)
+    if c.scalar or not c.categorical or c.outputs != 256:
+        raise WnccError("fidelity scores 256 mu-law classes fed back as classes; this model "
+                        "samples another distribution or takes the previous sample's value",
+                        path=str(src))
     if c.n_mels != features.N_MELS or c.hop != features.HOP:
         raise WnccError(f"the model takes {c.n_mels} mel bins at hop {c.hop}; the evaluation "
                         f"features are {features.N_MELS} bins at hop {features.HOP}",
