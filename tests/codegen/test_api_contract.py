@@ -55,3 +55,20 @@ def test_random_call_sequences(models, shipped_quantized, pruned, which, tmp_pat
     exe = _fuzzer(model, "fp32" if which == "fp32" else "int8", tmp_path)
     for seed in (1, 2):
         assert _run(exe, "calls", str(seed), "3000") == 3000 + 7
+
+
+def test_scalar_input_refuses_values_outside_minus_one_one(ends_model, tmp_path):
+    """A scalar samples input takes the previous sample's value: NaN, infinities and values
+    outside [-1, 1] are WN_ERR_ARG, and the refused call changes nothing."""
+    import numpy as np
+
+    from wncc.harness import CModel
+    _, project = compile_model(ends_model("scalar", "gaussian"), tmp_path / "p")
+    c = CModel(project)
+    c.push_frame(np.zeros(80, np.float32))
+    before = bytes(c.ffi.buffer(c._mem))
+    for x in (float("nan"), float("inf"), 1.0000001, -2.0):
+        with pytest.raises(RuntimeError, match="WN_ERR_ARG"):
+            c.step_logits(x)
+    assert bytes(c.ffi.buffer(c._mem)) == before
+    assert np.isfinite(c.step_logits(-1.0)).all() and np.isfinite(c.step_logits(1.0)).all()

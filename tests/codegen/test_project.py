@@ -145,3 +145,27 @@ def test_cmake_says_cross_targets_build_with_make(models, tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode != 0
     assert "build it with its Makefile" in " ".join(proc.stderr.split())
+
+
+def test_mixture_sampling_sanitizer_clean_and_equal_to_golden(ends_model, tmp_path):
+    """The mixture head's sampling, de-emphasis and PCM under ASan/UBSan: wn_vocode's PCM and
+    the values in its history file equal the golden model's."""
+    from wncc.golden.model import GoldenModel
+    from wncc.ir import Head
+    from wncc.pipeline import Ends
+    graph, project = compile_model(ends_model("scalar", "mol"), tmp_path / "p",
+                                   ends=Ends(head=Head(log_scale_min=-32.23619130191664,
+                                                       deemphasis=0.9)))
+    flags = ("-O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all "
+             "-fno-omit-frame-pointer")
+    proc = subprocess.run(["make", "-C", str(project), "wn_vocode", "CC=gcc", f"CFLAGS={flags}",
+                           f"LDFLAGS={flags}"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    mel = np.random.default_rng(2).standard_normal((2, 80)).astype(np.float32)
+    mel.tofile(project / "mel.f32")
+    run = subprocess.run([str(project / "wn_vocode"), "mel.f32", "out.pcm", "7", "0.8", "h.f32"],
+                         cwd=project, capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.strip().endswith("PASS"), run.stderr
+    values, pcm = GoldenModel(graph).vocode(mel, seed=7, temperature=0.8)
+    np.testing.assert_array_equal(np.fromfile(project / "h.f32", np.float32), values)
+    np.testing.assert_array_equal(np.fromfile(project / "out.pcm", np.int16), pcm)
