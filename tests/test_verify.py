@@ -128,3 +128,14 @@ def test_static_time_axis(ends_model):
     assert load(model).static_samples == 600
     report = verify(model, seconds=0.25, golden_samples=1000)
     assert report.passed and "over 600 samples" in report.checks[0].value, report.checks
+
+
+def test_real_audio_teacher_forces_other_class_counts(ends_model):
+    """--data for a 64-class linear one-hot model: the audio's own classes at that resolution."""
+    from wncc.audio import read_wav
+    from wncc.ir import Head
+    from wncc.pipeline import Ends
+    ends = Ends(head=Head(companding="linear"))
+    report = verify(ends_model("onehot_scatter", classes=64), seconds=0.25, golden_samples=600,
+                    audio=read_wav(CLIP), ends=ends)
+    assert report.passed, report.checks

@@ -36,6 +36,7 @@ from wncc.golden.model import GoldenModel
 from wncc.golden.qdq_reference import per_op_steps
 from wncc.harness import CModel
 from wncc.ir import Graph, is_integer
+from wncc.mulaw import compress
 from wncc.pipeline import Ends
 from wncc.targets import Target, load as load_target
 
@@ -157,10 +158,12 @@ def inputs(graph: Graph, frames: int, seed: int, mel: np.ndarray | None,
         from wncc.fidelity.evaluate import utterance
         reps = -(-frames * graph.hop // audio.size)
         utt = utterance("input", np.tile(audio, reps)[:frames * graph.hop], graph.hop)
-        if graph.input_kind == "scalar":  # the previous sample's value
-            values = np.concatenate([[0.0], utt.audio[:-1]]).astype(np.float32)
-            return values, utt.mel.astype(np.float32)
-        return utt.x, utt.mel.astype(np.float32)
+        prev = np.concatenate([[0.0], utt.audio[:-1]])  # the previous sample's value
+        if graph.input_kind == "scalar":
+            return prev.astype(np.float32), utt.mel.astype(np.float32)
+        q = graph.classes  # its class, companded as the head's classes are
+        y = np.clip(prev, -1.0, 1.0) if graph.head.companding == "linear" else compress(prev, q - 1)
+        return np.floor((y + 1.0) * 0.5 * (q - 1) + 0.5).astype(np.int64), utt.mel.astype(np.float32)
     if mel is None:
         mel = rng.standard_normal((frames, graph.n_mels)).astype(np.float32)
     else:
