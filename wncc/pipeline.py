@@ -19,7 +19,8 @@ from wncc.arith.precision import DTYPES, INTEGER
 from wncc.errors import WnccError
 from wncc.frontend.onnx import import_model
 from wncc.ir import Graph
-from wncc.passes import causality, dce, floatcast, gate, qprepare, shapes, storage, streaming
+from wncc.passes import (causality, dce, floatcast, gate, qprepare, shapes, storage, streaming,
+                         timeaxis)
 from wncc.targets import Target
 from wncc.targets import load as load_target
 
@@ -58,6 +59,7 @@ PASSES: list[tuple[str, Pass]] = [
     ("dce", lambda g, o: dce.eliminate(g)),
     ("streaming", lambda g, o: streaming.lower(g)),
     ("shapes", lambda g, o: shapes.infer(g)),
+    ("timeaxis", lambda g, o: setattr(g, "time", timeaxis.analyze(g))),
     ("qprepare", lambda g, o: qprepare.prepare(g, o.rounding)),
     ("precision", _precision),
     ("storage", lambda g, o: storage.assign(g, o.target, o.sparse)),

@@ -135,22 +135,32 @@ def step_histogram(steps: np.ndarray) -> str:
 
 def inputs(graph: Graph, frames: int, seed: int, mel: np.ndarray | None,
            audio: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Teacher-forcing inputs (x [frames * hop], mel [frames, n_mels]): from real audio when
+    """Teacher-forcing inputs (x [frames * hop], mel [frames + the frames the conditioning drops,
+    n_mels]): from real audio when
     given (its log-mel and its own previous-sample classes), else the mel given (tiled) with
     seeded random classes, else seeded noise."""
     rng = np.random.default_rng(seed)
+    extra = -graph.time.frames_delta
     if audio is not None:
         from wncc.fidelity.evaluate import utterance
         reps = -(-frames * graph.hop // audio.size)
         utt = utterance("input", np.tile(audio, reps)[:frames * graph.hop], graph.hop)
-        return utt.x, utt.mel.astype(np.float32)
+        return utt.x, _edge_padded(utt.mel.astype(np.float32), extra)
     if mel is None:
-        mel = rng.standard_normal((frames, graph.n_mels)).astype(np.float32)
+        mel = rng.standard_normal((frames + extra, graph.n_mels)).astype(np.float32)
     else:
-        reps = -(-frames // mel.shape[0])
-        mel = np.tile(mel, (reps, 1))[:frames].astype(np.float32)
+        reps = -(-(frames + extra) // mel.shape[0])
+        mel = np.tile(mel, (reps, 1))[:frames + extra].astype(np.float32)
     x = rng.integers(0, graph.classes, frames * graph.hop)
     return x, mel
+
+
+def _edge_padded(mel: np.ndarray, extra: int) -> np.ndarray:
+    """A model whose conditioning drops `extra` frames (a valid input convolution) gets its
+    audio's mel with as many edge frames added around it (r9y9 pads cin_pad on each side)."""
+    if extra <= 0:
+        return mel
+    return np.pad(mel, ((extra // 2, extra - extra // 2), (0, 0)), mode="edge")
 
 
 class Backend(Protocol):
@@ -182,10 +192,11 @@ def run_checks(model: Path, graph: Graph, dtype: str, c: Backend, plan: Plan, se
     sample counts they covered."""
     hop = graph.hop
     golden = GoldenModel(graph)
+    extra = -graph.time.frames_delta  # mel frames beyond the output's (valid convolutions)
     tf_frames = max(1, -(-plan.teacher_forced // hop))
     gen_frames = max(1, -(-plan.generated // hop))
     x, mel_in = inputs(graph, max(tf_frames, gen_frames), seed, mel, audio)
-    x_tf, mel_tf = x[:tf_frames * hop], mel_in[:tf_frames]
+    x_tf, mel_tf = x[:tf_frames * hop], mel_in[:tf_frames + extra]
     checks = []
 
     progress(f"teacher forcing {x_tf.size} samples {where}")
@@ -196,14 +207,14 @@ def run_checks(model: Path, graph: Graph, dtype: str, c: Backend, plan: Plan, se
 
     n_gold = min(x_tf.size, max(hop, -(-plan.golden // hop) * hop))
     progress(f"golden model over {n_gold} samples")
-    g_logits = golden.teacher_forced(x_tf[:n_gold], mel_tf[:n_gold // hop])
+    g_logits = golden.teacher_forced(x_tf[:n_gold], mel_tf)
     diff = int(np.count_nonzero(g_logits != c_logits[:n_gold]))
     checks.append(Check("logits_vs_golden", diff == 0,
                         f"{diff} of {g_logits.size} values differ", "0 (bit-exact)", diff))
 
     progress(f"generating {gen_frames * hop} samples {where}")
-    c_classes, _ = c.vocode(mel_in[:gen_frames], seed=seed, temperature=temperature)
-    g_classes = golden.replay(mel_in[:gen_frames], c_classes, seed, temperature)
+    c_classes, _ = c.vocode(mel_in[:gen_frames + extra], seed=seed, temperature=temperature)
+    g_classes = golden.replay(mel_in[:gen_frames + extra], c_classes, seed, temperature)
     mismatch = np.flatnonzero(g_classes != c_classes)
     first = f"first divergence at sample {mismatch[0]}" if mismatch.size else "identical"
     checks.append(Check("samples_vs_golden", mismatch.size == 0,
@@ -211,7 +222,7 @@ def run_checks(model: Path, graph: Graph, dtype: str, c: Backend, plan: Plan, se
 
     n_stream = max(1, -(-min(plan.streamed, c_classes.size) // hop))
     progress(f"golden model stepping {n_stream * hop} samples on its own")
-    s_classes, _ = golden.vocode(mel_in[:n_stream], seed=seed, temperature=temperature)
+    s_classes, _ = golden.vocode(mel_in[:n_stream + extra], seed=seed, temperature=temperature)
     same = bool(np.array_equal(s_classes, c_classes[:s_classes.size]))
     checks.append(Check("streaming_golden_vs_c", same,
                         f"{s_classes.size} samples " + ("identical" if same else "differ"),

@@ -1,14 +1,23 @@
-"""convt: transposed-convolution upsampling of a mel frame with kernel == stride == hop, computed
-once per frame into a table of hop rows (the sample program reads row ``phase``)."""
+"""convt: transposed-convolution upsampling of the conditioning path.
+
+With kernel == stride and no crop (``simple``) each input row makes ``stride`` output rows on its
+own: computed once per frame into a table (the sample program reads row ``phase``), at every
+precision. Overlapping kernels (kernel > stride) and crops run row by row in the frame program's
+windows, float only: y[:, r] = b + sum over the input rows i that feed uncropped row
+u = r + crop, ascending, of sum_c w[c, :, u - i * stride] * x[c, i], channels ascending.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from wncc.arith.params import ConvQ
-from wncc.ir import Graph, Node
-from wncc.ops.base import Context, Entry, Eval, Op, conv_suffix, float_kernel, register
+from wncc.errors import WnccError
+from wncc.ir import Graph, Len, Node
+from wncc.ops.base import (Context, Entry, Eval, Op, conv_suffix, float_kernel, register,
+                           transposed_length, transposed_needs)
 from wncc.ops.conv import conv_params, requantize_acc
+from wncc.ops.depthwise import transposed_count, transposed_row, transposed_rows
 from wncc.ops.layout import ACT_BITS, conv_entries
 
 F = np.float32
@@ -23,7 +32,7 @@ class ConvT(Op):
                            graph.tensors[node.outputs[0]].quant, channel_axis=1)
 
     def golden(self, node: Node, ins: list[np.ndarray], ev: Eval) -> np.ndarray:
-        """The table (hop, Cout) of one frame ins[0] (Cin, 1); w [Cin, Cout, hop]."""
+        """The table (stride, Cout) of one row ins[0] (Cin, 1); w [Cin, Cout, stride]."""
         x = ins[0][:, 0]
         if ev.integer:
             q = node.attrs["q"]
@@ -37,6 +46,34 @@ class ConvT(Op):
             acc += w[i].T * x[i]
         return acc
 
+    def sequence(self, node: Node, ins: list[np.ndarray], ev: Eval, pad: list[object]
+                 ) -> np.ndarray:
+        x = ins[0]
+        if simple(node):  # frame by frame, the table of each
+            cols = [self.golden(node, [x[:, j:j + 1]], ev).T for j in range(x.shape[1])]
+            return np.concatenate(cols, axis=1) if cols else np.zeros((node.weights["w"].shape[1], 0))
+        if ev.integer:
+            raise NotImplementedError("integer overlapping transposed convolution")
+        w, b = node.weights["w"], node.weights["b"]
+        n_out = transposed_count(node, x.shape[1])
+        acc = np.repeat(b.astype(F)[:, None], n_out, axis=1)
+        for rows, i, t in transposed_rows(node, n_out, x.shape[1]):
+            for c in range(w.shape[0]):  # input channels ascending
+                acc[:, rows] += w[c][:, t] * x[c, i]
+        return acc
+
+    def rows(self, node: Node, rows: int) -> int:
+        return rows * node.attrs["factor"]
+
+    def length(self, node: Node, n: Len) -> Len:
+        return transposed_length(node, n)
+
+    def needs(self, node: Node, lo: int, hi: int) -> tuple[int, int]:
+        return transposed_needs(node, lo, hi)
+
+    def mixes_time(self, node: Node) -> bool:
+        return not simple(node)
+
     def emit(self, node: Node, ctx: Context) -> str:
         y, x, cout = ctx.io(node)
         cin, hop = ctx.channels(node.inputs[0]), node.attrs["factor"]
@@ -48,7 +85,18 @@ class ConvT(Op):
         return (f"wn_convt_{sfx}({y}, {x}, {ctx.weight(node, 'w')}, &{ctx.weight(node, 'rq')}, "
                 f"{cin}, {cout}, {hop});")
 
+    def emit_row(self, node: Node, ctx: Context) -> str:
+        if simple(node):
+            raise NotImplementedError("simple transposed convolutions make whole tables")
+        if conv_suffix(node, ctx) != "f32" or ctx.half is not None:
+            raise WnccError("an overlapping or cropped transposed convolution is float32 only",
+                            node=node.name)
+        cin, cout = ctx.channels(node.inputs[0]), ctx.channels(node.outputs[0])
+        return transposed_row(node, ctx, "wn_convt_row_f32", f"{cin}, {cout}")
+
     def kernels(self, node: Node, ctx: Context) -> tuple[str, ...]:
+        if not simple(node):
+            return ("wn_rows.c",)
         sfx = conv_suffix(node, ctx)
         if sfx == "f32":
             return ("wn_conv_h16.c",) if ctx.half is not None else ("wn_convt_f32.c",)
@@ -61,4 +109,14 @@ class ConvT(Op):
 
     def float_weight(self, node: Node, key: str) -> np.ndarray:
         w = node.weights[key]
-        return np.transpose(w, (0, 2, 1)) if key == "w" else w  # [Cin][hop][Cout]
+        if key != "w":
+            return w
+        if simple(node):
+            return np.transpose(w, (0, 2, 1))  # [Cin][hop][Cout]
+        return np.transpose(w, (2, 0, 1))  # [K][Cin][Cout], the row kernel's order
+
+
+def simple(node: Node) -> bool:
+    """kernel == stride, nothing cropped: each input row makes its own output rows."""
+    a = node.attrs
+    return a.get("kernel", a["factor"]) == a["factor"] and not a.get("crop") and not a.get("extra")

@@ -1,0 +1,132 @@
+"""dwconv and dwconvt: one 1-D kernel per channel over the conditioning network's time axis.
+
+A 2-D convolution or transposed convolution with kernel (1, k) over ``[1, 1, n_mels, T]`` (r9y9's
+upsampling stages, kan-bayashi's ConvTranspose2d) applies the same 1-D kernel to every mel bin;
+the frontend gives each channel its own copy of it, so ``w`` is [C, K] and ``b`` is [C].
+
+dwconv: y[c, r] = b[c] + sum_j w[c, j] * x[c, r - pad_left + j * dilation], j ascending, padding
+rows zero. dwconvt: y[c, r] = b[c] + sum_i w[c, u - i * stride] * x[c, i] over the input rows i
+that exist, ascending, u = r + crop. Float only: each product and sum rounded to float32.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wncc.ir import Len, Node
+from wncc.ops.base import (Context, Eval, Op, register, transposed_length, transposed_needs,
+                           window_length, window_needs)
+from wncc.ops.conv import padded_taps
+
+F = np.float32
+
+
+def transposed_rows(node: Node, n_out: int, n_in: int):
+    """For each step m of the sums (input rows ascending): (output rows, input rows, taps) of
+    the terms that exist, over a whole sequence of n_out output rows."""
+    a = node.attrs
+    s, k = a["factor"], a["kernel"]
+    u = np.arange(n_out) + a["crop"]
+    first = np.maximum(-((k - 1 - u) // s), 0)
+    last = np.minimum(u // s, n_in - 1)
+    for m in range(-(-k // s) + 1):
+        i = first + m
+        ok = i <= last
+        yield np.nonzero(ok)[0], i[ok], u[ok] - i[ok] * s
+
+
+@register
+class DepthwiseConv(Op):
+    names = ("dwconv",)
+
+    def sequence(self, node: Node, ins: list[np.ndarray], ev: Eval, pad: list[object]
+                 ) -> np.ndarray:
+        w, b = node.weights["w"], node.weights["b"]
+        taps = padded_taps(node, ins[0], pad[0])
+        acc = np.repeat(b.astype(F)[:, None], taps[0].shape[1], axis=1)
+        for j, tap in enumerate(taps):
+            acc += w[:, j:j + 1] * tap
+        return acc
+
+    def golden(self, node: Node, ins: list[np.ndarray], ev: Eval) -> np.ndarray:
+        raise NotImplementedError("dwconv runs on whole sequences (sequence)")
+
+    def emit_row(self, node: Node, ctx: Context) -> str:
+        a = node.attrs
+        x = ctx.row_ptr(node.inputs[0], f"{ctx.row} - {a['pad_left']}")
+        return (f"wn_dwconv_f32({ctx.row_ptr(node.outputs[0], ctx.row)}, {x}, "
+                f"{ctx.weight(node, 'w')}, {ctx.weight(node, 'b')}, "
+                f"{ctx.channels(node.inputs[0])}, {a['kernel']}, "
+                f"{a['dilation'] * ctx.stride(node.inputs[0])});")
+
+    def kernels(self, node: Node, ctx: Context) -> tuple[str, ...]:
+        return ("wn_rows.c",)
+
+    def length(self, node: Node, n: Len) -> Len:
+        return window_length(node, n)
+
+    def needs(self, node: Node, lo: int, hi: int) -> tuple[int, int]:
+        return window_needs(node, lo, hi)
+
+    def mixes_time(self, node: Node) -> bool:
+        return True
+
+
+@register
+class DepthwiseConvT(Op):
+    names = ("dwconvt",)
+
+    def sequence(self, node: Node, ins: list[np.ndarray], ev: Eval, pad: list[object]
+                 ) -> np.ndarray:
+        x = ins[0]
+        w, b = node.weights["w"], node.weights["b"]
+        n_out = transposed_count(node, x.shape[1])
+        acc = np.repeat(b.astype(F)[:, None], n_out, axis=1)
+        for rows, i, t in transposed_rows(node, n_out, x.shape[1]):
+            acc[:, rows] += w[:, t] * x[:, i]
+        return acc
+
+    def golden(self, node: Node, ins: list[np.ndarray], ev: Eval) -> np.ndarray:
+        raise NotImplementedError("dwconvt runs on whole sequences (sequence)")
+
+    def emit_row(self, node: Node, ctx: Context) -> str:
+        return transposed_row(node, ctx, "wn_dwconvt_f32", f"{ctx.channels(node.inputs[0])}")
+
+    def kernels(self, node: Node, ctx: Context) -> tuple[str, ...]:
+        return ("wn_rows.c",)
+
+    def rows(self, node: Node, rows: int) -> int:
+        return rows * node.attrs["factor"]
+
+    def length(self, node: Node, n: Len) -> Len:
+        return transposed_length(node, n)
+
+    def needs(self, node: Node, lo: int, hi: int) -> tuple[int, int]:
+        return transposed_needs(node, lo, hi)
+
+    def mixes_time(self, node: Node) -> bool:
+        return True
+
+
+def transposed_count(node: Node, n_in: int) -> int:
+    """Output rows of a transposed convolution over n_in input rows."""
+    return transposed_length(node, Len("frame", 0, n_in)).b
+
+
+def transposed_row(node: Node, ctx: Context, fn: str, channels: str) -> str:
+    """One output row of a transposed convolution: the input rows i0..i1 that feed it (those
+    that exist: from 0, and below the input's length once the utterance has ended)."""
+    a = node.attrs
+    x = node.inputs[0]
+    i0 = f"{ctx.row_ptr(x, f'i0 - {ctx.first_row(x)}')}"
+    return (f"{{\n"
+            f"            const int32_t u = t + {a['crop']};\n"
+            f"            int32_t i0 = wn_ceil_div(u - {a['kernel'] - 1}, {a['factor']});\n"
+            f"            int32_t i1 = wn_floor_div(u, {a['factor']});\n"
+            f"            if (i0 < 0) {{\n                i0 = 0;\n            }}\n"
+            f"            if (s->ended && i1 > {ctx.length(x)} - 1) {{\n"
+            f"                i1 = {ctx.length(x)} - 1;\n            }}\n"
+            f"            {fn}({ctx.row_ptr(node.outputs[0], ctx.row)}, {i0}, i1 - i0 + 1, "
+            f"u - i0 * {a['factor']}, {a['factor']}, {ctx.weight(node, 'w')}, "
+            f"{ctx.weight(node, 'b')}, {channels}, {a['kernel']}, {ctx.stride(x)});\n"
+            f"        }}")
