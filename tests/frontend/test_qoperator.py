@@ -49,11 +49,13 @@ def test_qoperator_verify_command_passes(shipped_quantized):
 
 @pytest.mark.parametrize("source, options", [
     ("shipped", {"quant_format": "qoperator"}),
+    ("shipped", {**QOPERATOR, "weight_type": "QUInt8", "per_channel": False}),
     ("tiny-legacy", QOPERATOR),
-], ids=["int8-activations", "legacy-export-pads"])
+], ids=["int8-activations", "uint8-per-tensor-weights", "legacy-export-pads"])
 def test_qoperator_models_verify(shipped_quantized, models, tmp_path, source, options):
-    """int8 activations (ORT quantizes the embedding table symmetrically there); the legacy
-    export's Pad, Reshape and Slice nodes on integer tensors."""
+    """int8 activations (ORT quantizes the embedding table symmetrically there); ORT's old
+    default, uint8 weights, here one scale per weight; the legacy export's Pad, Reshape and
+    Slice nodes on integer tensors."""
     path = (shipped_quantized("int8", **options) if source == "shipped"
             else quantize(models[source], "int8", CLIP, tmp_path / "q.onnx", calib_crops=4,
                           **options))
