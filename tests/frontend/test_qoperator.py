@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Callable
 
 import onnx
 import pytest
@@ -67,7 +68,7 @@ def test_qoperator_models_verify(shipped_quantized, models, tmp_path, source, op
     assert checks["logits_vs_onnxruntime"].measure >= 0.99
 
 
-def _replace(op_type: str, new: str):
+def _replace(op_type: str, new: str) -> Callable[[onnx.ModelProto], None]:
     """An edit of a model: its first op_type node becomes a new op that reads its first input."""
     def edit(m: onnx.ModelProto) -> None:
         node = next(n for n in m.graph.node if n.op_type == op_type)

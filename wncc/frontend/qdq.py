@@ -85,7 +85,8 @@ class QdqMixin:
             raise self.error("per-channel activation quantization is not supported", node)
         dtype = ACT_TYPES.get(zp.dtype)
         if dtype is None:
-            raise self.error(f"{zp.dtype} activations are not supported (use int8, uint8 or int16)", node)
+            raise self.error(f"{zp.dtype} activations are not supported (use int8, uint8 or "
+                             "int16)", node)
         if not float(scale.reshape(())) > 0:
             raise self.error(f"quantization scale {float(scale.reshape(()))} is not positive",
                              node)
@@ -125,9 +126,10 @@ class QdqMixin:
         wq = self.qconsts.get(weight)
         if wq is None:
             return out
-        if np.any(wq.zero_point != 0):
+        stray = wq.zero_point[wq.zero_point != 0]
+        if stray.size:
             raise self.error("weights must be quantized symmetrically (zero point 0; 128 for "
-                             f"uint8), found zero points {_listed(wq.zero_point)}", node)
+                             f"uint8), found zero points {_listed(stray)}", node)
         channels = wq.q.shape[channel_axis]
         if wq.scale.size not in (1, channels) or (wq.scale.size > 1 and wq.axis != channel_axis):
             raise self.error("weight scales must be per tensor or per output channel", node)

@@ -34,7 +34,8 @@ class _Form:
     """Where a QOperator op's operands sit among its inputs."""
 
     op: str  # the float op (default domain)
-    inputs: tuple[tuple[int, int], ...]  # (position of x, its DequantizeLinear axis); scale, zp follow
+    # (position of x, its DequantizeLinear axis) of each integer input; its scale, zp follow
+    inputs: tuple[tuple[int, int], ...]
     output: int  # position of the output's scale; its zero point follows
     bias: int | None = None  # position of an int32 bias whose scale is x scale * w scale
 
