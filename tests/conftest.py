@@ -54,16 +54,19 @@ CLIP = ROOT / "examples" / "data" / "test_clip.wav"
 
 @pytest.fixture(scope="session")
 def shipped_quantized(tmp_path_factory):
-    """The shipped tiny quantized to a dtype (one ONNX Runtime calibration per dtype and
-    session): ``shipped_quantized("int8")`` -> path."""
+    """The shipped tiny quantized to a dtype (one ONNX Runtime calibration per dtype, options
+    and session): ``shipped_quantized("int8")`` -> path; keyword options go to
+    ``wncc.quant.quantize`` (``activation_type="QUInt8"``, ``quant_format="qoperator"``, ...)."""
     from wncc.quant.quantize import quantize
     d = tmp_path_factory.mktemp("shipped-q")
-    cache: dict[str, Path] = {}
+    cache: dict[tuple, Path] = {}
 
-    def get(dtype: str) -> Path:
-        if dtype not in cache:
-            cache[dtype] = quantize(SHIPPED_TINY, dtype, CLIP, d / f"tiny-{dtype}.onnx")
-        return cache[dtype]
+    def get(dtype: str, **options) -> Path:
+        key = (dtype, *sorted(options.items()))
+        if key not in cache:
+            stem = "-".join([f"tiny-{dtype}", *(f"{k}={v}" for k, v in key[1:])])
+            cache[key] = quantize(SHIPPED_TINY, dtype, CLIP, d / f"{stem}.onnx", **options)
+        return cache[key]
     return get
 
 

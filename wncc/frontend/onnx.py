@@ -26,6 +26,7 @@ from onnx import external_data_helper, helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
 from wncc.errors import WnccError
+from wncc.frontend import qoperator
 from wncc.frontend.conditioning import ConditioningMixin
 from wncc.frontend.qdq import QdqMixin
 from wncc.frontend.symbolic import evaluate, is_symbolic
@@ -110,7 +111,7 @@ def import_model(path: str | Path) -> Graph:
     """Load an ONNX file and translate it to the IR."""
     path = Path(path)
     model = load(path)
-    graph = _Importer(model, str(path)).run()
+    graph = _Importer(qoperator.to_qdq(model, str(path)), str(path)).run()
     graph.source = path.name
     graph.source_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
     return graph
