@@ -139,6 +139,9 @@ class R9y9Config:
         """Mel frames the conv_in consumes on each side."""
         return self.cin_pad
 
+    x_time_axis = 2  # x is [1, channels, T]
+    out_time_axis = 2
+
 
 def _r9y9_conv1d(cin: int, cout: int, kernel_size: int, weight_norm: str, **kw) -> nn.Module:
     m = nn.Conv1d(cin, cout, kernel_size, **kw)
@@ -304,6 +307,12 @@ class KanBayashiConfig:
     def mel_pad(self) -> int:
         return 0
 
+    x_time_axis = 1  # x is [1, T]
+
+    @property
+    def out_time_axis(self) -> int:
+        return 1 if self.time_major_output else 2
+
 
 class OneHot(nn.Module):
     """One-hot built in the graph: modulo, unsqueeze, scatter_ into new_zeros."""
@@ -439,6 +448,9 @@ class NvWaveNetConfig:
     def mel_pad(self) -> int:
         return 0
 
+    x_time_axis = 1  # x is [1, T]
+    out_time_axis = 2
+
 
 class Conv(nn.Module):
     """Conv1d with xavier init and an optional left pad (F.pad) that makes it causal."""
@@ -495,7 +507,7 @@ class NvWaveNet(nn.Module):
         assert cond_input.size(2) >= x.size(1)
         if cond_input.size(2) > x.size(1):
             cond_input = cond_input[:, :, :x.size(1)]
-        forward_input = self.embed(x).transpose(1, 2)
+        forward_input = self.embed(x.long()).transpose(1, 2)  # a Cast in legacy exports, as theirs
         cond_acts = self.cond_layers(cond_input)
         cond_acts = cond_acts.view(cond_acts.size(0), self.n_layers, -1, cond_acts.size(2))
         r = self.n_residual_channels
@@ -583,28 +595,30 @@ def build(family: str, seed: int = 0, **overrides) -> nn.Module:
     return model.eval()
 
 
-def _dynamic_shapes(model: nn.Module):
+def _dynamic_shapes(cfg) -> tuple[dict, dict]:
     """Dynamo: the time axes as expressions of one frame count (mel may carry context frames)."""
-    cfg = model.cfg
     frames = torch.export.Dim("frames", min=2, max=100000)
-    samples_axis = 2 if isinstance(model, R9y9WaveNet) else 1
     mel_frames = frames + 2 * cfg.mel_pad if cfg.mel_pad else frames
-    return ({samples_axis: frames * cfg.hop}, {2: mel_frames})
+    return ({cfg.x_time_axis: frames * cfg.hop}, {2: mel_frames})
 
 
-def _dynamic_axes(model: nn.Module, output_name: str) -> dict[str, dict[int, str]]:
-    samples_axis = 2 if isinstance(model, R9y9WaveNet) else 1
-    out_axis = 1 if getattr(model.cfg, "time_major_output", False) else 2
-    return {"x": {samples_axis: "samples"}, "mel": {2: "mel_frames"},
-            output_name: {out_axis: "samples"}}
+def _dynamic_axes(cfg, output_name: str) -> dict[str, dict[int, str]]:
+    return {"x": {cfg.x_time_axis: "samples"}, "mel": {2: "mel_frames"},
+            output_name: {cfg.out_time_axis: "samples"}}
 
 
 def export(model: nn.Module, path: Path, exporter: str = "dynamo", dynamic: bool = False,
-           opset: int = 18, frames: int = 4, seed: int = 0, output_name: str = "logits") -> None:
-    """Export ``model`` to one ONNX file (inputs ``x``, ``mel``; one output)."""
+           opset: int = 18, frames: int = 4, seed: int = 0, output_name: str = "logits",
+           twin: nn.Module | None = None) -> None:
+    """Export ``model`` to one ONNX file (inputs ``x``, ``mel``; one output).
+
+    ``twin`` is a model of this file that describes ``model`` (its config and example inputs)
+    when ``model`` is not one: an original's class, exported the way its twin here is.
+    """
     if exporter not in EXPORTERS:
         raise ValueError(f"exporter must be one of {EXPORTERS}, not {exporter!r}")
-    inputs = model.example_inputs(frames, seed)
+    twin = model if twin is None else twin
+    inputs = twin.example_inputs(frames, seed)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     names = dict(input_names=["x", "mel"], output_names=[output_name], opset_version=opset)
@@ -613,19 +627,20 @@ def export(model: nn.Module, path: Path, exporter: str = "dynamo", dynamic: bool
         if exporter == "dynamo":
             program = torch.onnx.export(
                 model, inputs, dynamo=True, external_data=False,
-                dynamic_shapes=_dynamic_shapes(model) if dynamic else None, **names)
+                dynamic_shapes=_dynamic_shapes(twin.cfg) if dynamic else None, **names)
             program.save(str(path))
         else:
             torch.onnx.export(model, inputs, str(path), dynamo=False,
-                              dynamic_axes=_dynamic_axes(model, output_name) if dynamic else None,
+                              dynamic_axes=_dynamic_axes(twin.cfg, output_name) if dynamic else None,
                               **names)
 
 
-def check(model: nn.Module, path: Path, frames: int = 4, seed: int = 1) -> float:
+def check(model: nn.Module, path: Path, frames: int = 4, seed: int = 1,
+          twin: nn.Module | None = None) -> float:
     """Max abs difference between ONNX Runtime's output and torch's on fresh inputs."""
     import onnxruntime as ort
 
-    x, mel = model.example_inputs(frames, seed)
+    x, mel = (model if twin is None else twin).example_inputs(frames, seed)
     with torch.no_grad():
         want = model(x, mel).numpy()
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
