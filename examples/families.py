@@ -4,8 +4,10 @@ wncc must compile the WaveNet vocoders that exist, not only ``examples/wavenet.p
 re-implements (our code, same structure) the public WaveNet vocoder families, so that their
 exported ONNX graphs have the same ops, padding, slicing, scaling and weight normalization as an
 export of the original would. Module and parameter names follow the originals, so a checkpoint
-of the original loads into these definitions with ``load_state_dict``
-(``tests/frontend/test_real_checkout.py`` checks this against a real checkout).
+of the original loads into these definitions with ``load_state_dict``.
+``tests/frontend/test_real_checkout.py`` checks this against real checkouts (r9y9/wavenet_vocoder
+a35fff7, kan-bayashi/PytorchWaveNetVocoder d071ed3 and NVIDIA/nv-wavenet 03f6957 pass): the original's
+weights load strictly, both compute the same output, and both export to the same ONNX ops.
 
 Families (every forward is the teacher-forced full sequence, ``(x, mel) -> [1, C_out, T]``):
 
@@ -59,6 +61,25 @@ field with a JSON value)::
     python examples/families.py r9y9-mulaw -o r9y9-256.onnx --set 'upsample_scales=[4,4,4,4]'
     python examples/families.py kan-bayashi -o kb.onnx --set n_aux=28 --seed 3
     python examples/families.py nv-wavenet -o nv.onnx --set layers=8
+
+What the exports hold (torch 2.13, default configs; Constant nodes not counted):
+
+- r9y9, dynamo: Conv (weight norm folded into the weights), Resize x2, Split (gate and
+  conditioning halves), Slice (the future tail, static ends), Tanh, Sigmoid, Mul (gate,
+  sqrt(0.5), sqrt(1/layers)), Add, Relu, Unsqueeze/Squeeze around the 4-D upsampling; convs
+  padded symmetrically. Legacy: the same plus weight norm left in the graph on the
+  initializers g and v (ReduceL2, Div, Mul per conv) and, with dynamic axes, the slice ends
+  computed from Shape.
+- kan-bayashi: Mod, Unsqueeze, ConstantOfShape (legacy: Expand), ScatterElements, Transpose for
+  the one-hot; Conv padded on both sides + Slice; ConvTranspose (1, hop) on [B,1,C,T]; Sigmoid,
+  Tanh, Mul, Add, Relu. The legacy exporter names the output's batch dim ``Convlogits_dim_0``.
+- nv-wavenet, dynamo: Gather (embedding), Transpose, ConvTranspose (kernel 4*hop, stride hop),
+  Slice to T, one Conv with layers*2R outputs, Reshape to [B, layers, 2R, T], Gather per layer,
+  Slices for the gate halves; the causal ``F.pad`` is fused into the Conv pads (left only).
+  Legacy: the pads stay as Pad nodes whose pads are computed in the graph (ConstantOfShape,
+  Concat, Reshape, Slice, Transpose, Cast), and the embedding input has a Cast.
+
+The last layer's residual 1x1 is never read, so both exporters drop it.
 
 Opsets 17..23 work with both exporters, with one catch of torch's: dynamo builds opset 18 and
 converts it, and at 17 onnx's version converter fails on this graph (Split/Squeeze axes), so the
