@@ -6,18 +6,23 @@ exported ONNX graphs have the same ops, padding, slicing, scaling and weight nor
 export of the original would. Module and parameter names follow the originals, so a checkpoint
 of the original loads into these definitions with ``load_state_dict``.
 ``tests/frontend/test_real_checkout.py`` checks this against real checkouts (r9y9/wavenet_vocoder
-a35fff7, kan-bayashi/PytorchWaveNetVocoder d071ed3 and NVIDIA/nv-wavenet 03f6957 pass): the original's
-weights load strictly, both compute the same output, and both export to the same ONNX ops.
+a35fff7, kan-bayashi/PytorchWaveNetVocoder d071ed3 and NVIDIA/nv-wavenet 03f6957 pass): the
+original's weights load strictly, both compute the same output, and both export to the same
+ONNX ops.
 
 Families (every forward is the teacher-forced full sequence, ``(x, mel) -> [1, C_out, T]``):
 
-| family          | mirrors                                           | x                      | mel frames       | output           |
-|-----------------|---------------------------------------------------|------------------------|------------------|------------------|
-| `r9y9-mulaw`    | r9y9/wavenet_vocoder, input_type mulaw-quantize   | float one-hot [1,256,T]| T/hop + 2*cin_pad| logits [1,256,T] |
-| `r9y9-mol`      | r9y9/wavenet_vocoder, raw input, Logistic (MoL)   | float [1,1,T] in [-1,1]| T/hop + 2*cin_pad| params [1,3K,T]  |
-| `r9y9-gaussian` | r9y9/wavenet_vocoder, raw input, Normal           | float [1,1,T] in [-1,1]| T/hop + 2*cin_pad| params [1,2,T]   |
-| `kan-bayashi`   | kan-bayashi/PytorchWaveNetVocoder                 | int64 classes [1,T]    | T/hop            | logits [1,256,T] |
-| `nv-wavenet`    | NVIDIA/nv-wavenet (pytorch/wavenet.py)            | int64 classes [1,T]    | T/hop            | logits [1,256,T] |
+| family          | mirrors                                | x                     | mel frames  |
+|-----------------|----------------------------------------|-----------------------|-------------|
+| `r9y9-mulaw`    | r9y9/wavenet_vocoder, mulaw-quantize   | one-hot f32 [1,256,T] | T/hop+2*pad |
+| `r9y9-mol`      | r9y9, raw input, mixture of logistics  | float [1,1,T]         | T/hop+2*pad |
+| `r9y9-gaussian` | r9y9, raw input, Normal                | float [1,1,T]         | T/hop+2*pad |
+| `kan-bayashi`   | kan-bayashi/PytorchWaveNetVocoder      | int64 classes [1,T]   | T/hop       |
+| `nv-wavenet`    | NVIDIA/nv-wavenet (pytorch/wavenet.py) | int64 classes [1,T]   | T/hop       |
+
+Outputs are [1,256,T] (``logits``) for the class families, [1,3K,T] and [1,2,T] (``params``) for
+r9y9-mol and -gaussian. pad is cin_pad (2 by default); raw input is in [-1, 1]; K mixtures
+(10 by default).
 
 What each one puts in the graph:
 
@@ -49,8 +54,8 @@ What each one puts in the graph:
   logits[t] is the distribution of sample t given x[t] = class of sample t-1.
 
 Weights are random, seeded and at a sane scale (the originals' initializers, with the constant
-kernels — upsampling averages, weight-norm gains — perturbed so a compiler that flips a kernel or
-drops a gain gets a different answer).
+kernels — upsampling averages, weight-norm gains — perturbed so that a compiler which flips a
+kernel or drops a gain gets a different answer).
 
 Export (``--exporter dynamo`` is ``torch.onnx.export(..., dynamo=True)``, ``legacy`` the
 TorchScript exporter; ``--dynamic`` makes the time axes dynamic; ``--set`` overrides a config
@@ -108,7 +113,7 @@ WEIGHT_NORMS = ("hook", "parametrization", "none")
 
 
 def _weight_norm(m: nn.Module, mode: str) -> nn.Module:
-    """Weight normalization the way the original spells it (``hook``: torch.nn.utils.weight_norm)."""
+    """Weight normalization as the original spells it (``hook``: torch.nn.utils.weight_norm)."""
     if mode == "none":
         return m
     if mode == "parametrization":
@@ -651,9 +656,8 @@ def export(model: nn.Module, path: Path, exporter: str = "dynamo", dynamic: bool
                 dynamic_shapes=_dynamic_shapes(twin.cfg) if dynamic else None, **names)
             program.save(str(path))
         else:
-            torch.onnx.export(model, inputs, str(path), dynamo=False,
-                              dynamic_axes=_dynamic_axes(twin.cfg, output_name) if dynamic else None,
-                              **names)
+            axes = _dynamic_axes(twin.cfg, output_name) if dynamic else None
+            torch.onnx.export(model, inputs, str(path), dynamo=False, dynamic_axes=axes, **names)
 
 
 def check(model: nn.Module, path: Path, frames: int = 4, seed: int = 1,

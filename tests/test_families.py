@@ -145,7 +145,8 @@ def test_kan_bayashi_graph(graphs, exporter):
     assert ops["ConvTranspose"] == 1
     (up,) = [n for n in model.graph.node if n.op_type == "ConvTranspose"]
     attrs = {a.name: list(a.ints) for a in up.attribute}
-    assert attrs["strides"] == [1, cfg.hop] and attrs.get("kernel_shape", [1, cfg.hop]) == [1, cfg.hop]
+    assert attrs["strides"] == [1, cfg.hop]
+    assert attrs.get("kernel_shape", [1, cfg.hop]) == [1, cfg.hop]
     assert _on_data(model, "Slice") == 1 + 2 * layers  # every causal conv's tail
     # causal, tanh and sigmoid dilated convs, two aux, skip and residual 1x1s (the last
     # layer's residual is unread, so pruned), head

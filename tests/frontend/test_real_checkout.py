@@ -3,9 +3,9 @@ ONNX the way examples/families.py exports its twins, and run under ONNX Runtime.
 
 Each test skips unless an environment variable names a checkout (like the CMSIS-NN tests):
 
-    WNCC_R9Y9_WAVENET=/path/to/wavenet_vocoder          github.com/r9y9/wavenet_vocoder
-    WNCC_KANBAYASHI_WAVENET=/path/to/PytorchWaveNetVocoder  github.com/kan-bayashi/PytorchWaveNetVocoder
-    WNCC_NV_WAVENET=/path/to/nv-wavenet                 github.com/NVIDIA/nv-wavenet
+    WNCC_R9Y9_WAVENET=/path/to/wavenet_vocoder              (github.com/r9y9/wavenet_vocoder)
+    WNCC_KANBAYASHI_WAVENET=/path/to/PytorchWaveNetVocoder  (github.com/kan-bayashi/...)
+    WNCC_NV_WAVENET=/path/to/nv-wavenet                     (github.com/NVIDIA/nv-wavenet)
 
 What the imports need: only torch and numpy. r9y9's model is ``wavenet_vocoder.WaveNet``
 (``wavenet_vocoder/{__init__,version,wavenet,modules,conv,upsample,mixture}.py``), built here
