@@ -222,7 +222,8 @@ def run_checks(model: Path, graph: Graph, dtype: str, c: Backend, plan: Plan, se
 
     n_stream = max(1, -(-min(plan.streamed, c_classes.size) // hop))
     progress(f"golden model stepping {n_stream * hop} samples on its own")
-    s_classes, _ = golden.vocode(mel_in[:n_stream + extra], seed=seed, temperature=temperature)
+    s_classes, _ = golden.vocode(mel_in[:gen_frames + extra], seed=seed,
+                                 temperature=temperature, frames=n_stream)
     same = bool(np.array_equal(s_classes, c_classes[:s_classes.size]))
     checks.append(Check("streaming_golden_vs_c", same,
                         f"{s_classes.size} samples " + ("identical" if same else "differ"),

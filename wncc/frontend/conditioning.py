@@ -66,9 +66,27 @@ class ConditioningMixin:
             if v.layout in TIME_AXIS and _matches(target, shape):
                 self.keep(node.output[0], dataclasses.replace(v, layout=layout))
                 return
+        groups = int(target[1]) if len(target) == 4 and isinstance(target[1], (int, np.integer)) else 0
+        if (v.layout == "CT" and groups > 1 and channels % groups == 0
+                and _matches(target, [1, groups, channels // groups, n])):
+            self.keep(node.output[0], dataclasses.replace(v, layout="GCT", groups=groups))
+            return
         raise self.error(f"Reshape of a {v.layout} tensor to {[_show(d) for d in target]} is "
                          "not supported (only adding or removing the unit axis of a "
                          "[1, 1, C, T] tensor)", node)
+
+    def group_gather(self, node: onnx.NodeProto, v: _Value) -> None:
+        """Gather(axis 1) of one group of a [1, G, C / G, T] view: its channels, a slice."""
+        index = self.consts.get(node.input[1])
+        axis = int(_attrs(node).get("axis", 0))
+        if v.layout != "GCT" or index is None or np.size(index) != 1 or axis % 4 != 1:
+            raise self.error("Gather of a data tensor is only supported as one group of a "
+                             "[1, G, C/G, T] view (a conditioning conv shared by the layers)",
+                             node)
+        per = self.tensors[v.tensor].channels // v.groups
+        i = int(np.reshape(index, ())) % v.groups
+        self.channel_slice(node, dataclasses.replace(v, layout="CT", groups=0), i * per,
+                           (i + 1) * per, node.output[0])
 
     def _axes(self, node: onnx.NodeProto) -> list[int]:
         if len(node.input) > 1 and node.input[1]:

@@ -40,11 +40,13 @@ OPSETS = range(17, 24)
 @dataclasses.dataclass(frozen=True)
 class _Value:
     tensor: str  # IR tensor name
-    layout: str  # "T", "TC", "CT" or "1CT" ([1, 1, C, T]: the 2-D conditioning convolutions)
+    layout: str  # "T", "TC", "CT", "1CT" ([1, 1, C, T]: the 2-D conditioning convolutions) or
+    #              "GCT" ([1, G, C / G, T]: one conditioning conv's channels seen per layer)
     timebase: str  # "frame" (depends on the mel input only) or "sample"
     pad: tuple[int, int] = (0, 0)  # pending (left, right) time padding from a Pad node
     length: Len | None = None  # of the time axis, affine in the samples T or the frames F
     rows: int = 0  # frame values: time steps per mel frame (1 at the mel's rate)
+    groups: int = 0  # "GCT": the number of groups G
 
 
 def load(path: str | Path) -> onnx.ModelProto:
@@ -187,7 +189,8 @@ class _Importer(QdqMixin, ConditioningMixin):
         if isinstance(n, Len) and n.base in self.static:
             n = n.a * self.static[n.base] + n.b
         shape = {"T": [1, n], "TC": [1, n, channels], "CT": [1, channels, n],
-                 "1CT": [1, 1, channels, n]}[v.layout]
+                 "1CT": [1, 1, channels, n],
+                 "GCT": [1, v.groups, channels // max(v.groups, 1), n]}[v.layout]
         return _concrete(np.array(shape, dtype=object))
 
     def length_of(self, v: _Value) -> object:
@@ -335,11 +338,16 @@ class _Importer(QdqMixin, ConditioningMixin):
 
     def op_Cast(self, node: onnx.NodeProto) -> None:
         v = self.value(node.input[0], node)
-        if _attrs(node)["to"] != onnx.TensorProto.FLOAT or v.layout == "T":
+        to = _attrs(node)["to"]
+        class_cast = v.layout == "T" and to in (onnx.TensorProto.INT64, onnx.TensorProto.INT32)
+        if not class_cast and (to != onnx.TensorProto.FLOAT or v.layout == "T"):
             raise self.error("only float-to-float Cast is supported on data tensors", node)
         self.values[node.output[0]] = v
 
     def op_Gather(self, node: onnx.NodeProto) -> None:
+        if node.input[0] in self.values:
+            self.group_gather(node, self.value(node.input[0], node))
+            return
         table = self.const(node.input[0], node, "embedding table")
         idx = self.value(node.input[1], node)
         if idx.layout != "T" or _attrs(node).get("axis", 0) != 0 or table.ndim != 2:

@@ -171,16 +171,18 @@ class GoldenModel:
             self.prev = c
         return classes, self.pcm_table[classes]
 
-    def vocode(self, mel: np.ndarray, seed: int = 0, temperature: float = 1.0
-               ) -> tuple[np.ndarray, np.ndarray]:
+    def vocode(self, mel: np.ndarray, seed: int = 0, temperature: float = 1.0,
+               frames: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Free-running generation over mel frames [F, n_mels]: (classes, pcm), hop samples for
-        each output frame (F plus the conditioning's frames_delta), the last ones flushed."""
+        each output frame (F plus the conditioning's frames_delta, or the first `frames`), the
+        last ones flushed."""
         self.reset(seed, temperature)
         mel = np.asarray(mel, F)
         env = self.conditioning(mel)
         self.mels, self.ended = list(mel), True
         parts = []
-        for frame in range(self.frames_out(mel.shape[0])):
+        total = self.frames_out(mel.shape[0])
+        for frame in range(total if frames is None else min(frames, total)):
             self._use_frame(env, frame)
             parts.append(self.generate(self.graph.hop))
         if not parts:

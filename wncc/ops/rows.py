@@ -46,9 +46,11 @@ class Repeat(Op):
 class Crop(Op):
     names = ("crop",)
 
-    def golden(self, node: Node, ins: list[np.ndarray], ev: Eval) -> np.ndarray:
+    def sequence(self, node: Node, ins: list[np.ndarray], ev: Eval, pad: list[object]
+                 ) -> np.ndarray:
         start, drop = node.attrs["start"], node.attrs["drop"]
         return ins[0][:, start:ins[0].shape[1] - drop]
+
 
     def emit_row(self, node: Node, ctx: Context) -> str:
         return _copy(node, ctx, ctx.row_ptr(node.inputs[0], f"{ctx.row} + {node.attrs['start']}"))
@@ -60,7 +62,7 @@ class Crop(Op):
         return lo + node.attrs["start"], hi + node.attrs["start"]
 
     def mixes_time(self, node: Node) -> bool:
-        return node.attrs["start"] != 0
+        return True  # its length is not its input's: the frame program's windows make it
 
     def kernels(self, node: Node, ctx: Context) -> tuple[str, ...]:
         return ("wn_rows.c",)

@@ -91,9 +91,6 @@ def infer_node(graph: Graph, node: Node) -> list[Tensor]:
         if not 0 <= start < stop <= ins[0].channels:
             raise WnccError(f"channel slice [{start}:{stop}] of {ins[0].channels} channels",
                             node=node.name)
-        if ins[0].rate == Rate.TABLE:
-            raise WnccError("slicing an upsampled conditioning table is not supported",
-                            node=node.name)
         return _out(node, stop - start, (ins[0].rate, ins[0].rows), like=ins[0])
     if op == "gate":
         half = node.attrs["half"]
