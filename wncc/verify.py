@@ -85,6 +85,16 @@ def onnxruntime_logits(model: Path, x: np.ndarray, mel: np.ndarray, plain: bool 
     return np.ascontiguousarray(sess.run(None, feeds)[0][0].T)
 
 
+def static_samples(model: Path, graph: Graph) -> int | None:
+    """The sample length of a model exported with static time axes (None: dynamic)."""
+    sess = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    for inp in sess.get_inputs():
+        mel = "float" in inp.type and len(inp.shape) == 3 and inp.shape[1] == graph.n_mels
+        if not mel and isinstance(inp.shape[-1], int):
+            return int(inp.shape[-1])
+    return None
+
+
 def onnxruntime_check(model: Path, graph: Graph, dtype: str, x: np.ndarray, mel: np.ndarray,
                       c_logits: np.ndarray) -> Check:
     """The C's teacher-forced logits against ONNX Runtime: float models within the dtype's
@@ -194,6 +204,9 @@ def run_checks(model: Path, graph: Graph, dtype: str, c: Backend, plan: Plan, se
     golden = GoldenModel(graph)
     extra = -graph.time.frames_delta  # mel frames beyond the output's (valid convolutions)
     tf_frames = max(1, -(-plan.teacher_forced // hop))
+    fixed = static_samples(model, graph)
+    if fixed is not None:  # a static export runs at its own length only
+        tf_frames = fixed // hop
     gen_frames = max(1, -(-plan.generated // hop))
     x, mel_in = inputs(graph, max(tf_frames, gen_frames), seed, mel, audio)
     x_tf, mel_tf = x[:tf_frames * hop], mel_in[:tf_frames + extra]

@@ -130,6 +130,15 @@ def report(graph: Graph, plan: memory.Plan, target: Target, table_list) -> dict:
         "receptive_field": st.receptive_field, "parameters": st.parameters,
         "macs_per_sample": st.macs_per_sample, "macs_per_frame": st.macs_per_frame,
         "hoisted_to_frame_rate": rates.hoisted(graph),
+        "lookahead_frames": graph.time.lookahead,
+        "conditioning": {"history_frames": graph.time.history,
+                         "output_frames": f"F{graph.time.frames_delta:+d}"
+                         if graph.time.frames_delta else "F",
+                         "windowed": graph.time.windowed,
+                         "tensors": {name: {"steps_per_frame": graph.time.rows[name],
+                                            "length": graph.time.lengths[name].text(),
+                                            "window": list(graph.time.windows[name])}
+                                     for name in sorted(graph.time.windows)}},
         "memory_bytes": {"state_estimate": state_bytes, "mel": 4 * graph.n_mels,
                          **{k: plan.bytes(k) for k in ("frame", "arena", "ring", "scratch")}},
         "weights_bytes": weight_bytes,
