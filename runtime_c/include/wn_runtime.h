@@ -103,6 +103,11 @@ typedef struct {
     int32_t per_channel;
 } wn_rq;
 
+void wn_dwconv_s8(int8_t *y, const int8_t *x, const int8_t *w, const wn_rq *qp, int32_t c,
+                  int32_t kernel, int32_t step);
+void wn_dwconv_s8s16(int16_t *y, const int16_t *x, const int8_t *w, const wn_rq *qp, int32_t c,
+                     int32_t kernel, int32_t step);
+
 static inline int64_t wn_rq_bias(const wn_rq *q, int32_t o)
 {
     switch (q->bias_bytes) {

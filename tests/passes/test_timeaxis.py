@@ -136,3 +136,30 @@ def test_sample_path_looking_ahead_is_refused(tmp_path):
     with pytest.raises(WnccError) as info:
         load(path)
     assert "future" in str(info.value) and info.value.node and "\n" not in str(info.value)
+
+
+def test_staged_conditioning_in_int8(tmp_path):
+    """Quantized by ONNX Runtime (QDQ, int8, per-channel) as a user's own flow would: the valid
+    conv_in, the stretches and the (1, 9) stages run in integers in the frame program's windows;
+    C == golden exactly, ONNX Runtime within one step."""
+    import numpy as np
+    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
+                                          quantize_static)
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            rng = np.random.default_rng(0)
+            self.items = iter([{"x": rng.integers(0, 256, (1, 6 * HOP)).astype(np.int64),
+                                "mel": rng.standard_normal((1, N_MELS, 10)).astype(np.float32)}
+                               for _ in range(4)])
+
+        def get_next(self):
+            return next(self.items, None)
+
+    q = tmp_path / "staged-int8.onnx"
+    quantize_static(str(_export(tmp_path, "staged")), str(q), Reader(),
+                    quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8,
+                    weight_type=QuantType.QInt8, per_channel=True)
+    report = verify(q, dtype="int8", seconds=0.1, stream_samples=96)
+    assert report.passed, [f"{c.name}: {c.value}" for c in report.checks if not c.passed]
+    assert any(n.op == "dwconv" and "q" in n.attrs for n in load(q).nodes)

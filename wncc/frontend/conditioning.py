@@ -154,9 +154,7 @@ class ConditioningMixin:
         attrs = {"factor": stride, "kernel": kernel, "crop": begin, "extra": out_pad - end}
         channels = self.tensors[v.tensor].channels
         if depthwise:
-            weights = {"w": np.repeat(w.reshape(1, kernel), channels, 0).astype(np.float32),
-                       "b": np.full(channels, 0.0 if b is None else float(b.reshape(-1)[0]),
-                                    np.float32)}
+            weights = self.depthwise_weights(node, w, b, channels, channel_axis=1)
             self.add("dwconvt", node, [v.tensor], node.output[0], "1CT", "frame", attrs=attrs,
                      weights=weights)
             return
@@ -186,13 +184,28 @@ class ConditioningMixin:
         kernel = int(w.shape[3])
         channels = self.tensors[v.tensor].channels
         left, right = v.pad[0] + int(pads[1]), v.pad[1] + int(pads[3])
-        weights = {"w": np.repeat(w.reshape(1, kernel), channels, 0).astype(np.float32),
-                   "b": np.full(channels, 0.0 if b is None else float(b.reshape(-1)[0]),
-                                np.float32)}
+        weights = self.depthwise_weights(node, w, b, channels, channel_axis=0)
         self.add("dwconv", node, [v.tensor], node.output[0], "1CT", v.timebase,
                  attrs={"kernel": kernel, "dilation": dilation, "pad_left": left,
                         "pad_right": right},
                  weights=weights)
+
+    def depthwise_weights(self, node: onnx.NodeProto, w: np.ndarray, b: np.ndarray | None,
+                          channels: int, channel_axis: int) -> dict[str, np.ndarray]:
+        """A (1, k) kernel of [1, 1, C, T] given to each of the C channels: w [C, K], b [C],
+        and their integers (scales shared, as the one kernel's) for quantized models."""
+        kernel = int(w.shape[-1])
+        out = {"w": np.repeat(w.reshape(1, kernel), channels, 0).astype(np.float32),
+               "b": np.full(channels, 0.0 if b is None else float(b.reshape(-1)[0]), np.float32)}
+        q = self.quantized_weights(node, node.input[1],
+                                   node.input[2] if len(node.input) > 2 else None, channel_axis)
+        for key, value in q.items():
+            if key == "wq":
+                value = np.repeat(value.reshape(1, kernel), channels, 0)
+            elif key != "w_bits":
+                value = np.repeat(value.reshape(-1)[:1], channels)
+            out[key] = value
+        return out
 
     def time_slice(self, node: onnx.NodeProto, v: _Value, start: object, end: object) -> None:
         """Slice of the time axis: the tail a symmetric padding left on the sample path, or a

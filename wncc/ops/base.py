@@ -92,6 +92,7 @@ class Op:
     """An IR op. The defaults fit ops without weights, integer parameters or kernels."""
 
     names: tuple[str, ...] = ()
+    copies = False  # moves values without arithmetic: no integer parameters, same quantization
 
     def params(self, graph: Graph, node: Node) -> QParams:
         raise WnccError(f"{node.op} has no integer implementation", node=node.name)

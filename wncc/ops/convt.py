@@ -28,6 +28,9 @@ class ConvT(Op):
     names = ("convt",)
 
     def params(self, graph: Graph, node: Node) -> ConvQ:
+        if not simple(node):
+            raise WnccError("an overlapping or cropped transposed convolution is float only: "
+                            "compile the model's float export", node=node.name)
         return conv_params(node, graph.tensors[node.inputs[0]].quant,
                            graph.tensors[node.outputs[0]].quant, channel_axis=1)
 

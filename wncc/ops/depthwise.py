@@ -5,18 +5,23 @@ upsampling stages, kan-bayashi's ConvTranspose2d) applies the same 1-D kernel to
 the frontend gives each channel its own copy of it, so ``w`` is [C, K] and ``b`` is [C].
 
 dwconv: y[c, r] = b[c] + sum_j w[c, j] * x[c, r - pad_left + j * dilation], j ascending, padding
-rows zero. dwconvt: y[c, r] = b[c] + sum_i w[c, u - i * stride] * x[c, i] over the input rows i
-that exist, ascending, u = r + crop. Float only: each product and sum rounded to float32.
+rows zero; float (each product and sum rounded to float32) or integer (acc = bias with the input
+zero point folded in + sum w * x, requantized per channel like conv). dwconvt: y[c, r] = b[c] +
+sum_i w[c, u - i * stride] * x[c, i] over the input rows i that exist, ascending, u = r + crop;
+float only.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from wncc.ir import Len, Node
-from wncc.ops.base import (Context, Eval, Op, register, transposed_length, transposed_needs,
-                           window_length, window_needs)
-from wncc.ops.conv import padded_taps
+from wncc.arith.params import ConvQ
+from wncc.errors import WnccError
+from wncc.ir import Graph, Len, Node
+from wncc.ops.base import (Context, Entry, Eval, Op, conv_suffix, register, transposed_length,
+                           transposed_needs, window_length, window_needs)
+from wncc.ops.conv import conv_params, padded_taps, requantize_acc
+from wncc.ops.layout import ACT_BITS, conv_entries
 
 F = np.float32
 
@@ -39,14 +44,33 @@ def transposed_rows(node: Node, n_out: int, n_in: int):
 class DepthwiseConv(Op):
     names = ("dwconv",)
 
+    def params(self, graph: Graph, node: Node) -> ConvQ:
+        q = conv_params(node, graph.tensors[node.inputs[0]].quant,
+                        graph.tensors[node.outputs[0]].quant, channel_axis=0)
+        if q.w_bits != 8:
+            raise WnccError(f"a depthwise conditioning convolution with {q.w_bits}-bit weights "
+                            "is not supported (8-bit)", node=node.name)
+        return q
+
     def sequence(self, node: Node, ins: list[np.ndarray], ev: Eval, pad: list[object]
                  ) -> np.ndarray:
-        w, b = node.weights["w"], node.weights["b"]
         taps = padded_taps(node, ins[0], pad[0])
+        if ev.integer:
+            q = node.attrs["q"]
+            acc = np.repeat(q.bias.astype(np.int64)[:, None], taps[0].shape[1], axis=1)
+            for j, tap in enumerate(taps):
+                acc += q.w[:, j:j + 1].astype(np.int64) * tap.astype(np.int64)
+            return requantize_acc(q, acc, q.mult[:, None], q.shift[:, None], ev.dtype,
+                                  ev.rounding)
+        w, b = node.weights["w"], node.weights["b"]
         acc = np.repeat(b.astype(F)[:, None], taps[0].shape[1], axis=1)
         for j, tap in enumerate(taps):
             acc += w[:, j:j + 1] * tap
         return acc
+
+    def entries(self, graph: Graph, node: Node) -> list[Entry]:
+        acc = 64 if ACT_BITS[graph.tensors[node.outputs[0]].dtype] == 16 else 32
+        return conv_entries(node.attrs["q"], node.attrs["q"].w, node, acc)
 
     def golden(self, node: Node, ins: list[np.ndarray], ev: Eval) -> np.ndarray:
         raise NotImplementedError("dwconv runs on whole sequences (sequence)")
@@ -54,13 +78,17 @@ class DepthwiseConv(Op):
     def emit_row(self, node: Node, ctx: Context) -> str:
         a = node.attrs
         x = ctx.row_ptr(node.inputs[0], f"{ctx.row} - {a['pad_left']}")
-        return (f"wn_dwconv_f32({ctx.row_ptr(node.outputs[0], ctx.row)}, {x}, "
-                f"{ctx.weight(node, 'w')}, {ctx.weight(node, 'b')}, "
-                f"{ctx.channels(node.inputs[0])}, {a['kernel']}, "
-                f"{a['dilation'] * ctx.stride(node.inputs[0])});")
+        y = ctx.row_ptr(node.outputs[0], ctx.row)
+        shape = (f"{ctx.channels(node.inputs[0])}, {a['kernel']}, "
+                 f"{a['dilation'] * ctx.stride(node.inputs[0])}")
+        sfx = conv_suffix(node, ctx)
+        if sfx == "f32":
+            return (f"wn_dwconv_f32({y}, {x}, {ctx.weight(node, 'w')}, {ctx.weight(node, 'b')}, "
+                    f"{shape});")
+        return f"wn_dwconv_{sfx}({y}, {x}, {ctx.weight(node, 'w')}, &{ctx.weight(node, 'rq')}, {shape});"
 
     def kernels(self, node: Node, ctx: Context) -> tuple[str, ...]:
-        return ("wn_rows.c",)
+        return ("wn_rows.c",) if conv_suffix(node, ctx) == "f32" else ("wn_rows_int.c",)
 
     def length(self, node: Node, n: Len) -> Len:
         return window_length(node, n)
@@ -75,6 +103,11 @@ class DepthwiseConv(Op):
 @register
 class DepthwiseConvT(Op):
     names = ("dwconvt",)
+
+    def params(self, graph: Graph, node: Node) -> ConvQ:
+        raise WnccError("a depthwise transposed convolution (ConvTranspose2d (1, k) on "
+                        "[1, 1, C, T]) is float only: compile the model's float export",
+                        node=node.name)
 
     def sequence(self, node: Node, ins: list[np.ndarray], ev: Eval, pad: list[object]
                  ) -> np.ndarray:

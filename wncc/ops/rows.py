@@ -17,6 +17,7 @@ from wncc.ops.base import Context, Eval, Op, register, repeated_needs
 @register
 class Repeat(Op):
     names = ("repeat",)
+    copies = True
 
     def golden(self, node: Node, ins: list[np.ndarray], ev: Eval) -> np.ndarray:
         return np.repeat(ins[0], node.attrs["factor"], axis=1)
@@ -45,6 +46,7 @@ class Repeat(Op):
 @register
 class Crop(Op):
     names = ("crop",)
+    copies = True
 
     def sequence(self, node: Node, ins: list[np.ndarray], ev: Eval, pad: list[object]
                  ) -> np.ndarray:
