@@ -9,6 +9,8 @@ u = r + crop, ascending, of sum_c w[c, :, u - i * stride] * x[c, i], channels as
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from wncc.arith.params import ConvQ
@@ -31,8 +33,14 @@ class ConvT(Op):
         if not simple(node):
             raise WnccError("an overlapping or cropped transposed convolution is float only: "
                             "compile the model's float export", node=node.name)
-        return conv_params(node, graph.tensors[node.inputs[0]].quant,
-                           graph.tensors[node.outputs[0]].quant, channel_axis=1)
+        qin = graph.tensors[node.inputs[0]].quant
+        q = conv_params(node, qin, graph.tensors[node.outputs[0]].quant, channel_axis=1)
+        # each output row (phase p) sums one kernel tap: its own input zero point fold,
+        # bias[p, o] - zp_in * sum_i w[i, o, p], not the sum over every tap
+        wq = node.weights["wq"].astype(np.int64)
+        raw = q.bias + qin.zero_point * wq.sum(axis=(0, 2))
+        per_phase = raw[None, :] - qin.zero_point * wq.sum(axis=0).T
+        return dataclasses.replace(q, bias=per_phase.reshape(-1))
 
     def golden(self, node: Node, ins: list[np.ndarray], ev: Eval) -> np.ndarray:
         """The table (stride, Cout) of one row ins[0] (Cin, 1); w [Cin, Cout, stride]."""
@@ -40,7 +48,7 @@ class ConvT(Op):
         if ev.integer:
             q = node.attrs["q"]
             acc = (np.einsum("iop,i->po", q.w.astype(np.float64), x.astype(np.float64))
-                   .astype(np.int64) + q.bias[None, :])
+                   .astype(np.int64) + q.bias.reshape(-1, q.w.shape[1]))
             return requantize_acc(q, acc, q.mult[None, :], q.shift[None, :], ev.dtype,
                                   ev.rounding)
         w, b = node.weights["w"], node.weights["b"]
