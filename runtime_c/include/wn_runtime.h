@@ -107,6 +107,12 @@ void wn_dwconv_s8(int8_t *y, const int8_t *x, const int8_t *w, const wn_rq *qp, 
                   int32_t kernel, int32_t step);
 void wn_dwconv_s8s16(int16_t *y, const int16_t *x, const int8_t *w, const wn_rq *qp, int32_t c,
                      int32_t kernel, int32_t step);
+void wn_dwconvt_s8(int8_t *y, const int8_t *x, int32_t n, int32_t t0, int32_t stride,
+                   const int8_t *w, const wn_rq *qp, int32_t zp_in, int32_t c, int32_t kernel,
+                   int32_t ldx);
+void wn_convt_row_s8(int8_t *y, const int8_t *x, int32_t n, int32_t t0, int32_t stride,
+                     const int8_t *w, const wn_rq *qp, int32_t zp_in, int32_t cin, int32_t cout,
+                     int32_t kernel, int32_t ldx);
 
 static inline int64_t wn_rq_bias(const wn_rq *q, int32_t o)
 {

@@ -22,7 +22,7 @@ class Conditioned(nn.Module):
     """A small class-input WaveNet whose conditioning is one of: a valid kernel-5 conv over the
     mel frames and two (stretch x4, Conv2d (1, 9)) stages ("staged"); an overlapping
     ConvTranspose1d cut to the samples around its centre ("centred"); the same cut at its start
-    ("causal")."""
+    ("causal"); a ConvTranspose2d (1, hop) on [1, 1, C, T] ("depthwise")."""
 
     def __init__(self, kind: str) -> None:
         super().__init__()
@@ -33,6 +33,8 @@ class Conditioned(nn.Module):
             self.conv_in = nn.Conv1d(N_MELS, N_MELS, 5, bias=False)
             self.stages = nn.ModuleList(nn.Conv2d(1, 1, (1, 9), padding=(0, 4), bias=False)
                                         for _ in range(2))
+        elif kind == "depthwise":
+            self.up = nn.ConvTranspose2d(1, 1, (1, HOP), stride=(1, HOP))
         else:
             self.up = nn.ConvTranspose1d(N_MELS, N_MELS, 4 * HOP, stride=HOP)
         self.convs = nn.ModuleList(nn.Conv1d(RES, 2 * RES, 3, padding=2 * d, dilation=d)
@@ -47,6 +49,8 @@ class Conditioned(nn.Module):
             for stage in self.stages:
                 c = stage(F.interpolate(c, scale_factor=(1, 4), mode="nearest"))
             return c.squeeze(1)
+        if self.kind == "depthwise":
+            return self.up(c.unsqueeze(1)).squeeze(1)
         start = 2 * HOP if self.kind == "centred" else 0
         return self.up(c)[:, :, start:start + samples]
 
@@ -138,28 +142,32 @@ def test_sample_path_looking_ahead_is_refused(tmp_path):
     assert "future" in str(info.value) and info.value.node and "\n" not in str(info.value)
 
 
-def test_staged_conditioning_in_int8(tmp_path):
-    """Quantized by ONNX Runtime (QDQ, int8, per-channel) as a user's own flow would: the valid
-    conv_in, the stretches and the (1, 9) stages run in integers in the frame program's windows;
-    C == golden exactly, ONNX Runtime within one step."""
+@pytest.mark.parametrize("kind", ["staged", "centred", "depthwise"])
+def test_conditioning_in_int8(tmp_path, kind):
+    """Quantized by ONNX Runtime (QDQ, int8, per-channel) as a user's own flow would: valid
+    convs, stretches, (1, k) stages, overlapping and depthwise transposed convolutions run in
+    integers in the frame program's windows; C == golden exactly, ONNX Runtime within a step."""
     import numpy as np
     from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
                                           quantize_static)
+
+    extra = 4 if kind == "staged" else 0
 
     class Reader(CalibrationDataReader):
         def __init__(self) -> None:
             rng = np.random.default_rng(0)
             self.items = iter([{"x": rng.integers(0, 256, (1, 6 * HOP)).astype(np.int64),
-                                "mel": rng.standard_normal((1, N_MELS, 10)).astype(np.float32)}
-                               for _ in range(4)])
+                                "mel": rng.standard_normal((1, N_MELS, 6 + extra))
+                                .astype(np.float32)} for _ in range(4)])
 
         def get_next(self):
             return next(self.items, None)
 
-    q = tmp_path / "staged-int8.onnx"
-    quantize_static(str(_export(tmp_path, "staged")), str(q), Reader(),
+    q = tmp_path / f"{kind}-int8.onnx"
+    quantize_static(str(_export(tmp_path, kind)), str(q), Reader(),
                     quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8,
                     weight_type=QuantType.QInt8, per_channel=True)
     report = verify(q, dtype="int8", seconds=0.1, stream_samples=96)
     assert report.passed, [f"{c.name}: {c.value}" for c in report.checks if not c.passed]
-    assert any(n.op == "dwconv" and "q" in n.attrs for n in load(q).nodes)
+    frame_ops = {n.op for n in load(q).nodes if "q" in n.attrs}
+    assert frame_ops & {"dwconv", "convt", "dwconvt"}

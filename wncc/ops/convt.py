@@ -19,7 +19,8 @@ from wncc.ir import Graph, Len, Node
 from wncc.ops.base import (Context, Entry, Eval, Op, conv_suffix, float_kernel, register,
                            transposed_length, transposed_needs)
 from wncc.ops.conv import conv_params, requantize_acc
-from wncc.ops.depthwise import transposed_count, transposed_row, transposed_rows
+from wncc.ops.depthwise import (integer_rows, transposed_count, transposed_row, transposed_rows,
+                                unfolded)
 from wncc.ops.layout import ACT_BITS, conv_entries
 
 F = np.float32
@@ -30,17 +31,15 @@ class ConvT(Op):
     names = ("convt",)
 
     def params(self, graph: Graph, node: Node) -> ConvQ:
-        if not simple(node):
-            raise WnccError("an overlapping or cropped transposed convolution is float only: "
-                            "compile the model's float export", node=node.name)
         qin = graph.tensors[node.inputs[0]].quant
-        q = conv_params(node, qin, graph.tensors[node.outputs[0]].quant, channel_axis=1)
+        q = unfolded(conv_params(node, qin, graph.tensors[node.outputs[0]].quant, channel_axis=1),
+                     node, sum_axes=(0, 2))
+        if not simple(node):  # rows sum 1 .. ceil(K / stride) taps: x - zp_in in the sums
+            return integer_rows(q, node)
         # each output row (phase p) sums one kernel tap: its own input zero point fold,
-        # bias[p, o] - zp_in * sum_i w[i, o, p], not the sum over every tap
-        wq = node.weights["wq"].astype(np.int64)
-        raw = q.bias + qin.zero_point * wq.sum(axis=(0, 2))
-        per_phase = raw[None, :] - qin.zero_point * wq.sum(axis=0).T
-        return dataclasses.replace(q, bias=per_phase.reshape(-1))
+        # bias[o] - zp_in * sum_i w[i, o, p]
+        folded = q.bias[None, :] - q.zp_in * node.weights["wq"].astype(np.int64).sum(axis=0).T
+        return dataclasses.replace(q, bias=folded.reshape(-1))
 
     def golden(self, node: Node, ins: list[np.ndarray], ev: Eval) -> np.ndarray:
         """The table (stride, Cout) of one row ins[0] (Cin, 1); w [Cin, Cout, stride]."""
@@ -63,10 +62,16 @@ class ConvT(Op):
         if simple(node):  # frame by frame, the table of each
             cols = [self.golden(node, [x[:, j:j + 1]], ev).T for j in range(x.shape[1])]
             return np.concatenate(cols, axis=1) if cols else np.zeros((node.weights["w"].shape[1], 0))
-        if ev.integer:
-            raise NotImplementedError("integer overlapping transposed convolution")
-        w, b = node.weights["w"], node.weights["b"]
         n_out = transposed_count(node, x.shape[1])
+        if ev.integer:
+            q = node.attrs["q"]
+            acc = np.repeat(q.bias.astype(np.int64)[:, None], n_out, axis=1)
+            xz = x.astype(np.int64) - q.zp_in
+            for rows, i, t in transposed_rows(node, n_out, x.shape[1]):
+                acc[:, rows] += np.einsum("cor,cr->or", q.w[:, :, t].astype(np.int64), xz[:, i])
+            return requantize_acc(q, acc, q.mult[:, None], q.shift[:, None], ev.dtype,
+                                  ev.rounding)
+        w, b = node.weights["w"], node.weights["b"]
         acc = np.repeat(b.astype(F)[:, None], n_out, axis=1)
         for rows, i, t in transposed_rows(node, n_out, x.shape[1]):
             for c in range(w.shape[0]):  # input channels ascending
@@ -99,15 +104,15 @@ class ConvT(Op):
     def emit_row(self, node: Node, ctx: Context) -> str:
         if simple(node):
             raise NotImplementedError("simple transposed convolutions make whole tables")
-        if conv_suffix(node, ctx) != "f32" or ctx.half is not None:
-            raise WnccError("an overlapping or cropped transposed convolution is float32 only",
-                            node=node.name)
+        if ctx.half is not None:
+            raise WnccError("an overlapping or cropped transposed convolution is not supported "
+                            f"in {ctx.graph.dtype}", node=node.name)
         cin, cout = ctx.channels(node.inputs[0]), ctx.channels(node.outputs[0])
-        return transposed_row(node, ctx, "wn_convt_row_f32", f"{cin}, {cout}")
+        return transposed_row(node, ctx, "wn_convt_row", f"{cin}, {cout}")
 
     def kernels(self, node: Node, ctx: Context) -> tuple[str, ...]:
         if not simple(node):
-            return ("wn_rows.c",)
+            return ("wn_rows.c",) if conv_suffix(node, ctx) == "f32" else ("wn_rows_int.c",)
         sfx = conv_suffix(node, ctx)
         if sfx == "f32":
             return ("wn_conv_h16.c",) if ctx.half is not None else ("wn_convt_f32.c",)
@@ -116,6 +121,8 @@ class ConvT(Op):
     def entries(self, graph: Graph, node: Node) -> list[Entry]:
         q = node.attrs["q"]
         acc = 64 if ACT_BITS[graph.tensors[node.outputs[0]].dtype] == 16 else 32
+        if not simple(node):  # [K][Cin][Cout], the row kernel's order
+            return conv_entries(q, np.transpose(q.w, (2, 0, 1)), node, acc)
         return conv_entries(q, np.transpose(q.w, (2, 1, 0)), node, acc)
 
     def float_weight(self, node: Node, key: str) -> np.ndarray:

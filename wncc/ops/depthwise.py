@@ -8,10 +8,13 @@ dwconv: y[c, r] = b[c] + sum_j w[c, j] * x[c, r - pad_left + j * dilation], j as
 rows zero; float (each product and sum rounded to float32) or integer (acc = bias with the input
 zero point folded in + sum w * x, requantized per channel like conv). dwconvt: y[c, r] = b[c] +
 sum_i w[c, u - i * stride] * x[c, i] over the input rows i that exist, ascending, u = r + crop;
-float only.
+float, or int8 with acc = bias + sum w * (x - zp_in) (the rows sum different numbers of taps,
+so the zero point cannot be folded into the bias).
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 
@@ -105,28 +108,39 @@ class DepthwiseConvT(Op):
     names = ("dwconvt",)
 
     def params(self, graph: Graph, node: Node) -> ConvQ:
-        raise WnccError("a depthwise transposed convolution (ConvTranspose2d (1, k) on "
-                        "[1, 1, C, T]) is float only: compile the model's float export",
-                        node=node.name)
+        q = conv_params(node, graph.tensors[node.inputs[0]].quant,
+                        graph.tensors[node.outputs[0]].quant, channel_axis=0)
+        return integer_rows(unfolded(q, node, sum_axes=(1,)), node)
 
     def sequence(self, node: Node, ins: list[np.ndarray], ev: Eval, pad: list[object]
                  ) -> np.ndarray:
         x = ins[0]
         w, b = node.weights["w"], node.weights["b"]
         n_out = transposed_count(node, x.shape[1])
+        if ev.integer:
+            q = node.attrs["q"]
+            acc = np.repeat(q.bias.astype(np.int64)[:, None], n_out, axis=1)
+            xz = x.astype(np.int64) - q.zp_in
+            for rows, i, t in transposed_rows(node, n_out, x.shape[1]):
+                acc[:, rows] += q.w[:, t].astype(np.int64) * xz[:, i]
+            return requantize_acc(q, acc, q.mult[:, None], q.shift[:, None], ev.dtype,
+                                  ev.rounding)
         acc = np.repeat(b.astype(F)[:, None], n_out, axis=1)
         for rows, i, t in transposed_rows(node, n_out, x.shape[1]):
             acc[:, rows] += w[:, t] * x[:, i]
         return acc
 
+    def entries(self, graph: Graph, node: Node) -> list[Entry]:
+        return conv_entries(node.attrs["q"], node.attrs["q"].w, node, 32)
+
     def golden(self, node: Node, ins: list[np.ndarray], ev: Eval) -> np.ndarray:
         raise NotImplementedError("dwconvt runs on whole sequences (sequence)")
 
     def emit_row(self, node: Node, ctx: Context) -> str:
-        return transposed_row(node, ctx, "wn_dwconvt_f32", f"{ctx.channels(node.inputs[0])}")
+        return transposed_row(node, ctx, "wn_dwconvt", f"{ctx.channels(node.inputs[0])}")
 
     def kernels(self, node: Node, ctx: Context) -> tuple[str, ...]:
-        return ("wn_rows.c",)
+        return ("wn_rows.c",) if conv_suffix(node, ctx) == "f32" else ("wn_rows_int.c",)
 
     def rows(self, node: Node, rows: int) -> int:
         return rows * node.attrs["factor"]
@@ -146,11 +160,37 @@ def transposed_count(node: Node, n_in: int) -> int:
     return transposed_length(node, Len("frame", 0, n_in)).b
 
 
+def unfolded(q: ConvQ, node: Node, sum_axes: tuple[int, ...]) -> ConvQ:
+    """conv_params folds zp_in * sum(w) into the bias; the real bias in bias units again."""
+    wq = node.weights["wq"].astype(np.int64)
+    return dataclasses.replace(q, bias=q.bias + q.zp_in * wq.sum(axis=sum_axes))
+
+
+def integer_rows(q: ConvQ, node: Node) -> ConvQ:
+    """The integer form of a transposed convolution whose rows sum a varying number of taps
+    (fewer at the edges): acc = bias + sum w * (x - zp_in), so no fold; int8 only."""
+    if q.w_bits != 8 or q.zp_out < -128 or q.zp_out > 127:
+        raise WnccError("an overlapping, cropped or depthwise transposed convolution runs in "
+                        "int8 (8-bit weights and activations) or float", node=node.name)
+    return q
+
+
 def transposed_row(node: Node, ctx: Context, fn: str, channels: str) -> str:
     """One output row of a transposed convolution: the input rows i0..i1 that feed it (those
-    that exist: from 0, and below the input's length once the utterance has ended)."""
+    that exist: from 0, and below the input's length once the utterance has ended). Float
+    kernels take the bias table; integer ones the requantization and the input zero point."""
     a = node.attrs
     x = node.inputs[0]
+    sfx = conv_suffix(node, ctx)
+    if sfx == "f32":
+        fn, params = f"{fn}_f32", f"{ctx.weight(node, 'w')}, {ctx.weight(node, 'b')}"
+    elif sfx == "s8" and ctx.graph.tensors[node.outputs[0]].dtype == "i8":
+        fn = f"{fn}_s8"
+        params = (f"{ctx.weight(node, 'w')}, &{ctx.weight(node, 'rq')}, "
+                  f"{node.attrs['q'].zp_in}")
+    else:
+        raise WnccError(f"a transposed convolution of this kind has no {sfx} kernel (int8 or "
+                        "float)", node=node.name)
     i0 = f"{ctx.row_ptr(x, f'i0 - {ctx.first_row(x)}')}"
     return (f"{{\n"
             f"            const int32_t u = t + {a['crop']};\n"
@@ -160,6 +200,6 @@ def transposed_row(node: Node, ctx: Context, fn: str, channels: str) -> str:
             f"            if (s->ended && i1 > {ctx.length(x)} - 1) {{\n"
             f"                i1 = {ctx.length(x)} - 1;\n            }}\n"
             f"            {fn}({ctx.row_ptr(node.outputs[0], ctx.row)}, {i0}, i1 - i0 + 1, "
-            f"u - i0 * {a['factor']}, {a['factor']}, {ctx.weight(node, 'w')}, "
-            f"{ctx.weight(node, 'b')}, {channels}, {a['kernel']}, {ctx.stride(x)});\n"
+            f"u - i0 * {a['factor']}, {a['factor']}, {params}, {channels}, {a['kernel']}, "
+            f"{ctx.stride(x)});\n"
             f"        }}")
