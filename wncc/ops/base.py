@@ -143,6 +143,49 @@ class Op:
         return self.emit(node, ctx)
 
 
+class WindowOp(Op):
+    """An op whose output row r reads input rows r - pad_left + j * dilation, j < kernel: a
+    padded, dilated convolution over the time axis."""
+
+    def length(self, node: Node, n: Len) -> Len:
+        a = node.attrs
+        return n + (a.get("pad_left", 0) + a.get("pad_right", 0)
+                    - (a["kernel"] - 1) * a["dilation"])
+
+    def needs(self, node: Node, lo: int, hi: int) -> tuple[int, int]:
+        a = node.attrs
+        left = a.get("pad_left", 0)
+        return lo - left, hi - left + (a["kernel"] - 1) * a["dilation"]
+
+    def mixes_time(self, node: Node) -> bool:
+        return node.attrs["kernel"] > 1
+
+
+class TransposedOp(Op):
+    """An op whose output row r (uncropped row u = r + crop) sums the input rows i with
+    0 <= u - i * stride < kernel: a transposed convolution over the time axis, stride times
+    the rows per frame, stride * n + kernel - stride - crop + extra rows."""
+
+    def rows(self, node: Node, rows: int) -> int:
+        return rows * node.attrs["factor"]
+
+    def length(self, node: Node, n: Len) -> Len:
+        a = node.attrs
+        return n.scaled(a["factor"]) + (a["kernel"] - a["factor"] - a["crop"] + a.get("extra", 0))
+
+    def needs(self, node: Node, lo: int, hi: int) -> tuple[int, int]:
+        a = node.attrs
+        s, k, crop = a["factor"], a["kernel"], a["crop"]
+        return -((k - 1 - lo - crop) // s), (hi - 1 + crop) // s + 1
+
+    def mixes_time(self, node: Node) -> bool:
+        return True
+
+    def count(self, node: Node, n_in: int) -> int:
+        """Output rows over n_in input rows."""
+        return self.length(node, Len("frame", 0, n_in)).b
+
+
 REGISTRY: dict[str, Op] = {}
 
 
@@ -199,34 +242,6 @@ def float_kernel(ctx: Context, ref: str) -> tuple[str, str]:
     return (f"wn_{ref}_f32", "") if ctx.half is None else (f"wn_{ref}_h16", f", {ctx.half}")
 
 
-
-
-def window_length(node: Node, n: Len) -> Len:
-    """Length of a padded (dilated) convolution's output: n + pads - (kernel - 1) * dilation."""
-    a = node.attrs
-    return n + (a.get("pad_left", 0) + a.get("pad_right", 0) - (a["kernel"] - 1) * a["dilation"])
-
-
-def window_needs(node: Node, lo: int, hi: int) -> tuple[int, int]:
-    """Output rows [lo, hi) of a padded convolution read input rows [lo - pad_left,
-    hi - pad_left + (kernel - 1) * dilation)."""
-    a = node.attrs
-    left = a.get("pad_left", 0)
-    return lo - left, hi - left + (a["kernel"] - 1) * a["dilation"]
-
-
-def transposed_length(node: Node, n: Len) -> Len:
-    """A transposed convolution's output: stride * n + kernel - stride - crop + extra."""
-    a = node.attrs
-    return n.scaled(a["factor"]) + (a["kernel"] - a["factor"] - a["crop"] + a.get("extra", 0))
-
-
-def transposed_needs(node: Node, lo: int, hi: int) -> tuple[int, int]:
-    """Output row r is uncropped row u = r + crop, which input rows j with
-    0 <= u - j * stride < kernel feed."""
-    a = node.attrs
-    s, k, crop = a["factor"], a["kernel"], a["crop"]
-    return -((k - 1 - lo - crop) // s), (hi - 1 + crop) // s + 1
 
 
 def repeated_needs(factor: int, lo: int, hi: int) -> tuple[int, int]:

@@ -15,8 +15,8 @@ from wncc.arith.params import ConvQ
 from wncc.arith.qmath import clamp, requant, requant64
 from wncc.errors import WnccError
 from wncc.ir import Graph, Len, Node, QuantParams
-from wncc.ops.base import (Context, Entry, Eval, Op, conv_suffix, float_kernel, is_sparse,
-                           multipliers, register, window_length, window_needs)
+from wncc.ops.base import (Context, Entry, Eval, WindowOp, conv_suffix, float_kernel, is_sparse,
+                           multipliers, register)
 from wncc.ops.layout import ACT_BITS, conv_entries
 
 F = np.float32
@@ -121,7 +121,7 @@ def _cmsis_entries(q: ConvQ) -> list[Entry]:
 
 
 @register
-class Conv(Op):
+class Conv(WindowOp):
     names = ("conv", "conv_ring")
 
     def params(self, graph: Graph, node: Node) -> ConvQ:
@@ -231,10 +231,4 @@ class Conv(Op):
                        f"&{ctx.weight(node, 'rq')}, {k * cin}, {cout});")
 
     def length(self, node: Node, n: Len) -> Len:
-        return n if node.op == "conv_ring" else window_length(node, n)
-
-    def needs(self, node: Node, lo: int, hi: int) -> tuple[int, int]:
-        return window_needs(node, lo, hi)
-
-    def mixes_time(self, node: Node) -> bool:
-        return node.attrs["kernel"] > 1
+        return n if node.op == "conv_ring" else super().length(node, n)

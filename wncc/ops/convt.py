@@ -15,19 +15,18 @@ import numpy as np
 
 from wncc.arith.params import ConvQ
 from wncc.errors import WnccError
-from wncc.ir import Graph, Len, Node
-from wncc.ops.base import (Context, Entry, Eval, Op, conv_suffix, float_kernel, register,
-                           transposed_length, transposed_needs)
+from wncc.ir import Graph, Node
+from wncc.ops.base import Context, Entry, Eval, TransposedOp, conv_suffix, float_kernel, register
 from wncc.ops.conv import conv_params, requantize_acc
-from wncc.ops.depthwise import (integer_rows, transposed_count, transposed_row, transposed_rows,
-                                unfolded)
+from wncc.ops.depthwise import (integer_rows, integer_sums, row_kernels, transposed_row,
+                                transposed_rows, unfolded)
 from wncc.ops.layout import ACT_BITS, conv_entries
 
 F = np.float32
 
 
 @register
-class ConvT(Op):
+class ConvT(TransposedOp):
     names = ("convt",)
 
     def params(self, graph: Graph, node: Node) -> ConvQ:
@@ -62,30 +61,16 @@ class ConvT(Op):
         if simple(node):  # frame by frame, the table of each
             cols = [self.golden(node, [x[:, j:j + 1]], ev).T for j in range(x.shape[1])]
             return np.concatenate(cols, axis=1) if cols else np.zeros((node.weights["w"].shape[1], 0))
-        n_out = transposed_count(node, x.shape[1])
+        n_out = self.count(node, x.shape[1])
         if ev.integer:
-            q = node.attrs["q"]
-            acc = np.repeat(q.bias.astype(np.int64)[:, None], n_out, axis=1)
-            xz = x.astype(np.int64) - q.zp_in
-            for rows, i, t in transposed_rows(node, n_out, x.shape[1]):
-                acc[:, rows] += np.einsum("cor,cr->or", q.w[:, :, t].astype(np.int64), xz[:, i])
-            return requantize_acc(q, acc, q.mult[:, None], q.shift[:, None], ev.dtype,
-                                  ev.rounding)
+            return integer_sums(node, x, n_out, ev,
+                                lambda w, t, xz: np.einsum("cor,cr->or", w[:, :, t], xz))
         w, b = node.weights["w"], node.weights["b"]
         acc = np.repeat(b.astype(F)[:, None], n_out, axis=1)
         for rows, i, t in transposed_rows(node, n_out, x.shape[1]):
             for c in range(w.shape[0]):  # input channels ascending
                 acc[:, rows] += w[c][:, t] * x[c, i]
         return acc
-
-    def rows(self, node: Node, rows: int) -> int:
-        return rows * node.attrs["factor"]
-
-    def length(self, node: Node, n: Len) -> Len:
-        return transposed_length(node, n)
-
-    def needs(self, node: Node, lo: int, hi: int) -> tuple[int, int]:
-        return transposed_needs(node, lo, hi)
 
     def mixes_time(self, node: Node) -> bool:
         return not simple(node)
@@ -112,7 +97,7 @@ class ConvT(Op):
 
     def kernels(self, node: Node, ctx: Context) -> tuple[str, ...]:
         if not simple(node):
-            return ("wn_rows.c",) if conv_suffix(node, ctx) == "f32" else ("wn_rows_int.c",)
+            return row_kernels(node, ctx)
         sfx = conv_suffix(node, ctx)
         if sfx == "f32":
             return ("wn_conv_h16.c",) if ctx.half is not None else ("wn_convt_f32.c",)

@@ -20,9 +20,8 @@ import numpy as np
 
 from wncc.arith.params import ConvQ
 from wncc.errors import WnccError
-from wncc.ir import Graph, Len, Node
-from wncc.ops.base import (Context, Entry, Eval, Op, conv_suffix, register, transposed_length,
-                           transposed_needs, window_length, window_needs)
+from wncc.ir import Graph, Node
+from wncc.ops.base import Context, Entry, Eval, TransposedOp, WindowOp, conv_suffix, register
 from wncc.ops.conv import conv_params, padded_taps, requantize_acc
 from wncc.ops.layout import ACT_BITS, conv_entries
 
@@ -44,7 +43,7 @@ def transposed_rows(node: Node, n_out: int, n_in: int):
 
 
 @register
-class DepthwiseConv(Op):
+class DepthwiseConv(WindowOp):
     names = ("dwconv",)
 
     def params(self, graph: Graph, node: Node) -> ConvQ:
@@ -60,9 +59,9 @@ class DepthwiseConv(Op):
         taps = padded_taps(node, ins[0], pad[0])
         if ev.integer:
             q = node.attrs["q"]
-            acc = np.repeat(q.bias.astype(np.int64)[:, None], taps[0].shape[1], axis=1)
-            for j, tap in enumerate(taps):
-                acc += q.w[:, j:j + 1].astype(np.int64) * tap.astype(np.int64)
+            acc = q.bias.astype(np.int64)[:, None] + sum(
+                q.w[:, j:j + 1].astype(np.int64) * tap.astype(np.int64)
+                for j, tap in enumerate(taps))
             return requantize_acc(q, acc, q.mult[:, None], q.shift[:, None], ev.dtype,
                                   ev.rounding)
         w, b = node.weights["w"], node.weights["b"]
@@ -91,20 +90,14 @@ class DepthwiseConv(Op):
         return f"wn_dwconv_{sfx}({y}, {x}, {ctx.weight(node, 'w')}, &{ctx.weight(node, 'rq')}, {shape});"
 
     def kernels(self, node: Node, ctx: Context) -> tuple[str, ...]:
-        return ("wn_rows.c",) if conv_suffix(node, ctx) == "f32" else ("wn_rows_int.c",)
-
-    def length(self, node: Node, n: Len) -> Len:
-        return window_length(node, n)
-
-    def needs(self, node: Node, lo: int, hi: int) -> tuple[int, int]:
-        return window_needs(node, lo, hi)
+        return row_kernels(node, ctx)
 
     def mixes_time(self, node: Node) -> bool:
-        return True
+        return True  # even a kernel of 1: only the frame program's windows make it
 
 
 @register
-class DepthwiseConvT(Op):
+class DepthwiseConvT(TransposedOp):
     names = ("dwconvt",)
 
     def params(self, graph: Graph, node: Node) -> ConvQ:
@@ -116,15 +109,9 @@ class DepthwiseConvT(Op):
                  ) -> np.ndarray:
         x = ins[0]
         w, b = node.weights["w"], node.weights["b"]
-        n_out = transposed_count(node, x.shape[1])
+        n_out = self.count(node, x.shape[1])
         if ev.integer:
-            q = node.attrs["q"]
-            acc = np.repeat(q.bias.astype(np.int64)[:, None], n_out, axis=1)
-            xz = x.astype(np.int64) - q.zp_in
-            for rows, i, t in transposed_rows(node, n_out, x.shape[1]):
-                acc[:, rows] += q.w[:, t].astype(np.int64) * xz[:, i]
-            return requantize_acc(q, acc, q.mult[:, None], q.shift[:, None], ev.dtype,
-                                  ev.rounding)
+            return integer_sums(node, x, n_out, ev, lambda w, t, xz: w[:, t] * xz)
         acc = np.repeat(b.astype(F)[:, None], n_out, axis=1)
         for rows, i, t in transposed_rows(node, n_out, x.shape[1]):
             acc[:, rows] += w[:, t] * x[:, i]
@@ -140,24 +127,23 @@ class DepthwiseConvT(Op):
         return transposed_row(node, ctx, "wn_dwconvt", f"{ctx.channels(node.inputs[0])}")
 
     def kernels(self, node: Node, ctx: Context) -> tuple[str, ...]:
-        return ("wn_rows.c",) if conv_suffix(node, ctx) == "f32" else ("wn_rows_int.c",)
-
-    def rows(self, node: Node, rows: int) -> int:
-        return rows * node.attrs["factor"]
-
-    def length(self, node: Node, n: Len) -> Len:
-        return transposed_length(node, n)
-
-    def needs(self, node: Node, lo: int, hi: int) -> tuple[int, int]:
-        return transposed_needs(node, lo, hi)
-
-    def mixes_time(self, node: Node) -> bool:
-        return True
+        return row_kernels(node, ctx)
 
 
-def transposed_count(node: Node, n_in: int) -> int:
-    """Output rows of a transposed convolution over n_in input rows."""
-    return transposed_length(node, Len("frame", 0, n_in)).b
+def row_kernels(node: Node, ctx: Context) -> tuple[str, ...]:
+    """The row kernels' source of a conditioning op: float or integer."""
+    return ("wn_rows.c",) if conv_suffix(node, ctx) == "f32" else ("wn_rows_int.c",)
+
+
+def integer_sums(node: Node, x: np.ndarray, n_out: int, ev: Eval, term) -> np.ndarray:
+    """The integer rows of a transposed convolution: bias + the sum over the input rows that
+    exist of term(w, taps, x - zp_in), requantized per output channel."""
+    q = node.attrs["q"]
+    acc = np.repeat(q.bias.astype(np.int64)[:, None], n_out, axis=1)
+    xz = x.astype(np.int64) - q.zp_in
+    for rows, i, t in transposed_rows(node, n_out, x.shape[1]):
+        acc[:, rows] += term(q.w.astype(np.int64), t, xz[:, i])
+    return requantize_acc(q, acc, q.mult[:, None], q.shift[:, None], ev.dtype, ev.rounding)
 
 
 def unfolded(q: ConvQ, node: Node, sum_axes: tuple[int, ...]) -> ConvQ:
