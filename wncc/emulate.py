@@ -200,6 +200,7 @@ class EmulatedModel:
         self.hop = header_macro(header, "WN_HOP")
         self.n_mels = header_macro(header, "WN_N_MELS")
         self.classes = header_macro(header, "WN_CLASSES")
+        self.extra = -header_macro(header, "WN_FRAMES_DELTA")  # mel frames beyond the output's
         kind = header_macro(header, "WN_LOGIT_KIND")
         self.logit_dtype = np.dtype([np.float32, np.int8, np.int16][kind])
         self.timeout = timeout
@@ -227,7 +228,7 @@ class EmulatedModel:
         if frames * self.hop != x.size:
             raise ValueError(f"teacher forcing needs whole frames: {x.size} is not a multiple "
                              f"of {self.hop}")
-        mel = np.ascontiguousarray(np.asarray(mel, np.float32)[:frames])
+        mel = np.ascontiguousarray(np.asarray(mel, np.float32)[:frames + self.extra])
         size = x.size * self.classes * self.logit_dtype.itemsize
         data = self._run(["--logits", "mel.f32", "x.i32", "logits.bin"],
                          {"mel.f32": mel.astype("<f4").tobytes(),
@@ -238,7 +239,7 @@ class EmulatedModel:
                ) -> tuple[np.ndarray, np.ndarray]:
         """Free-running generation over mel frames [F, n_mels]: (classes, pcm)."""
         mel = np.ascontiguousarray(np.asarray(mel, np.float32))
-        n = mel.shape[0] * self.hop
+        n = max(mel.shape[0] - self.extra, 0) * self.hop
         data = self._run(["mel.f32", "out.pcm", str(int(seed)), repr(float(temperature))],
                          {"mel.f32": mel.astype("<f4").tobytes()}, "out.pcm", 2 * n)
         pcm = np.frombuffer(data, "<i2").astype(np.int16)

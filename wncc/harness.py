@@ -58,7 +58,7 @@ def header_macro(header: str, name: str) -> int:
     for line in header.splitlines():
         parts = line.split()
         if len(parts) >= 3 and parts[0] == "#define" and parts[1] == name:
-            return int(parts[2])
+            return int(parts[2].strip("()"))
     raise WnccError(f"{name} missing from wn_model.h")
 
 

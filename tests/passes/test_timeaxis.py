@@ -171,3 +171,13 @@ def test_conditioning_in_int8(tmp_path, kind):
     assert report.passed, [f"{c.name}: {c.value}" for c in report.checks if not c.passed]
     frame_ops = {n.op for n in load(q).nodes if "q" in n.attrs}
     assert frame_ops & {"dwconv", "convt", "dwconvt"}
+
+
+@pytest.mark.emulation
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-a53"])
+def test_lookahead_streams_on_boards(tmp_path, target):
+    """The windows, the lookahead and the flush on emulated cores: the staged conditioning in
+    fp32 equals the golden model bit for bit there too."""
+    report = verify(_export(tmp_path, "staged"), target=target, dtype="fp32",
+                    logit_samples=480, golden_samples=320)
+    assert report.passed, [f"{c.name}: {c.value}" for c in report.checks if not c.passed]
