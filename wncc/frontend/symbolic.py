@@ -32,6 +32,7 @@ def _attr(node: onnx.NodeProto, name: str, default):
 def evaluate(node: onnx.NodeProto, ins: list[np.ndarray]) -> list[np.ndarray] | None:
     """The outputs of a shape-arithmetic node on object arrays holding ``Len``s, or None when
     the op is not one that shape arithmetic uses."""
+    ins = [i if isinstance(i, np.ndarray) else np.asarray(i, dtype=object) for i in ins]
     op = node.op_type
     x = ins[0]
     if op in ("Cast", "Identity"):
