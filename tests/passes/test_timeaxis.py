@@ -22,7 +22,8 @@ class Conditioned(nn.Module):
     """A small class-input WaveNet whose conditioning is one of: a valid kernel-5 conv over the
     mel frames and two (stretch x4, Conv2d (1, 9)) stages ("staged"); an overlapping
     ConvTranspose1d cut to the samples around its centre ("centred"); the same cut at its start
-    ("causal"); a ConvTranspose2d (1, hop) on [1, 1, C, T] ("depthwise")."""
+    ("causal"); a ConvTranspose2d (1, hop) on [1, 1, C, T] ("depthwise"); a frame-rate conv
+    then repeat_interleave to the samples ("interleave")."""
 
     def __init__(self, kind: str) -> None:
         super().__init__()
@@ -35,6 +36,8 @@ class Conditioned(nn.Module):
                                         for _ in range(2))
         elif kind == "depthwise":
             self.up = nn.ConvTranspose2d(1, 1, (1, HOP), stride=(1, HOP))
+        elif kind == "interleave":
+            self.up = nn.Conv1d(N_MELS, N_MELS, 3, padding=1)
         else:
             self.up = nn.ConvTranspose1d(N_MELS, N_MELS, 4 * HOP, stride=HOP)
         self.convs = nn.ModuleList(nn.Conv1d(RES, 2 * RES, 3, padding=2 * d, dilation=d)
@@ -51,6 +54,8 @@ class Conditioned(nn.Module):
             return c.squeeze(1)
         if self.kind == "depthwise":
             return self.up(c.unsqueeze(1)).squeeze(1)
+        if self.kind == "interleave":
+            return self.up(c).repeat_interleave(HOP, dim=2)
         start = 2 * HOP if self.kind == "centred" else 0
         return self.up(c)[:, :, start:start + samples]
 
@@ -87,6 +92,7 @@ def _export(tmp_path, kind: str, dynamo: bool = True):
     ("staged", 6, 2, -4),  # conv_in: 4 frames ahead, 4 dropped; each stage's +-4 rows: 1 more
     ("centred", 2, 1, 0),
     ("causal", 0, 3, 0),
+    ("interleave", 1, 1, 0),
 ])
 def test_lookahead_and_history_are_proven_from_the_ops(tmp_path, kind, lookahead, history,
                                                        delta):
@@ -104,7 +110,7 @@ def test_staged_windows(tmp_path):
     assert time.windows["mel"] == (-2, 7)
 
 
-@pytest.mark.parametrize("kind", ["staged", "centred"])
+@pytest.mark.parametrize("kind", ["staged", "centred", "interleave"])
 def test_lookahead_models_verify(tmp_path, kind):
     """The C streams with WN_LOOKAHEAD_FRAMES and makes the last frames on wn_flush; every
     sample, the flushed tail included, equals the golden model and ONNX Runtime."""

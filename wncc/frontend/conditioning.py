@@ -44,6 +44,9 @@ class ConditioningMixin:
     def op_Unsqueeze(self, node: onnx.NodeProto) -> None:
         v = self.value(node.input[0], node)
         axes = self._axes(node)
+        if v.layout == "CT" and v.timebase == "frame" and axes in ([3], [-1]):
+            self.keep(node.output[0], dataclasses.replace(v, layout="CTR", groups=1))
+            return
         if v.layout != "CT" or axes != [1]:
             raise self.error(f"Unsqueeze axes {axes} of a {v.layout} tensor is not supported "
                              "(only [1, C, T] -> [1, 1, C, T])", node)
@@ -57,11 +60,34 @@ class ConditioningMixin:
                              "(only [1, 1, C, T] -> [1, C, T])", node)
         self.keep(node.output[0], dataclasses.replace(v, layout="CT"))
 
+    def op_Expand(self, node: onnx.NodeProto) -> None:
+        v = self.value(node.input[0], node)
+        shape = [int(d) if isinstance(d, (int, np.integer)) else d
+                 for d in self.const(node.input[1], node, "Expand shape")]
+        self._repeat(node, v, shape[-1] if len(shape) == 4 and all(
+            d == 1 or d == s for d, s in zip(shape[:3], self.shape_of(v)[:3])) else None)
+
+    def op_Tile(self, node: onnx.NodeProto) -> None:
+        v = self.value(node.input[0], node)
+        reps = [int(r) for r in self.const(node.input[1], node, "Tile repeats")]
+        self._repeat(node, v, reps[3] if len(reps) == 4 and reps[:3] == [1, 1, 1] else None)
+
+    def _repeat(self, node: onnx.NodeProto, v: _Value, factor: object) -> None:
+        """[1, C, T, 1] expanded or tiled to [1, C, T, R]: the middle of a repeat_interleave."""
+        if v.layout != "CTR" or v.groups != 1 or not isinstance(factor, int) or factor < 1:
+            raise self.error(f"{node.op_type} is only supported as the repeat of each step of a "
+                             "conditioning tensor ([1, C, T, 1] -> [1, C, T, R])", node)
+        self.keep(node.output[0], dataclasses.replace(v, groups=factor))
+
     def op_Reshape(self, node: onnx.NodeProto) -> None:
         v = self.value(node.input[0], node)
         target = list(self.const(node.input[1], node, "Reshape shape"))
         channels = self.tensors[v.tensor].channels
         n = self.length_of(v)
+        if v.layout == "CTR" and _matches(target, [1, channels, n * v.groups]):
+            self.add("upsample", node, [v.tensor], node.output[0], "CT", "frame",
+                     attrs={"factor": v.groups})  # repeat_interleave(R, dim=2)
+            return
         for layout, shape in (("CT", [1, channels, n]), ("1CT", [1, 1, channels, n])):
             if v.layout in TIME_AXIS and _matches(target, shape):
                 self.keep(node.output[0], dataclasses.replace(v, layout=layout))

@@ -40,13 +40,14 @@ OPSETS = range(17, 24)
 @dataclasses.dataclass(frozen=True)
 class _Value:
     tensor: str  # IR tensor name
-    layout: str  # "T", "TC", "CT", "1CT" ([1, 1, C, T]: the 2-D conditioning convolutions) or
-    #              "GCT" ([1, G, C / G, T]: one conditioning conv's channels seen per layer)
+    layout: str  # "T", "TC", "CT", "1CT" ([1, 1, C, T]: the 2-D conditioning convolutions),
+    #              "GCT" ([1, G, C / G, T]: one conditioning conv's channels seen per layer) or
+    #              "CTR" ([1, C, T, R]: each step repeated R times, a repeat_interleave midway)
     timebase: str  # "frame" (depends on the mel input only) or "sample"
     pad: tuple[int, int] = (0, 0)  # pending (left, right) time padding from a Pad node
     length: Len | None = None  # of the time axis, affine in the samples T or the frames F
     rows: int = 0  # frame values: time steps per mel frame (1 at the mel's rate)
-    groups: int = 0  # "GCT": the number of groups G
+    groups: int = 0  # "GCT": the number of groups G; "CTR": the pending repeat of each step
 
 
 def load(path: str | Path) -> onnx.ModelProto:
@@ -190,7 +191,8 @@ class _Importer(QdqMixin, ConditioningMixin):
             n = n.a * self.static[n.base] + n.b
         shape = {"T": [1, n], "TC": [1, n, channels], "CT": [1, channels, n],
                  "1CT": [1, 1, channels, n],
-                 "GCT": [1, v.groups, channels // max(v.groups, 1), n]}[v.layout]
+                 "GCT": [1, v.groups, channels // max(v.groups, 1), n],
+                 "CTR": [1, channels, n, v.groups]}[v.layout]
         return _concrete(np.array(shape, dtype=object))
 
     def length_of(self, v: _Value) -> object:
