@@ -216,8 +216,8 @@ class Conv(WindowOp):
         if gathers(node):
             taps = ctx.plan.locations[f"{node.name}/taps"]
             scratch = f"s->{taps.region} + {taps.offset}"
-            code = (f"wn_gather_rows({scratch}, {x}, sizeof(*{scratch}) * {cin}u, {k}, "
-                    f"sizeof(*{scratch}) * {node.attrs['dilation'] * cin}u);\n        ")
+            code = (f"wn_gather_rows({scratch}, {x}, sizeof(*({scratch})) * {cin}u, {k}, "
+                    f"sizeof(*({scratch})) * {node.attrs['dilation'] * cin}u);\n        ")
             x = scratch
         y = ctx.row_ptr(node.outputs[0], ctx.row)
         sfx = conv_suffix(node, ctx)

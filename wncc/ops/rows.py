@@ -72,4 +72,4 @@ class Crop(Op):
 
 def _copy(node: Node, ctx: Context, src: str) -> str:
     y = ctx.row_ptr(node.outputs[0], ctx.row)
-    return f"memcpy({y}, {src}, sizeof(*{y}) * {ctx.channels(node.outputs[0])}u);"
+    return f"memcpy({y}, {src}, sizeof(*({y})) * {ctx.channels(node.outputs[0])}u);"
