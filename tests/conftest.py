@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections import Counter
 from pathlib import Path
+from typing import Callable
 
+import numpy as np
 import pytest
+
+from wncc.frontend.onnx import import_model
+from wncc.golden.model import GoldenModel
+from wncc.pipeline import load
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,16 +86,19 @@ CLIP = ROOT / "examples" / "data" / "test_clip.wav"
 
 @pytest.fixture(scope="session")
 def shipped_quantized(tmp_path_factory):
-    """The shipped tiny quantized to a dtype (one ONNX Runtime calibration per dtype and
-    session): ``shipped_quantized("int8")`` -> path."""
+    """The shipped tiny quantized to a dtype (one ONNX Runtime calibration per dtype, options
+    and session): ``shipped_quantized("int8")`` -> path; keyword options go to
+    ``wncc.quant.quantize`` (``activation_type="QUInt8"``, ``quant_format="qoperator"``, ...)."""
     from wncc.quant.quantize import quantize
     d = tmp_path_factory.mktemp("shipped-q")
-    cache: dict[str, Path] = {}
+    cache: dict[tuple, Path] = {}
 
-    def get(dtype: str) -> Path:
-        if dtype not in cache:
-            cache[dtype] = quantize(SHIPPED_TINY, dtype, CLIP, d / f"tiny-{dtype}.onnx")
-        return cache[dtype]
+    def get(dtype: str, **options) -> Path:
+        key = (dtype, *sorted(options.items()))
+        if key not in cache:
+            stem = "-".join([f"tiny-{dtype}", *(f"{k}={v}" for k, v in key[1:])])
+            cache[key] = quantize(SHIPPED_TINY, dtype, CLIP, d / f"{stem}.onnx", **options)
+        return cache[key]
     return get
 
 
@@ -121,3 +131,29 @@ def pruned(tmp_path_factory) -> dict[str, Path]:
     for dtype in ("int8", "int4", "int16x8"):
         out[dtype] = quantize(out["fp32"], dtype, CLIP, d / f"p-{dtype}.onnx")
     return out
+
+
+# -- two quantized models that must import to the same integer graph (frontend tests)
+
+def _integer_graph(path: Path) -> Counter:
+    """(op, dtype and quantization of each output) of every node (the formats order their
+    nodes differently)."""
+    graph = import_model(path)
+    return Counter((n.op, *((graph.tensors[o].dtype, graph.tensors[o].quant) for o in n.outputs))
+                   for n in graph.nodes)
+
+
+def _teacher_forced(path: Path) -> np.ndarray:
+    rng = np.random.default_rng(5)
+    mel = rng.standard_normal((3, 80)).astype(np.float32)
+    return GoldenModel(load(path)).teacher_forced(rng.integers(0, 256, 600), mel)
+
+
+@pytest.fixture
+def assert_same_integer_model() -> Callable[[Path, Path], None]:
+    """Two models written differently import to the same ops, integer types, scales and zero
+    points, and compute the same logits."""
+    def check(a: Path, b: Path) -> None:
+        assert _integer_graph(a) == _integer_graph(b)
+        np.testing.assert_array_equal(_teacher_forced(a), _teacher_forced(b))
+    return check

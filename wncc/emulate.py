@@ -202,6 +202,7 @@ class EmulatedModel:
         self.x_type = "<f4" if header_macro(header, "WN_INPUT_KIND") == 2 else "<i4"
         self.history_type = np.dtype("<i4" if header_macro(header, "WN_HEAD_KIND") == 0
                                      else "<f4")
+        self.extra = -header_macro(header, "WN_FRAMES_DELTA")  # mel frames beyond the output's
         kind = header_macro(header, "WN_LOGIT_KIND")
         self.logit_dtype = np.dtype([np.float32, np.int8, np.int16][kind])
         self.timeout = timeout
@@ -231,7 +232,7 @@ class EmulatedModel:
         if frames * self.hop != x.size:
             raise ValueError(f"teacher forcing needs whole frames: {x.size} is not a multiple "
                              f"of {self.hop}")
-        mel = np.ascontiguousarray(np.asarray(mel, np.float32)[:frames])
+        mel = np.ascontiguousarray(np.asarray(mel, np.float32)[:frames + self.extra])
         size = x.size * self.outputs * self.logit_dtype.itemsize
         data = self._run(["--logits", "mel.f32", "x.bin", "logits.bin"],
                          {"mel.f32": mel.astype("<f4").tobytes(),
@@ -245,7 +246,7 @@ class EmulatedModel:
         classes of a categorical project without de-emphasis come from the PCM, the others'
         history from the file wn_vocode writes beside it."""
         mel = np.ascontiguousarray(np.asarray(mel, np.float32))
-        n = mel.shape[0] * self.hop
+        n = max(mel.shape[0] - self.extra, 0) * self.hop
         args = ["mel.f32", "out.pcm", str(int(seed)), repr(float(temperature))]
         sizes = {"out.pcm": 2 * n}
         if not self._class_of_pcm:

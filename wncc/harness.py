@@ -25,6 +25,8 @@ int wn_init(wn_state *s);
 int wn_reset(wn_state *s, uint64_t seed);
 int wn_set_temperature(wn_state *s, float temperature);
 int wn_push_frame(wn_state *s, const float *mel);
+int wn_flush(wn_state *s);
+int32_t wn_available(const wn_state *s);
 int wn_generate(wn_state *s, int16_t *pcm, size_t n);
 int wn_step_logits(wn_state *s, {input_t} x, void *logits);
 int32_t wn_last_class(const wn_state *s);
@@ -33,6 +35,7 @@ float wn_last_value(const wn_state *s);
 
 # wn_status values (wn_model.h)
 WN_ERR_INPUT = -3
+WN_END = 1
 STATUS = {-1: "WN_ERR_ARG", -2: "WN_ERR_NEED_FRAME", WN_ERR_INPUT: "WN_ERR_INPUT",
           -4: "WN_ERR_STATE"}
 
@@ -56,7 +59,7 @@ def header_macro(header: str, name: str) -> int:
     for line in header.splitlines():
         parts = line.split()
         if len(parts) >= 3 and parts[0] == "#define" and parts[1] == name:
-            return int(parts[2])
+            return int(parts[2].strip("()"))
     raise WnccError(f"{name} missing from wn_model.h")
 
 
@@ -127,16 +130,36 @@ class CModel:
                     "wn_generate")
         return pcm
 
+    def flush(self) -> bool:
+        """End of the utterance: whether another of the last frames was made."""
+        status = self.lib.wn_flush(self.state)
+        if status == WN_END:
+            return False
+        self._check(status, "wn_flush")
+        return True
+
+    def frames(self, mel: np.ndarray):
+        """Push every frame, then flush: yields once for each output frame made (its hop
+        samples are then available), the streaming API's loop."""
+        for frame in np.asarray(mel, np.float32):
+            self.push_frame(frame)
+            if self.lib.wn_available(self.state):
+                yield
+        while self.flush():
+            yield
+
     def teacher_forced(self, x: np.ndarray, mel: np.ndarray) -> np.ndarray:
         """Logits [T, outputs] from a fresh state (seed 0), x [T] sample inputs, mel [F, n_mels]."""
-        mel = np.asarray(mel, np.float32)
         x = np.asarray(x).reshape(-1)
         self.reset(0)
         logits = np.empty((x.shape[0], self.outputs), self.logit_dtype)
-        for t in range(x.shape[0]):
-            if t % self.hop == 0:
-                self.push_frame(mel[t // self.hop])
-            self.step_logits(x[t], logits[t])
+        t = 0
+        for _ in self.frames(mel):
+            for _ in range(self.hop):
+                self.step_logits(x[t], logits[t])
+                t += 1
+        if t != x.shape[0]:
+            raise ValueError(f"{x.shape[0]} samples for {t // self.hop} output frames")
         return logits
 
     def vocode(self, mel: np.ndarray, seed: int = 0, temperature: float = 1.0
@@ -145,18 +168,14 @@ class CModel:
         value is the class, or the value of a mixture or Gaussian head's sample."""
         self.reset(seed, temperature)
         if self._class_of_pcm:
-            pcm = [np.zeros(0, np.int16)]
-            for frame in np.asarray(mel, np.float32):
-                self.push_frame(frame)
-                pcm.append(self.generate(self.hop))
-            out = np.concatenate(pcm)
+            pcm = [self.generate(self.hop) for _ in self.frames(mel)]
+            out = np.concatenate(pcm) if pcm else np.zeros(0, np.int16)
             return np.array([self._class_of_pcm[int(v)] for v in out], np.int64), out
         last = self.lib.wn_last_class if self.categorical else self.lib.wn_last_value
-        history, pcm = [], []
-        for frame in np.asarray(mel, np.float32):
-            self.push_frame(frame)
+        history, samples = [], []
+        for _ in self.frames(mel):
             for _ in range(self.hop):
-                pcm.append(self.generate(1)[0])
+                samples.append(self.generate(1)[0])
                 history.append(last(self.state))
         return (np.array(history, np.int64 if self.categorical else np.float32),
-                np.array(pcm, np.int16))
+                np.array(samples, np.int16))

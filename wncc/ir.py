@@ -3,8 +3,8 @@
 Every tensor is a vector of ``channels`` values per time step. Its *rate* says how often it changes:
 
 * ``FRAME``  - once per mel frame (the mel input, conditioning projections of repeated mels);
-* ``TABLE``  - once per frame, but holding ``hop`` rows, one per sample phase (transposed-conv
-  upsampling); a sample-rate reader takes row ``phase``;
+* ``TABLE``  - once per frame, but holding ``rows`` rows (the conditioning network's intermediate
+  rates); a sample-rate reader takes row ``phase`` of a table of ``hop`` rows;
 * ``SAMPLE`` - once per audio sample (everything that depends on the autoregressive input).
 
 Ops (``Node.op``) and their weights/attributes:
@@ -17,7 +17,11 @@ onehot     -  class -> Q-channel 0/1 vector        depth, off, on
 conv       w [Cout, Cin, K], b [Cout]              kernel, dilation, pad_left, pad_right
 conv_ring  (conv after streaming lowering)         kernel, dilation, ring_len, ring (index)
 upsample   -  (nearest repeat; output aliases in)  factor
-convt      w [Cin, Cout, hop], b [Cout]            factor (== kernel == stride)
+repeat     -  (nearest repeat of frame rows)       factor
+crop       -  (rows [start, ...) of a frame tensor) start
+convt      w [Cin, Cout, K], b [Cout]              factor (stride), kernel, crop (leading rows cut)
+dwconv     w [C, K], b [C] (one kernel a channel)  kernel, dilation, pad_left, pad_right
+dwconvt    w [C, K], b [C]                         factor, kernel, crop
 add, mul   -                                       -
 add_const  b [C]                                   -
 scale      -                                       value (float)
@@ -50,6 +54,51 @@ class Rate(enum.IntEnum):
     SAMPLE = 3
 
 
+@dataclasses.dataclass(frozen=True)
+class Len:
+    """A time length a * N + b, N the length of the sample input ("sample", T) or of the mel
+    input ("frame", F): every length in a WaveNet vocoder is affine in one of them."""
+
+    base: str
+    a: int
+    b: int
+
+    def __add__(self, other: object) -> Len:
+        if isinstance(other, Len):
+            if other.base != self.base:
+                return NotImplemented
+            return Len(self.base, self.a + other.a, self.b + other.b)
+        return Len(self.base, self.a, self.b + int(other))  # type: ignore[call-overload]
+
+    __radd__ = __add__
+
+    def __sub__(self, other: object) -> Len:
+        if isinstance(other, Len):
+            if other.base != self.base:
+                return NotImplemented
+            return Len(self.base, self.a - other.a, self.b - other.b)
+        return Len(self.base, self.a, self.b - int(other))  # type: ignore[call-overload]
+
+    def __rsub__(self, other: object) -> Len:
+        return Len(self.base, -self.a, int(other) - self.b)  # type: ignore[call-overload]
+
+    def __mul__(self, other: object) -> Len:
+        if isinstance(other, Len):
+            return NotImplemented
+        k = int(other)  # type: ignore[call-overload]
+        return Len(self.base, self.a * k, self.b * k)
+
+    __rmul__ = __mul__
+
+    def scaled(self, factor: int) -> Len:
+        return Len(self.base, self.a * factor, self.b * factor)
+
+    def text(self) -> str:
+        n = "T" if self.base == "sample" else "F"
+        head = n if self.a == 1 else f"{self.a}*{n}"
+        return head if self.b == 0 else f"{head}{self.b:+d}"
+
+
 ACT_DTYPES = {"i8": (-128, 127), "i16": (-32768, 32767)}
 
 
@@ -68,6 +117,7 @@ class Tensor:
     rate: Rate
     dtype: str = "f32"  # "f32" values, "i8"/"i16" quantized, "class" for the class input
     quant: QuantParams | None = None
+    rows: int = 1  # FRAME/TABLE tensors: rows per mel frame (TABLE tensors read per sample: hop)
 
 
 @dataclasses.dataclass
@@ -107,12 +157,12 @@ class Graph:
     input_kind: str = "class"  # one of INPUT_KINDS
     head: Head = Head()
     onnx_inputs: dict[str, str] = dataclasses.field(default_factory=dict)  # role -> ONNX name
-    static_samples: int | None = None  # the samples input's time length when the ONNX fixes it
     source: str = ""
     source_sha256: str = ""
     dtype: str = "fp32"
     rounding: str = "single"  # requantization of 8-bit paths: "single" or "double"
     cmsis_nn: dict | None = None  # --cmsis-nn: the checkout (wncc/cmsis_nn.py Checkout.report)
+    time: Any = None  # passes/timeaxis.py TimeAxis: rows, lengths, windows, lookahead
 
     @property
     def n_mels(self) -> int:

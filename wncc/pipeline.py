@@ -20,7 +20,7 @@ from wncc.errors import WnccError
 from wncc.frontend.onnx import import_model
 from wncc.ir import Graph, Head
 from wncc.passes import (causality, dce, floatcast, gate, head, onehot, qprepare, shapes, storage,
-                         streaming)
+                         streaming, timeaxis)
 from wncc.targets import Target
 from wncc.targets import load as load_target
 
@@ -71,6 +71,7 @@ PASSES: list[tuple[str, Pass]] = [
     ("dce", lambda g, o: dce.eliminate(g)),
     ("streaming", lambda g, o: streaming.lower(g)),
     ("shapes", lambda g, o: shapes.infer(g)),
+    ("timeaxis", lambda g, o: setattr(g, "time", timeaxis.analyze(g))),
     ("qprepare", lambda g, o: qprepare.prepare(g, o.rounding)),
     ("precision", _precision),
     ("onehot", lambda g, o: onehot.to_embeddings(g)),

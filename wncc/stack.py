@@ -20,7 +20,7 @@ from pathlib import Path
 
 from wncc.errors import WnccError
 
-API = ("wn_init", "wn_reset", "wn_set_temperature", "wn_push_frame", "wn_generate",
+API = ("wn_init", "wn_reset", "wn_set_temperature", "wn_push_frame", "wn_flush", "wn_generate",
        "wn_step_logits")
 _NODE = re.compile(r'node: \{ title: "([^"]+)" label: "([^"]*)"')
 _EDGE = re.compile(r'edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)"')

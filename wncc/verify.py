@@ -100,6 +100,17 @@ def onnxruntime_logits(model: Path, x: np.ndarray, mel: np.ndarray, plain: bool 
     return np.ascontiguousarray(sess.run(None, feeds)[0][0].T)
 
 
+def static_samples(model: Path, graph: Graph) -> int | None:
+    """The sample length of a model exported with static time axes (None: dynamic)."""
+    sess = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    for inp in sess.get_inputs():
+        mel = (inp.name == graph.onnx_inputs["mel"] if graph.onnx_inputs else
+               "float" in inp.type and len(inp.shape) == 3 and inp.shape[1] == graph.n_mels)
+        if not mel and isinstance(inp.shape[-1], int):
+            return int(inp.shape[-1])
+    return None
+
+
 def onnxruntime_check(model: Path, graph: Graph, dtype: str, x: np.ndarray, mel: np.ndarray,
                       c_logits: np.ndarray) -> Check:
     """The C's teacher-forced logits against ONNX Runtime: float models within the dtype's
@@ -150,29 +161,40 @@ def step_histogram(steps: np.ndarray) -> str:
 
 def inputs(graph: Graph, frames: int, seed: int, mel: np.ndarray | None,
            audio: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Teacher-forcing inputs (x [frames * hop], mel [frames, n_mels]): from real audio when
-    given (its log-mel and its own previous-sample classes, or their values for a scalar
-    input), else the mel given (tiled) with seeded random classes (values), else seeded noise."""
+    """Teacher-forcing inputs (x [frames * hop], mel [frames + the frames the conditioning drops,
+    n_mels]): from real audio when given (its log-mel and its own previous-sample classes, or
+    their values for a scalar input), else the mel given (tiled) with seeded random classes
+    (values), else seeded noise."""
     rng = np.random.default_rng(seed)
+    extra = -graph.time.frames_delta
     if audio is not None:
         from wncc.fidelity.evaluate import utterance
         reps = -(-frames * graph.hop // audio.size)
         utt = utterance("input", np.tile(audio, reps)[:frames * graph.hop], graph.hop)
         prev = np.concatenate([[0.0], utt.audio[:-1]])  # the previous sample's value
+        mel = _edge_padded(utt.mel.astype(np.float32), extra)
         if graph.input_kind == "scalar":
-            return prev.astype(np.float32), utt.mel.astype(np.float32)
+            return prev.astype(np.float32), mel
         q = graph.classes  # its class, companded as the head's classes are
         y = np.clip(prev, -1.0, 1.0) if graph.head.companding == "linear" else compress(prev, q - 1)
-        return np.floor((y + 1.0) * 0.5 * (q - 1) + 0.5).astype(np.int64), utt.mel.astype(np.float32)
+        return np.floor((y + 1.0) * 0.5 * (q - 1) + 0.5).astype(np.int64), mel
     if mel is None:
-        mel = rng.standard_normal((frames, graph.n_mels)).astype(np.float32)
+        mel = rng.standard_normal((frames + extra, graph.n_mels)).astype(np.float32)
     else:
-        reps = -(-frames // mel.shape[0])
-        mel = np.tile(mel, (reps, 1))[:frames].astype(np.float32)
+        reps = -(-(frames + extra) // mel.shape[0])
+        mel = np.tile(mel, (reps, 1))[:frames + extra].astype(np.float32)
     if graph.input_kind == "scalar":
         return rng.uniform(-1.0, 1.0, frames * graph.hop).astype(np.float32), mel
     x = rng.integers(0, graph.classes, frames * graph.hop)
     return x, mel
+
+
+def _edge_padded(mel: np.ndarray, extra: int) -> np.ndarray:
+    """A model whose conditioning drops `extra` frames (a valid input convolution) gets its
+    audio's mel with as many edge frames added around it (r9y9 pads cin_pad on each side)."""
+    if extra <= 0:
+        return mel
+    return np.pad(mel, ((extra // 2, extra - extra // 2), (0, 0)), mode="edge")
 
 
 class Backend(Protocol):
@@ -204,12 +226,14 @@ def run_checks(model: Path, graph: Graph, dtype: str, c: Backend, plan: Plan, se
     sample counts they covered."""
     hop = graph.hop
     golden = GoldenModel(graph)
+    extra = -graph.time.frames_delta  # mel frames beyond the output's (valid convolutions)
     tf_frames = max(1, -(-plan.teacher_forced // hop))
-    if graph.static_samples:  # ONNX Runtime takes exactly the graph's length
-        tf_frames = max(1, graph.static_samples // hop)
+    fixed = static_samples(model, graph)
+    if fixed is not None:  # a static export runs at its own length only
+        tf_frames = fixed // hop
     gen_frames = max(1, -(-plan.generated // hop))
     x, mel_in = inputs(graph, max(tf_frames, gen_frames), seed, mel, audio)
-    x_tf, mel_tf = x[:tf_frames * hop], mel_in[:tf_frames]
+    x_tf, mel_tf = x[:tf_frames * hop], mel_in[:tf_frames + extra]
     checks = []
 
     progress(f"teacher forcing {x_tf.size} samples {where}")
@@ -220,14 +244,14 @@ def run_checks(model: Path, graph: Graph, dtype: str, c: Backend, plan: Plan, se
 
     n_gold = min(x_tf.size, max(hop, -(-plan.golden // hop) * hop))
     progress(f"golden model over {n_gold} samples")
-    g_logits = golden.teacher_forced(x_tf[:n_gold], mel_tf[:n_gold // hop])
+    g_logits = golden.teacher_forced(x_tf[:n_gold], mel_tf)
     diff = int(np.count_nonzero(g_logits != c_logits[:n_gold]))
     checks.append(Check("logits_vs_golden", diff == 0,
                         f"{diff} of {g_logits.size} values differ", "0 (bit-exact)", diff))
 
     progress(f"generating {gen_frames * hop} samples {where}")
-    c_classes, c_pcm = c.vocode(mel_in[:gen_frames], seed=seed, temperature=temperature)
-    g_classes = golden.replay(mel_in[:gen_frames], c_classes, seed, temperature)
+    c_classes, c_pcm = c.vocode(mel_in[:gen_frames + extra], seed=seed, temperature=temperature)
+    g_classes = golden.replay(mel_in[:gen_frames + extra], c_classes, seed, temperature)
     golden.reset(seed, temperature)
     g_pcm = golden.sampler.pcm(c_classes)
     mismatch = np.flatnonzero((g_classes != c_classes) | (g_pcm != c_pcm))
@@ -237,7 +261,8 @@ def run_checks(model: Path, graph: Graph, dtype: str, c: Backend, plan: Plan, se
 
     n_stream = max(1, -(-min(plan.streamed, c_classes.size) // hop))
     progress(f"golden model stepping {n_stream * hop} samples on its own")
-    s_classes, _ = golden.vocode(mel_in[:n_stream], seed=seed, temperature=temperature)
+    s_classes, _ = golden.vocode(mel_in[:gen_frames + extra], seed=seed,
+                                 temperature=temperature, frames=n_stream)
     same = bool(np.array_equal(s_classes, c_classes[:s_classes.size]))
     checks.append(Check("streaming_golden_vs_c", same,
                         f"{s_classes.size} samples " + ("identical" if same else "differ"),

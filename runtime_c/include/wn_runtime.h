@@ -28,6 +28,36 @@ int16_t wn_pcm16(float v);
 void wn_dequantize_s8(float *y, const int8_t *q, int32_t n, float scale, int32_t zp);
 void wn_dequantize_s16(float *y, const int16_t *q, int32_t n, float scale, int32_t zp);
 
+/* ---- the conditioning network's rows (wn_rows.c): windows of a frame program ---- */
+static inline int32_t wn_floor_div(int32_t a, int32_t b) /* b > 0 */
+{
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+static inline int32_t wn_ceil_div(int32_t a, int32_t b) /* b > 0 */
+{
+    return -wn_floor_div(-a, b);
+}
+
+/* every element of row y (n elements, any type) = v: a padding row of a window */
+#define wn_fill_row(y, v, n)                                                                     \
+    do {                                                                                         \
+        int32_t i_;                                                                              \
+        for (i_ = 0; i_ < (n); ++i_) {                                                           \
+            (y)[i_] = (v);                                                                       \
+        }                                                                                        \
+    } while (0)
+
+void wn_gather_rows(void *dst, const void *src, size_t row_bytes, int32_t rows,
+                    size_t step_bytes);
+void wn_dwconv_f32(float *y, const float *x, const float *w, const float *b, int32_t c,
+                   int32_t kernel, int32_t step);
+void wn_dwconvt_f32(float *y, const float *x, int32_t n, int32_t t0, int32_t stride,
+                    const float *w, const float *b, int32_t c, int32_t kernel, int32_t ldx);
+void wn_convt_row_f32(float *y, const float *x, int32_t n, int32_t t0, int32_t stride,
+                      const float *w, const float *b, int32_t cin, int32_t cout, int32_t kernel,
+                      int32_t ldx);
+
 /* ---- fp32 kernels ---- */
 void wn_embed_f32(float *y, const float *table, int32_t index, int32_t channels);
 void wn_onehot_f32(float *y, int32_t index, int32_t depth, float off, float on);
@@ -80,6 +110,17 @@ typedef struct {
     int32_t bias_bytes;
     int32_t per_channel;
 } wn_rq;
+
+void wn_dwconv_s8(int8_t *y, const int8_t *x, const int8_t *w, const wn_rq *qp, int32_t c,
+                  int32_t kernel, int32_t step);
+void wn_dwconv_s8s16(int16_t *y, const int16_t *x, const int8_t *w, const wn_rq *qp, int32_t c,
+                     int32_t kernel, int32_t step);
+void wn_dwconvt_s8(int8_t *y, const int8_t *x, int32_t n, int32_t t0, int32_t stride,
+                   const int8_t *w, const wn_rq *qp, int32_t zp_in, int32_t c, int32_t kernel,
+                   int32_t ldx);
+void wn_convt_row_s8(int8_t *y, const int8_t *x, int32_t n, int32_t t0, int32_t stride,
+                     const int8_t *w, const wn_rq *qp, int32_t zp_in, int32_t cin, int32_t cout,
+                     int32_t kernel, int32_t ldx);
 
 static inline int64_t wn_rq_bias(const wn_rq *q, int32_t o)
 {

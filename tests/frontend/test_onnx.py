@@ -162,5 +162,5 @@ def test_time_dependent_shape_is_refused(models, tmp_path):
     idx.attribute[0].t.CopyFrom(onnx.numpy_helper.from_array(np.array([2], np.int64)))
     path = tmp_path / "timeshape.onnx"
     onnx.save(m, str(path))
-    with pytest.raises(WnccError, match="depends on the time length"):
+    with pytest.raises(WnccError, match="shape arithmetic .* on the time length"):
         import_model(path)

@@ -11,7 +11,8 @@ from wncc.ir import Graph, Node, QuantParams, Rate, Tensor
 from wncc.ops.base import Eval, register
 
 IR_OPS = {"embed", "conv", "conv_ring", "upsample", "convt", "add", "mul", "add_const", "scale",
-          "tanh", "sigmoid", "relu", "slice", "gate", "quantize", "requantize", "onehot"}
+          "tanh", "sigmoid", "relu", "slice", "gate", "quantize", "requantize", "repeat", "crop",
+          "dwconv", "dwconvt", "onehot"}
 
 
 def test_every_ir_op_is_registered_once():

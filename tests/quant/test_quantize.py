@@ -248,6 +248,14 @@ def test_bad_inputs(models, tmp_path):
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "manifest.json").write_text("{")
     cases.append((lambda: quantize(m, "int8", tmp_path / "c", out), "malformed corpus manifest"))
+    cases.append((lambda: quantize(m, "int8", CLIP, out, quant_format="qop"),
+                  "unknown quantization format 'qop'"))
+    cases.append((lambda: quantize(m, "int16", CLIP, out, activation_type="QUInt8"),
+                  "for int8 models without per-layer dtypes, not int16"))
+    cases.append((lambda: quantize(m, "int8", CLIP, out, quant_format="qoperator",
+                                   layer_dtypes={"head*": "int16x8"}), "with layer dtypes"))
+    cases.append((lambda: quantize(m, "int8", CLIP, out, weight_type="QUInt4"),
+                  "int8 quantization type 'QUInt4' is not one of QInt8, QUInt8"))
     for call, message in cases:
         with pytest.raises(WnccError, match=message) as info:
             call()

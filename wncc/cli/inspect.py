@@ -54,10 +54,16 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
                  ("MACs / frame (hoisted)", f"{st.macs_per_frame:,}"),
                  ("ops at frame rate", len([n for n in prog.frame if n.op != 'upsample'])),
                  ("ops at sample rate", len(prog.sample)),
+                 ("lookahead (mel frames)", graph.time.lookahead),
+                 ("history (mel frames)", graph.time.history),
+                 ("output frames", _frames(graph.time.frames_delta)),
                  ("ring buffers", len(plan.rings)),
                  *[(f"{name} ({ctype} elements)", n) for name, ctype, n in plan.regions()]]:
         summary.add_row(k, str(v))
     out.print(summary)
+    out.print(conditioning_table(graph))
+    if args.nodes:
+        out.print(nodes_table(graph))
     return 0
 
 
@@ -78,6 +84,38 @@ def describe_head(graph) -> str:
     return text + (f", de-emphasis {head.deemphasis:g}" if head.deemphasis else "")
 
 
+def _frames(delta: int) -> str:
+    return "F (mel frames)" if delta == 0 else f"F{delta:+d} (F mel frames)"
+
+
+def conditioning_table(graph) -> Table:
+    """The time-axis analysis: each conditioning tensor's rate, length and window."""
+    time = graph.time
+    table = Table(title="conditioning network (frame program): time axis")
+    for col in ("tensor", "made by", "steps / frame", "length", "window (rows of frame g)"):
+        table.add_column(col)
+    made_by = {n.outputs[0]: n for n in graph.nodes}
+    for name in time.rows:
+        node = made_by.get(name)
+        lo, hi = time.windows.get(name, (0, time.rows[name]))
+        table.add_row(Text(one_line(name)), node.op if node else "input",
+                      str(time.rows[name]), time.lengths[name].text(),
+                      f"[{lo}, {hi})" if name in time.windows else "unused")
+    return table
+
+
+def nodes_table(graph) -> Table:
+    """Which ONNX node became which IR op."""
+    table = Table(title="ONNX nodes -> IR ops")
+    for col in ("ONNX node", "IR op", "rate", "output"):
+        table.add_column(col)
+    for node in graph.nodes:
+        t = graph.tensors[node.outputs[0]]
+        table.add_row(Text(one_line(node.name)), node.op, t.rate.name.lower(),
+                      Text(one_line(node.outputs[0])))
+    return table
+
+
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser("inspect", help="layers, receptive field, parameters, MACs, rates, "
                               "storage choice per layer")
@@ -86,5 +124,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     options.sparse(p)
     options.ends(p)
     p.add_argument("--reasons", action="store_true", help="print why each storage was chosen")
+    p.add_argument("--nodes", action="store_true",
+                   help="list which ONNX node became which IR op")
     p.set_defaults(func=handler)
     return p

@@ -9,9 +9,19 @@ of their weight/activation types: ``s8`` (int8), ``s4`` (int4 weights), ``s16`` 
 
 from __future__ import annotations
 
+import dataclasses
+
 from wncc import ops
 from wncc.ir import Graph, Node
 from wncc.ops.base import Context
+
+
+@dataclasses.dataclass
+class Call:
+    """One emitted statement of a program and the comment above it."""
+
+    comment: str
+    code: str
 
 
 def emit(node: Node, ctx: Context) -> str:
@@ -28,7 +38,7 @@ def round_after(node: Node, ctx: Context) -> str:
     if ctx.half is None or node.op in ("slice", "upsample"):
         return ""
     t = ctx.graph.tensors[node.outputs[0]]
-    rows = ctx.plan.locations[node.outputs[0]].rows
+    rows = 1 if ctx.row is not None else ctx.plan.locations[node.outputs[0]].rows
     y = ctx.buf(node.outputs[0])
     return f"wn_round_h16({y}, {rows * t.channels}, {ctx.half});"
 

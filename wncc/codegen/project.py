@@ -18,7 +18,8 @@ import jinja2
 import numpy as np
 
 from wncc import __version__, cmsis_nn
-from wncc.codegen import emitters
+from wncc.codegen import emitters, frame
+from wncc.codegen.emitters import Call
 from wncc.ops.base import Context, is_sparse
 from wncc.codegen.weights import c_initializer, tables
 from wncc.errors import WnccError
@@ -53,12 +54,6 @@ ARITHMETIC = {
 ACT_CTYPE = {"f32": "float", "i8": "int8_t", "i16": "int16_t"}
 # the flags every build of the project gets before the target's (the Makefile's WN_CFLAGS)
 FIXED_CFLAGS = "-std=c99 -Wall -Wextra -ffp-contract=off"
-
-
-@dataclasses.dataclass
-class Call:
-    comment: str
-    code: str
 
 
 def _env() -> jinja2.Environment:
@@ -141,6 +136,15 @@ def report(graph: Graph, plan: memory.Plan, target: Target, table_list) -> dict:
         "receptive_field": st.receptive_field, "parameters": st.parameters,
         "macs_per_sample": st.macs_per_sample, "macs_per_frame": st.macs_per_frame,
         "hoisted_to_frame_rate": rates.hoisted(graph),
+        "lookahead_frames": graph.time.lookahead,
+        "conditioning": {"history_frames": graph.time.history,
+                         "output_frames": f"F{graph.time.frames_delta:+d}"
+                         if graph.time.frames_delta else "F",
+                         "windowed": graph.time.windowed,
+                         "tensors": {name: {"steps_per_frame": graph.time.rows[name],
+                                            "length": graph.time.lengths[name].text(),
+                                            "window": list(graph.time.windows[name])}
+                                     for name in sorted(graph.time.windows)}},
         "memory_bytes": {"state_estimate": state_bytes, "mel": 4 * graph.n_mels,
                          **{k: plan.bytes(k) for k in ("frame", "arena", "ring", "scratch")}},
         "weights_bytes": weight_bytes,
@@ -162,10 +166,9 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
     half = FORMATS.get(graph.dtype)
     ctx = Context(graph, plan, table_map, in_sample=False, half=half)
     programs = rates.split(graph)
-    frame_calls = _calls(programs.frame, ctx)
-    if half is not None:
-        frame_calls.insert(0, Call(f"the mel frame, rounded to {graph.dtype}",
-                                   f"wn_round_h16(s->mel, WN_N_MELS, {half});"))
+    time = graph.time
+    windowed = time.windowed
+    frame_calls = frame.calls(programs.frame, ctx) if windowed else _calls(programs.frame, ctx)
     sample_calls = _calls(programs.sample, dataclasses.replace(ctx, in_sample=True))
     st = stats.compute(graph)
     kernels = sorted({src for n in graph.nodes for src in emitters.kernel_sources(n, ctx)}
@@ -196,6 +199,11 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
         "logit_scale": f"{out_t.quant.scale!r}f" if integer else "",
         "logit_zp": out_t.quant.zero_point if integer else 0,
         "sources": ["wn_model.c", *kernels],
+        "windowed": windowed, "lookahead": time.lookahead,
+        "round_mel": (f"wn_round_h16(s->mel + WN_MEL_NEWEST * WN_N_MELS, WN_N_MELS, {half});"
+                      if half is not None else ""),
+        "mel_rows": plan.locations[graph.mel_input].rows,
+        "frames_delta": time.frames_delta,
         "cmsis": cmsis,
         **build_vars(target),
     }

@@ -10,8 +10,8 @@
 * One-hot vectors built in the graph from a class input map onto the same ``onehot`` op:
   ``OneHot``; ``Equal(Unsqueeze(x), arange(Q))`` + ``Cast`` (PyTorch's one_hot through the dynamo
   exporter); ``Mod`` + ``Unsqueeze`` + ``ScatterElements`` of ones into zeros (kan-bayashi's OneHot
-  module), whose zeros take their shape from the time length: that shape arithmetic is followed
-  symbolically (``fold_shape``) with the time axis unknown.
+  module), whose zeros take their shape from the time length: a ConstantOfShape or Expand of a
+  shape holding the time length (frontend/symbolic.py) is a tensor of one value (``_Fill``).
 
 Class values carry the layouts ``T`` ([1, T]), ``T1`` ([1, T, 1]) and ``1T`` ([1, 1, T]).
 """
@@ -25,7 +25,8 @@ import onnx
 from onnx import helper
 
 from wncc.errors import WnccError
-from wncc.ir import Rate, Tensor
+from wncc.frontend.symbolic import is_symbolic
+from wncc.ir import Len, Rate, Tensor
 
 INTEGER_TYPES = (onnx.TensorProto.INT64, onnx.TensorProto.INT32)
 UPSAMPLING_OPS = ("Resize", "ConvTranspose")
@@ -34,9 +35,9 @@ CLASS_SHAPES = {"T": [1, None], "T1": [1, None, 1], "1T": [1, 1, None]}
 
 @dataclasses.dataclass(frozen=True)
 class _Fill:
-    """A tensor of one value whose shape depends on the time length (ConstantOfShape, Expand)."""
+    """A tensor of one value whose shape holds the time length (ConstantOfShape, Expand)."""
 
-    shape: list[int | None]
+    shape: list[int | Len]
     value: float
 
 
@@ -135,16 +136,17 @@ class InputsMixin:
             raise self.error(f"input '{mel_in.name}': the mel dimension must be static")
         mel = self.fresh(mel_in.name)
         self.tensors[mel] = Tensor(mel, dims[1], Rate.FRAME)
-        self.values[mel_in.name] = self.make_value(mel, "CT", "frame")
-        self.shapes[mel_in.name] = [1, dims[1], None]
+        self.keep(mel_in.name, self.make_value(mel, "CT", "frame"))
+        if dims[2] is not None:
+            self.static["frame"] = dims[2]
         return self.samples_input(x_in), mel
 
     def samples_input(self, inp: onnx.ValueInfoProto) -> str:
         """The IR tensor of the samples input (class indices, or the value for a scalar input);
         a one-hot input's ONNX value maps to an onehot op of it."""
         elem, dims = inp.type.tensor_type.elem_type, _dims(inp)
-        time = dims[-1] if dims else None
-        self.static_samples = time
+        if dims and dims[-1] is not None:
+            self.static["sample"] = dims[-1]
         if elem in INTEGER_TYPES and len(dims) == 2:
             self.input_kind = "class"
             return self.class_tensor(inp.name, "T")
@@ -155,78 +157,51 @@ class InputsMixin:
             self.input_kind = "scalar"
             name = self.fresh(inp.name)
             self.tensors[name] = Tensor(name, 1, Rate.SAMPLE)
-            self.values[inp.name] = self.make_value(name, "CT", "sample")
-            self.shapes[inp.name] = [1, 1, None]
+            self.keep(inp.name, self.make_value(name, "CT", "sample"))
             return name
         self.input_kind = "onehot"
         x = self.fresh(f"{inp.name}_class")
         self.tensors[x] = Tensor(x, 1, Rate.SAMPLE, dtype="class")
         self.add("onehot", onnx.NodeProto(name=f"{inp.name} (one-hot input)"), [x], inp.name,
-                 "CT", "sample", attrs={"depth": dims[1], "off": 0.0, "on": 1.0})
-        self.shapes[inp.name] = [1, dims[1], None]
+                 "CT", "sample", attrs={"depth": dims[1], "off": 0.0, "on": 1.0},
+                 length=Len("sample", 1, 0))
         return x
 
     def make_value(self, tensor: str, layout: str, timebase: str):
+        """The record of an input's ONNX value: its time length is the input's length."""
         from wncc.frontend.onnx import _Value  # the importer's record of an ONNX value
-        return _Value(tensor, layout, timebase)
+        return _Value(tensor, layout, timebase, length=Len(timebase, 1, 0),
+                      rows=1 if timebase == "frame" else 0)
 
     def class_tensor(self, onnx_name: str, layout: str) -> str:
         name = self.fresh(onnx_name)
         self.tensors[name] = Tensor(name, 1, Rate.SAMPLE, dtype="class")
-        self.values[onnx_name] = self.make_value(name, layout, "sample")
+        self.keep(onnx_name, self.make_value(name, layout, "sample"))
         return name
 
-    # -- shape arithmetic over the unknown time length -----------------------------------
+    # -- tensors of one value over the time length -----------------------------------------
     def fold_shape(self, node: onnx.NodeProto) -> bool:
-        """Shape arithmetic with the time axis unknown (None), as far as a one-hot needs it:
-        Shape of class values, Gather / (Un)squeeze / Reshape / Concat of partly known shapes
-        and their product by a constant (a scalar dimension is kept as a list of one), and
-        ConstantOfShape / Expand / Cast of such shapes (``_Fill``)."""
+        """ConstantOfShape / Expand of a shape that holds the time length, and Cast of such a
+        tensor: a ``_Fill`` (the rest of the shape arithmetic is frontend/symbolic.py's)."""
         ins = [i for i in node.input if i]
         op = node.op_type
-        partial = [i in self.shapes and None in self.shapes[i] for i in ins]
-        if op == "Shape" and ins[0] in self.values and self.values[ins[0]].layout in ("T1", "1T"):
-            shape = CLASS_SHAPES[self.values[ins[0]].layout]
-            start, end = _attr(node, "start", 0), _attr(node, "end", len(shape))
-            self.shapes[node.output[0]] = shape[start:end]
-        elif op in ("Gather", "Unsqueeze", "Squeeze") and partial and partial[0] and all(
-                i in self.consts for i in ins[1:]):
-            shape = self.shapes[ins[0]]
-            if op == "Gather":
-                shape = [shape[int(i)] for i in np.atleast_1d(self.consts[ins[1]])]
-            if None not in shape:  # static dimensions: the constant folding takes it
-                return False
-            self.shapes[node.output[0]] = shape
-        elif op in ("Mul", "Reshape") and partial and partial[0] != partial[1] and all(
-                p or i in self.consts for p, i in zip(partial, ins)):
-            shape = self.shapes[ins[partial.index(True)]]  # frames * hop stays unknown
-            if op == "Mul":
-                c = np.asarray(self.consts[ins[partial.index(False)]]).reshape(-1)
-                if c.size != 1:
-                    return False
-                shape = [None if d is None else d * int(c[0]) for d in shape]
-            self.shapes[node.output[0]] = shape
-        elif op == "Concat" and any(partial) and all(
-                p or i in self.consts for p, i in zip(partial, ins)):
-            self.shapes[node.output[0]] = [
-                d for p, i in zip(partial, ins)
-                for d in (self.shapes[i] if p else np.atleast_1d(self.consts[i]).tolist())]
-        elif op == "ConstantOfShape" and partial and partial[0]:
+        symbolic = [is_symbolic(self.consts.get(i)) for i in ins]
+        if op == "ConstantOfShape" and symbolic[0]:
             value = _attr(node, "value", None)
             fill = 0.0 if value is None else float(onnx.numpy_helper.to_array(value).reshape(-1)[0])
-            self.fills[node.output[0]] = _Fill(self.shapes[ins[0]], fill)
-        elif op == "Expand" and len(ins) == 2 and ins[0] in self.consts and partial[1]:
+            self.fills[node.output[0]] = _Fill(list(self.consts[ins[0]]), fill)
+        elif op == "Expand" and len(ins) == 2 and ins[0] in self.consts and symbolic[1]:
             value = np.asarray(self.consts[ins[0]])
             if value.size != 1:
                 raise self.error("Expand of a non-scalar constant to a time-dependent shape", node)
-            self.fills[node.output[0]] = _Fill(self.shapes[ins[1]], float(value.reshape(())))
+            self.fills[node.output[0]] = _Fill(list(self.consts[ins[1]]), float(value.reshape(())))
         elif op == "Cast" and ins[0] in self.fills:
             self.fills[node.output[0]] = self.fills[ins[0]]
         else:
             return False
         return True
 
-    def filled(self, name: str, node: onnx.NodeProto, what: str) -> tuple[list[int | None], float]:
+    def filled(self, name: str, node: onnx.NodeProto, what: str) -> tuple[list, float]:
         """(shape, value) of a tensor of one value: a _Fill or a constant."""
         if name in self.fills:
             return self.fills[name].shape, self.fills[name].value
@@ -259,16 +234,20 @@ class InputsMixin:
         if d.size != 1 or int(d.reshape(())) < 1:
             raise self.error("Mod of the class input by a non-scalar or non-positive divisor", node)
         self.modulus = min(int(d.reshape(())), self.modulus or int(d.reshape(())))
-        self.values[node.output[0]] = v
+        self.keep(node.output[0], v)
 
     def op_Unsqueeze(self, node: onnx.NodeProto) -> None:
+        """The class input unsqueezed for a one-hot; other tensors as the conditioning has them."""
+        if self.tensors[self.value(node.input[0], node).tensor].dtype != "class":
+            super().op_Unsqueeze(node)  # type: ignore[misc]
+            return
         v = self.class_value(node.input[0], node, ("T",))
         axes = (self.const(node.input[1], node, "Unsqueeze axes") if len(node.input) > 1
                 else np.array(_attr(node, "axes", [])))
         axes = [int(a) % 3 for a in np.atleast_1d(axes)]
         if axes not in ([2], [1]):
             raise self.error(f"Unsqueeze of the class input at axes {axes}", node)
-        self.values[node.output[0]] = dataclasses.replace(v, layout="T1" if axes == [2] else "1T")
+        self.keep(node.output[0], dataclasses.replace(v, layout="T1" if axes == [2] else "1T"))
 
     def op_OneHot(self, node: onnx.NodeProto) -> None:
         depth = int(np.asarray(self.const(node.input[1], node, "OneHot depth")).reshape(-1)[0])
@@ -304,7 +283,8 @@ class InputsMixin:
         shape, zero = self.filled(node.input[0], node, "ScatterElements data")
         _, one = self.filled(node.input[2], node, "ScatterElements updates")
         want = 2 if v.layout == "T1" else 1
-        if (axis != want or len(shape) != 3 or shape[axis] is None or zero != 0.0 or one != 1.0
+        if (axis != want or len(shape) != 3 or not isinstance(shape[axis], (int, np.integer))
+                or zero != 0.0 or one != 1.0
                 or reduction not in (b"none", "none")):
             raise self.error("ScatterElements is only supported as a one-hot: ones scattered "
                              "into zeros along the class axis by the class input", node)
@@ -312,8 +292,11 @@ class InputsMixin:
                     "TC" if axis == 2 else "CT")
 
     def op_Cast(self, node: onnx.NodeProto) -> None:
+        """Float-to-float casts, a one-hot to any type, the class input to an integer type."""
         v = self.value(node.input[0], node)
+        to = _attr(node, "to", 0)
         onehot = any(n.op == "onehot" and v.tensor in n.outputs for n in self.nodes)
-        if not onehot and (_attr(node, "to", 0) != onnx.TensorProto.FLOAT or v.layout == "T"):
+        class_cast = v.layout == "T" and to in INTEGER_TYPES
+        if not onehot and not class_cast and (to != onnx.TensorProto.FLOAT or v.layout == "T"):
             raise self.error("only float-to-float Cast is supported on data tensors", node)
-        self.values[node.output[0]] = v
+        self.keep(node.output[0], v)

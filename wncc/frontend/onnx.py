@@ -26,9 +26,13 @@ from onnx import external_data_helper, helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
 from wncc.errors import WnccError
+from wncc.frontend import qoperator
+from wncc.frontend.conditioning import ConditioningMixin
 from wncc.frontend.inputs import InputsMixin
 from wncc.frontend.qdq import QdqMixin
-from wncc.ir import Graph, Node, Tensor
+from wncc.frontend.symbolic import evaluate, is_symbolic
+from wncc import ops
+from wncc.ir import Graph, Len, Node, Tensor
 from wncc.passes.shapes import infer_node
 
 OPSETS = range(17, 24)
@@ -37,9 +41,14 @@ OPSETS = range(17, 24)
 @dataclasses.dataclass(frozen=True)
 class _Value:
     tensor: str  # IR tensor name
-    layout: str  # "T", "TC" or "CT"
-    timebase: str  # "frame" or "sample"
+    layout: str  # "T", "TC", "CT", "1CT" ([1, 1, C, T]: the 2-D conditioning convolutions),
+    #              "GCT" ([1, G, C / G, T]: one conditioning conv's channels seen per layer) or
+    #              "CTR" ([1, C, T, R]: each step repeated R times, a repeat_interleave midway)
+    timebase: str  # "frame" (depends on the mel input only) or "sample"
     pad: tuple[int, int] = (0, 0)  # pending (left, right) time padding from a Pad node
+    length: Len | None = None  # of the time axis, affine in the samples T or the frames F
+    rows: int = 0  # frame values: time steps per mel frame (1 at the mel's rate)
+    groups: int = 0  # "GCT": the number of groups G; "CTR": the pending repeat of each step
 
 
 def load(path: str | Path) -> onnx.ModelProto:
@@ -107,7 +116,7 @@ def import_model(path: str | Path, roles: dict[str, str] | None = None) -> Graph
     input and which the mel (``--inputs samples=x,mel=c``), where the graph does not tell."""
     path = Path(path)
     model = load(path)
-    importer = _Importer(model, str(path))
+    importer = _Importer(qoperator.to_qdq(model, str(path)), str(path))
     importer.roles = roles
     graph = importer.run()
     graph.source = path.name
@@ -130,17 +139,18 @@ def _ident(name: str) -> str:
     return re.sub(r"[^0-9A-Za-z_]", "_", name).strip("_") or "t"
 
 
-class _Importer(InputsMixin, QdqMixin):
+class _Importer(InputsMixin, QdqMixin, ConditioningMixin):
     def __init__(self, model: onnx.ModelProto, path: str) -> None:
         self.model = model
         self.path = path
         self.opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
         self.consts: dict[str, np.ndarray] = {}
-        self.shapes: dict[str, list[int | None]] = {}  # partially known shapes for Shape folding
         self.values: dict[str, _Value] = {}
         self.nodes: list[Node] = []
         self.tensors: dict[str, Tensor] = {}
         self.hop: int | None = None
+        self.static: dict[str, int] = {}  # "sample"/"frame" -> the input's length when static
+        self.by_tensor: dict[str, _Value] = {}  # IR tensor -> the value it was made for
         self.names: set[str] = set()
         self.qconsts: dict = {}
         self.dq_source: dict[str, str] = {}
@@ -175,13 +185,30 @@ class _Importer(InputsMixin, QdqMixin):
     def value(self, name: str, node: onnx.NodeProto) -> _Value:
         if name in self.values:
             return self.values[name]
-        if name in self.shapes:
-            raise self.error("shape arithmetic depends on the time length; cannot resolve", node)
         raise self.error(f"input '{name}' is not produced by any node", node)
+
+    def shape_of(self, v: _Value) -> np.ndarray:
+        """The ONNX shape of a value, its time length a ``Len`` (or an int when static)."""
+        channels = self.tensors[v.tensor].channels
+        n: object = v.length
+        if isinstance(n, Len) and n.base in self.static:
+            n = n.a * self.static[n.base] + n.b
+        shape = {"T": [1, n], "T1": [1, n, 1], "1T": [1, 1, n], "TC": [1, n, channels],
+                 "CT": [1, channels, n],
+                 "1CT": [1, 1, channels, n],
+                 "GCT": [1, v.groups, channels // max(v.groups, 1), n],
+                 "CTR": [1, channels, n, v.groups]}[v.layout]
+        return _concrete(np.array(shape, dtype=object))
+
+    def length_of(self, v: _Value) -> object:
+        """A value's time length: an int when the input lengths are static, else a Len."""
+        return self.shape_of(v)[-1 if v.layout != "TC" else 1]
 
     def add(self, op: str, onnx_node: onnx.NodeProto, inputs: list[str], onnx_out: str,
             layout: str, timebase: str, attrs: dict | None = None,
-            weights: dict | None = None) -> str:
+            weights: dict | None = None, length: Len | None = None) -> str:
+        """An IR node for an ONNX node; its value's time axis follows from its first input's by
+        the op's time rules (wncc/ops/), or is ``length``."""
         out = self.fresh(onnx_out)
         attrs = dict(attrs or {})
         if weights and len(onnx_node.input) > 1:  # label layers by their weight's name
@@ -192,8 +219,20 @@ class _Importer(InputsMixin, QdqMixin):
         for t in infer_node(graph_view, node):
             self.tensors[t.name] = t
         self.nodes.append(node)
-        self.values[onnx_out] = _Value(out, layout, timebase)
+        first = self.by_tensor.get(inputs[0]) if inputs else None
+        if length is None and first is not None:
+            length = ops.of(node).length(node, first.length)
+        if timebase == "frame" and first is not None:
+            rows = ops.of(node).rows(node, first.rows)
+        value = _Value(out, layout, timebase, length=length, rows=rows if timebase == "frame" else 0)
+        self.values[onnx_out] = value
+        self.by_tensor[out] = value
         return out
+
+    def keep(self, onnx_out: str, value: _Value) -> None:
+        """An ONNX value that is an existing IR tensor seen another way (layout, time)."""
+        self.values[onnx_out] = value
+        self.by_tensor.setdefault(value.tensor, value)
 
     # -- driver ------------------------------------------------------------------------------
     def run(self) -> Graph:
@@ -211,11 +250,14 @@ class _Importer(InputsMixin, QdqMixin):
         out = self.values.get(g.output[0].name)
         if out is None or out.layout != "CT" or out.timebase != "sample" or out.pad != (0, 0):
             raise self.error(f"output '{g.output[0].name}' is not a [1, classes, samples] tensor")
+        if out.length != Len("sample", 1, 0):
+            self.untrimmed(out, None)
+            raise self.error(f"output '{g.output[0].name}' has {out.length.text()} samples for T "
+                             "inputs: a convolution's right padding is not trimmed")
         if self.hop is None:
             raise self.error("no upsampling from mel frames to samples found")
         return Graph(self.nodes, self.tensors, class_input, mel_input, out.tensor, self.hop,
-                     input_kind=self.input_kind, onnx_inputs=self.onnx_inputs,
-                     static_samples=self.static_samples)
+                     input_kind=self.input_kind, onnx_inputs=self.onnx_inputs)
 
     # -- constant folding ------------------------------------------------------------------
     def fold(self, node: onnx.NodeProto) -> bool:
@@ -223,24 +265,20 @@ class _Importer(InputsMixin, QdqMixin):
             return True
         ins = [i for i in node.input if i]
         if node.op_type == "Shape" and ins[0] in self.values:
-            v = self.values[ins[0]]
-            channels = self.tensors[v.tensor].channels
-            shape: list[int | None] = {"T": [1, None], "TC": [1, None, channels],
-                                       "CT": [1, channels, None]}[v.layout]
             a = _attrs(node)
-            self.shapes[node.output[0]] = shape[a.get("start", 0):a.get("end", len(shape))]
-            return True
-        if node.op_type == "Gather" and ins and ins[0] in self.shapes and ins[1] in self.consts:
-            shape = self.shapes[ins[0]]
-            picked = [shape[int(i)] for i in np.atleast_1d(self.consts[ins[1]])]
-            if any(p is None for p in picked):
-                raise self.error("shape arithmetic depends on the time length; cannot resolve",
-                                 node)
-            arr = np.array(picked, dtype=np.int64)
-            self.consts[node.output[0]] = arr if np.ndim(self.consts[ins[1]]) else arr[0]
+            shape = self.shape_of(self.values[ins[0]])
+            self.consts[node.output[0]] = shape[a.get("start", 0):a.get("end", len(shape))]
             return True
         if not all(i in self.consts for i in ins):
             return False
+        if any(is_symbolic(self.consts[i]) for i in ins):
+            results = evaluate(node, [self.consts[i] for i in ins])
+            if results is None:
+                raise self.error(f"shape arithmetic ({node.op_type}) on the time length is not "
+                                 "supported", node)
+            for name, val in zip([o for o in node.output if o], results):
+                self.consts[name] = _concrete(val)
+            return True
         if node.op_type == "DequantizeLinear":
             self.fold_dequantize_const(node)
             self.dq_source[node.output[0]] = node.input[0]
@@ -277,6 +315,9 @@ class _Importer(InputsMixin, QdqMixin):
         self.op_Identity(node)
 
     def op_Gather(self, node: onnx.NodeProto) -> None:
+        if node.input[0] in self.values:
+            self.group_gather(node, self.value(node.input[0], node))
+            return
         table = self.const(node.input[0], node, "embedding table")
         idx = self.value(node.input[1], node)
         if idx.layout != "T" or _attrs(node).get("axis", 0) != 0 or table.ndim != 2:
@@ -299,49 +340,6 @@ class _Importer(InputsMixin, QdqMixin):
         self.values[node.output[0]] = dataclasses.replace(v, layout="CT" if v.layout == "TC"
                                                           else "TC")
 
-    def op_Resize(self, node: onnx.NodeProto) -> None:
-        v = self.value(node.input[0], node)
-        a = {k: (val.decode() if isinstance(val, bytes) else val) for k, val in _attrs(node).items()}
-        scales = self.consts.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
-        if a.get("mode", "nearest") != "nearest" or scales is None or v.timebase != "frame":
-            raise self.error("only nearest Resize with constant scales of the mel frames is "
-                             "supported", node)
-        scales = np.asarray(scales, dtype=np.float64)
-        factor = int(round(scales[-1]))
-        if scales.shape != (3,) or list(scales[:2]) != [1.0, 1.0] or factor != scales[-1] or factor < 1:
-            raise self.error(f"Resize scales {scales.tolist()} are not an integer upsampling "
-                             "of the time axis", node)
-        if not _nearest_is_repeat(factor, a.get("coordinate_transformation_mode", "half_pixel"),
-                                  a.get("nearest_mode", "round_prefer_floor")):
-            raise self.error("Resize coordinate mode does not repeat each frame", node)
-        self.set_hop(factor, node)
-        self.add("upsample", node, [v.tensor], node.output[0], "CT", "sample",
-                 attrs={"factor": factor})
-
-    def op_ConvTranspose(self, node: onnx.NodeProto) -> None:
-        v = self.value(node.input[0], node)
-        w = self.const(node.input[1], node, "transposed conv weight")
-        b = self.consts.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
-        a = _attrs(node)
-        k = w.shape[2] if w.ndim == 3 else -1
-        if (v.timebase != "frame" or w.ndim != 3 or list(a.get("strides", [1])) != [k]
-                or any(a.get("pads", [0, 0])) or a.get("group", 1) != 1
-                or list(a.get("dilations", [1])) != [1] or any(a.get("output_padding", [0]))):
-            raise self.error("only ConvTranspose upsampling of the mel frames with kernel == "
-                             "stride, no padding, group 1 is supported", node)
-        self.set_hop(k, node)
-        bias = np.zeros(w.shape[1], np.float32) if b is None else b.astype(np.float32)
-        weights = {"w": w.astype(np.float32), "b": bias,
-                   **self.quantized_weights(node, node.input[1],
-                                            node.input[2] if len(node.input) > 2 else None, 1)}
-        self.add("convt", node, [v.tensor], node.output[0], "CT", "sample",
-                 attrs={"factor": k}, weights=weights)
-
-    def set_hop(self, factor: int, node: onnx.NodeProto) -> None:
-        if self.hop is not None and self.hop != factor:
-            raise self.error(f"upsampling factor {factor} differs from an earlier {self.hop}", node)
-        self.hop = factor
-
     def op_Pad(self, node: onnx.NodeProto) -> None:
         v = self.value(node.input[0], node)
         a = _attrs(node)
@@ -351,23 +349,29 @@ class _Importer(InputsMixin, QdqMixin):
                  else np.zeros(()))
         if value is None or np.any(np.asarray(value) != 0) or mode not in (b"constant", "constant"):
             raise self.error("only zero constant padding is supported", node)
+        rank = len(v.layout) + 1 if v.layout in ("CT", "1CT") else 3
         axes = (self.const(node.input[3], node, "Pad axes") if len(node.input) > 3 and node.input[3]
-                else np.arange(3))
-        axes = [int(ax) % 3 for ax in np.atleast_1d(axes)]
+                else np.arange(rank))
+        axes = [int(ax) % rank for ax in np.atleast_1d(axes)]
         n = len(axes)
         per_axis = {ax: (int(pads[i]), int(pads[i + n])) for i, ax in enumerate(axes)}
-        if v.layout != "CT" or any(p != (0, 0) for ax, p in per_axis.items() if ax != 2):
+        time = rank - 1
+        if v.layout not in ("CT", "1CT") or any(p != (0, 0) for ax, p in per_axis.items()
+                                                 if ax != time):
             raise self.error("only padding of the time axis of a [1, C, T] tensor is supported",
                              node)
-        left, right = per_axis.get(2, (0, 0))
-        self.values[node.output[0]] = dataclasses.replace(v, pad=(v.pad[0] + left,
-                                                                  v.pad[1] + right))
+        left, right = per_axis.get(time, (0, 0))
+        self.keep(node.output[0], dataclasses.replace(v, pad=(v.pad[0] + left,
+                                                               v.pad[1] + right)))
 
     def op_Conv(self, node: onnx.NodeProto) -> None:
         v = self.value(node.input[0], node)
         w = self.const(node.input[1], node, "conv weight")
         b = self.consts.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
         a = _attrs(node)
+        if v.layout == "1CT" and w.ndim == 4:
+            self.depthwise_conv(node, v, w, b)
+            return
         if v.layout != "CT" or w.ndim != 3:
             raise self.error("only 1-D convolution over [1, C, T] is supported", node)
         if a.get("group", 1) != 1:
@@ -396,14 +400,27 @@ class _Importer(InputsMixin, QdqMixin):
         consts = [n for n in names if n in self.consts]
         if not consts:
             va, vb = (self.value(n, node) for n in names)
-            if (va.layout, va.timebase, va.pad) != (vb.layout, vb.timebase, vb.pad) or va.layout != "CT":
+            if (va.layout, va.pad) != (vb.layout, vb.pad) or va.layout not in ("CT", "1CT"):
                 raise self.error(f"{node.op_type} of tensors with different shapes "
                                  f"({va.layout}/{va.timebase} and {vb.layout}/{vb.timebase})", node)
-            self.add(op, node, [va.tensor, vb.tensor], node.output[0], "CT", va.timebase)
+            if va.timebase != vb.timebase:
+                frame, sample = (va, vb) if va.timebase == "frame" else (vb, va)
+                self.meet(node, frame, sample)
+                self.add(op, node, [va.tensor, vb.tensor], node.output[0], va.layout, "sample",
+                         length=sample.length)
+                return
+            for v in (va, vb):
+                if v.timebase == "sample" and v.length != Len("sample", 1, 0):
+                    self.untrimmed(v, node)
+            if va.length != vb.length or va.rows != vb.rows:
+                raise self.error(f"{node.op_type} of tensors of different lengths "
+                                 f"({va.length.text()} and {vb.length.text()}): a convolution's "
+                                 "padding is not trimmed", node)
+            self.add(op, node, [va.tensor, vb.tensor], node.output[0], va.layout, va.timebase)
             return
         v = self.value(names[1 - names.index(consts[0])], node)
         c = np.asarray(self.consts[consts[0]], dtype=np.float32)
-        if v.layout != "CT" or v.pad != (0, 0):
+        if v.layout not in ("CT", "1CT") or v.pad != (0, 0):
             raise self.error(f"{node.op_type} with a constant on a {v.layout} tensor", node)
         channels = self.tensors[v.tensor].channels
         if op == "mul" and c.size == 1:
@@ -412,10 +429,10 @@ class _Importer(InputsMixin, QdqMixin):
             if qc is not None:  # the integer factor and its scale, for integer graphs
                 attrs.update(c_int=int(qc.q.reshape(()) - qc.zero_point.reshape(())),
                              c_scale=float(qc.scale.reshape(())))
-            self.add("scale", node, [v.tensor], node.output[0], "CT", v.timebase, attrs=attrs)
+            self.add("scale", node, [v.tensor], node.output[0], v.layout, v.timebase, attrs=attrs)
         elif op == "add" and c.size in (1, channels) and c.ndim <= 3 and (
                 c.ndim < 2 or c.shape[-1] == 1 or c.size == 1):
-            self.add("add_const", node, [v.tensor], node.output[0], "CT", v.timebase,
+            self.add("add_const", node, [v.tensor], node.output[0], v.layout, v.timebase,
                      weights={"b": np.broadcast_to(c.reshape(-1), (channels,)).copy()})
         else:
             raise self.error(f"{node.op_type} with a constant of shape {list(c.shape)} is not "
@@ -429,9 +446,9 @@ class _Importer(InputsMixin, QdqMixin):
 
     def unary(self, node: onnx.NodeProto, op: str) -> None:
         v = self.value(node.input[0], node)
-        if v.layout != "CT" or v.pad != (0, 0):
+        if v.layout not in ("CT", "1CT") or v.pad != (0, 0):
             raise self.error(f"{node.op_type} on a {v.layout} tensor", node)
-        self.add(op, node, [v.tensor], node.output[0], "CT", v.timebase)
+        self.add(op, node, [v.tensor], node.output[0], v.layout, v.timebase)
 
     def op_Tanh(self, node: onnx.NodeProto) -> None:
         self.unary(node, "tanh")
@@ -469,33 +486,30 @@ class _Importer(InputsMixin, QdqMixin):
 
     def op_Slice(self, node: onnx.NodeProto) -> None:
         v = self.value(node.input[0], node)
-        starts = self.const(node.input[1], node, "Slice starts")
-        ends = self.const(node.input[2], node, "Slice ends")
+        starts = np.atleast_1d(self.const(node.input[1], node, "Slice starts"))
+        ends = np.atleast_1d(self.const(node.input[2], node, "Slice ends"))
         axes = (self.const(node.input[3], node, "Slice axes") if len(node.input) > 3 and node.input[3]
                 else np.arange(len(starts)))
         steps = (self.const(node.input[4], node, "Slice steps") if len(node.input) > 4 and node.input[4]
                  else np.ones(len(starts), np.int64))
-        if v.layout != "CT" or [int(ax) % 3 for ax in axes] != [1] or int(steps[0]) != 1:
-            raise self.error("only a unit-step Slice of the channel axis is supported (slicing "
-                             "time is not streamable)", node)
+        rank = len(v.layout) + 1
+        axes = [int(ax) % rank for ax in np.atleast_1d(axes)]
+        if v.layout not in ("CT", "1CT") or len(axes) != 1 or int(np.atleast_1d(steps)[0]) != 1:
+            raise self.error("only a unit-step Slice of one axis of [1, C, T] is supported", node)
+        if axes[0] == rank - 1:
+            self.time_slice(node, v, starts[0], ends[0])
+            return
+        if axes[0] != rank - 2:
+            raise self.error(f"Slice of axis {axes[0]} of a {v.layout} tensor is not supported",
+                             node)
         channels = self.tensors[v.tensor].channels
         start, stop, _ = slice(int(starts[0]), int(ends[0])).indices(channels)
         self.channel_slice(node, v, start, stop, node.output[0])
 
 
-def _nearest_is_repeat(factor: int, coord_mode: str, nearest_mode: str) -> bool:
-    """Whether ONNX Resize's index mapping equals out[i] = in[i // factor] (checked over 3 frames)."""
-    i = np.arange(3 * factor, dtype=np.float64)
-    if coord_mode == "asymmetric":
-        x = i / factor
-    elif coord_mode in ("half_pixel", "pytorch_half_pixel"):
-        x = (i + 0.5) / factor - 0.5
-    else:
-        return False
-    rounders = {"floor": np.floor, "ceil": np.ceil,
-                "round_prefer_floor": lambda y: np.ceil(y - 0.5),
-                "round_prefer_ceil": lambda y: np.floor(y + 0.5)}
-    if nearest_mode not in rounders:
-        return False
-    src = np.clip(rounders[nearest_mode](x), 0, 2)
-    return bool(np.array_equal(src, i // factor))
+def _concrete(value: np.ndarray) -> np.ndarray:
+    """An object array without symbols becomes an int64 array again."""
+    flat = list(np.asarray(value, dtype=object).reshape(-1))
+    if any(isinstance(v, Len) for v in flat):
+        return np.asarray(value, dtype=object)
+    return np.asarray(value, dtype=object).astype(np.int64)

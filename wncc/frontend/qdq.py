@@ -8,6 +8,11 @@
   parameters, a ``requantize`` op. A QuantizeLinear that stands in for a removed Relu keeps its
   clamp because the output range of its zero point is the clamp.
 * DequantizeLinear of an integer tensor is the same tensor seen as real values.
+* uint8 (activations, ONNX Runtime's QUInt8, and weights) is read as int8: q - 128 with zero
+  point zp - 128, here at import, so every later pass sees int8 only. The shift is exact:
+  clamp(round(x/s) + zp, 0, 255) - 128 == clamp(round(x/s) + zp - 128, -128, 127), and
+  s * (q - zp) is unchanged. Symmetric uint8 weights (zero point 128) become int8 weights with
+  zero point 0 and range -128..127 (the integer kernels widen before they multiply).
 
 ONNX (opset 21+) and com.microsoft Q/DQ are both accepted.
 """
@@ -32,6 +37,13 @@ class QConst:
     axis: int
 
 
+def _signed(values: np.ndarray) -> np.ndarray:
+    """uint8 quantized values or zero points as int8 (q - 128, see the module doc)."""
+    if values.dtype != np.uint8:
+        return values
+    return (values.astype(np.int16) - 128).astype(np.int8)
+
+
 def _attr(node: onnx.NodeProto, name: str, default):
     for a in node.attribute:
         if a.name == name:
@@ -44,11 +56,12 @@ class QdqMixin:
 
     def fold_dequantize_const(self, node: onnx.NodeProto) -> None:
         q = np.asarray(self.consts[node.input[0]])
+        scale = np.asarray(self.consts[node.input[1]], np.float32)
+        zp = _signed(np.asarray(self.consts[node.input[2]]) if len(node.input) > 2 and node.input[2]
+                     else np.zeros(scale.shape, q.dtype))
+        q = _signed(q)
         if q.dtype.name in ("int4", "uint4"):  # ml_dtypes 4-bit values
             q = q.astype(np.int8 if q.dtype.name == "int4" else np.uint8)
-        scale = np.asarray(self.consts[node.input[1]], np.float32)
-        zp = (np.asarray(self.consts[node.input[2]]) if len(node.input) > 2 and node.input[2]
-              else np.zeros(scale.shape, q.dtype))
         axis = int(_attr(node, "axis", 1))
         if q.dtype.kind not in "iu":
             raise self.error(f"DequantizeLinear of a {q.dtype} constant", node)
@@ -67,12 +80,13 @@ class QdqMixin:
         if len(node.input) < 3 or not node.input[2]:
             raise self.error("QuantizeLinear without a zero point (its type sets the integer "
                              "type)", node)
-        zp = self.const(node.input[2], node, "zero point")
+        zp = _signed(self.const(node.input[2], node, "zero point"))
         if scale.size != 1 or zp.size != 1:
             raise self.error("per-channel activation quantization is not supported", node)
         dtype = ACT_TYPES.get(zp.dtype)
         if dtype is None:
-            raise self.error(f"{zp.dtype} activations are not supported (use int8 or int16)", node)
+            raise self.error(f"{zp.dtype} activations are not supported (use int8, uint8 or "
+                             "int16)", node)
         if not float(scale.reshape(())) > 0:
             raise self.error(f"quantization scale {float(scale.reshape(()))} is not positive",
                              node)
@@ -112,8 +126,10 @@ class QdqMixin:
         wq = self.qconsts.get(weight)
         if wq is None:
             return out
-        if np.any(wq.zero_point != 0):
-            raise self.error("weights must be quantized symmetrically (zero point 0)", node)
+        stray = wq.zero_point[wq.zero_point != 0]
+        if stray.size:
+            raise self.error("weights must be quantized symmetrically (zero point 0; 128 for "
+                             f"uint8), found zero points {_listed(stray)}", node)
         channels = wq.q.shape[channel_axis]
         if wq.scale.size not in (1, channels) or (wq.scale.size > 1 and wq.axis != channel_axis):
             raise self.error("weight scales must be per tensor or per output channel", node)
@@ -127,6 +143,12 @@ class QdqMixin:
             out["bq"] = bq.q.reshape(-1)
             out["b_scale"] = np.broadcast_to(bq.scale.reshape(-1), (channels,)).astype(np.float64)
         return out
+
+
+def _listed(values: np.ndarray, most: int = 4) -> str:
+    """A few values of an array for a message ('-18, 3, ...' where there are more)."""
+    flat = values.reshape(-1)
+    return ", ".join(str(int(v)) for v in flat[:most]) + (", ..." if flat.size > most else "")
 
 
 def _source(importer, name: str) -> str:

@@ -15,6 +15,7 @@ from wncc.arith import halfs
 from wncc.golden.sampler import Sampler, silence
 from wncc.ir import Graph, Node, Rate, is_integer
 from wncc.ops.base import Eval
+from wncc.passes import timeaxis
 from wncc.passes.rates import split
 
 F = np.float32
@@ -24,6 +25,7 @@ class GoldenModel:
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
         self.programs = split(graph)
+        self.time = timeaxis.of(graph)
         self.integer = is_integer(graph)
         self.sampler = Sampler(graph, self.integer)
         self.reset()
@@ -44,8 +46,7 @@ class GoldenModel:
 
     def pad_value(self, node: Node):
         """What a ring buffer holds before the first sample: real zero."""
-        t = self.graph.tensors[node.inputs[0]]
-        return t.quant.zero_point if t.quant is not None else 0.0
+        return self.real_zero(node.inputs[0])
 
     def conv(self, node: Node, taps: list[np.ndarray]) -> np.ndarray:
         """A streaming convolution from its taps, oldest first."""
@@ -61,19 +62,63 @@ class GoldenModel:
         self.sampler.reset(seed, temperature)
         self.prev = silence(g)
         self.frame_env: dict[str, np.ndarray] = {}
+        self.mels: list[np.ndarray] = []
+        self.made = 0  # output frames made
+        self.ended = False
         self.phase = g.hop  # no frame yet
 
     # -- frame program ---------------------------------------------------------------------
-    def _frame(self, mel: np.ndarray) -> dict[str, np.ndarray]:
+    def conditioning(self, mel: np.ndarray) -> dict[str, np.ndarray]:
+        """The frame program over whole sequences: every conditioning tensor (C, length) from
+        mel frames [F, n_mels]; rows beyond the given frames are the padding of an ended
+        utterance (each op's zero padding), exactly as the C's windows compute them."""
         g = self.graph
-        env = {g.mel_input: self.act(np.asarray(mel, F).reshape(g.n_mels, 1))}
+        env = {g.mel_input: self.act(np.asarray(mel, F).reshape(-1, g.n_mels).T.copy())}
         for node in self.programs.frame:
-            env[node.outputs[0]] = self.eval(node, [env[t] for t in node.inputs])  # convt: (hop, C)
+            ins = [env[t] for t in node.inputs]
+            pads = [self.real_zero(t) for t in node.inputs]
+            out = ops.of(node).sequence(node, ins, self._ev(node), pads)
+            env[node.outputs[0]] = out if self.integer else self.act(out)
         return env
 
-    def push_frame(self, mel: np.ndarray) -> None:
-        self.frame_env = self._frame(mel)
+    def real_zero(self, tensor: str):
+        t = self.graph.tensors[tensor]
+        return t.quant.zero_point if t.quant is not None else 0.0
+
+    def _use_frame(self, env: dict[str, np.ndarray], g: int) -> None:
+        """Make output frame g's conditioning the one the next hop samples read."""
+        self.frame_env = {}
+        for name, val in env.items():
+            t = self.graph.tensors.get(name)
+            if t is not None and t.rate == Rate.TABLE:
+                self.frame_env[name] = val[:, g * self.graph.hop:(g + 1) * self.graph.hop]
+            else:
+                self.frame_env[name] = val[:, g:g + 1]
+        self.made = g + 1
         self.phase = 0
+
+    def push_frame(self, mel: np.ndarray) -> None:
+        """Append a mel frame; once the lookahead is covered, the next output frame is made
+        (from every frame so far: the rows it reads do not depend on the frames to come)."""
+        if self.ended:
+            raise RuntimeError("the utterance has ended (flush)")
+        self.mels.append(np.asarray(mel, F).reshape(-1))
+        if len(self.mels) > self.time.lookahead:
+            self._use_frame(self.conditioning(np.array(self.mels)), self.made)
+        else:
+            self.phase = self.graph.hop
+
+    def flush(self) -> bool:
+        """End of the utterance: make the next of the last frames (True), or none is left."""
+        self.ended = True
+        if self.made >= len(self.mels) + self.time.frames_delta:
+            return False
+        self._use_frame(self.conditioning(np.array(self.mels)), self.made)
+        return True
+
+    def frames_out(self, frames: int) -> int:
+        """Output frames (hop samples each) for a mel of `frames` frames."""
+        return max(frames + self.time.frames_delta, 0)
 
     # -- sample program --------------------------------------------------------------------
     def step_logits(self, x) -> np.ndarray:
@@ -84,7 +129,7 @@ class GoldenModel:
         env: dict[str, np.ndarray] = {}
         for name, val in self.frame_env.items():
             rate = g.tensors[name].rate if name in g.tensors else Rate.FRAME
-            env[name] = val[self.phase][:, None] if rate == Rate.TABLE else val
+            env[name] = val[:, self.phase:self.phase + 1] if rate == Rate.TABLE else val
         env[g.class_input] = np.array([[x]], self.sampler.input_dtype)
         for node in self.programs.sample:
             ins = [env[t] for t in node.inputs]
@@ -114,14 +159,22 @@ class GoldenModel:
             history[i] = self.prev
         return history, self.sampler.pcm(history)
 
-    def vocode(self, mel: np.ndarray, seed: int = 0, temperature: float = 1.0
-               ) -> tuple[np.ndarray, np.ndarray]:
-        """Free-running generation over mel frames [F, n_mels]: (history values, pcm)."""
+    def vocode(self, mel: np.ndarray, seed: int = 0, temperature: float = 1.0,
+               frames: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Free-running generation over mel frames [F, n_mels]: (history values, pcm), hop
+        samples for each output frame (F plus the conditioning's frames_delta, or the first
+        `frames`), the last ones flushed."""
         self.reset(seed, temperature)
+        mel = np.asarray(mel, F)
+        env = self.conditioning(mel)
+        self.mels, self.ended = list(mel), True
         parts = []
-        for frame in np.asarray(mel, F):
-            self.push_frame(frame)
+        total = self.frames_out(mel.shape[0])
+        for frame in range(total if frames is None else min(frames, total)):
+            self._use_frame(env, frame)
             parts.append(self.generate(self.graph.hop))
+        if not parts:
+            return np.zeros(0, self.sampler.history_dtype()), np.zeros(0, np.int16)
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
     def replay(self, mel: np.ndarray, history: np.ndarray, seed: int, temperature: float
@@ -139,21 +192,22 @@ class GoldenModel:
     def teacher_forced(self, x: np.ndarray, mel: np.ndarray,
                        trace: dict[str, np.ndarray] | None = None) -> np.ndarray:
         """Logits [T, classes] for sample inputs x [T] (classes, or values for a scalar input)
-        and mel frames [F, n_mels], T = F * hop,
-        from a fresh state. ``trace``, when given, receives every sample-rate tensor (C, T)."""
+        and mel frames [F, n_mels], T at most the output frames' samples (a prefix: the
+        conditioning is the whole mel's), from a fresh state. ``trace``, when given, receives
+        every sample-rate tensor (C, T)."""
         g = self.graph
         mel = np.asarray(mel, F)
         x = np.asarray(x).reshape(-1)
-        frames = mel.shape[0]
-        if x.shape[0] != frames * g.hop:
-            raise ValueError(f"{x.shape[0]} samples for {frames} frames of hop {g.hop}")
-        per_frame = [self._frame(m) for m in mel]
+        frames = self.frames_out(mel.shape[0])
+        if x.shape[0] > frames * g.hop:
+            raise ValueError(f"{x.shape[0]} samples for {frames} output frames of hop {g.hop}")
         env: dict[str, np.ndarray] = {}
-        for name in per_frame[0]:
-            rate = g.tensors[name].rate if name in g.tensors else Rate.FRAME
-            cols = [e[name].T if rate == Rate.TABLE else np.repeat(e[name], g.hop, axis=1)
-                    for e in per_frame]
-            env[name] = np.concatenate(cols, axis=1)
+        for name, val in self.conditioning(mel).items():
+            t = g.tensors.get(name)
+            if t is not None and t.rate == Rate.TABLE:
+                env[name] = val[:, :x.shape[0]]
+            else:
+                env[name] = np.repeat(val[:, :frames], g.hop, axis=1)[:, :x.shape[0]]
         env[g.class_input] = x[None, :].astype(self.sampler.input_dtype)
         for node in self.programs.sample:
             ins = [env[t] for t in node.inputs]

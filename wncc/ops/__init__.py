@@ -2,9 +2,10 @@
 kernel sources and the weight tables of an op live together (see base.py). Importing this
 package registers every op; ``of(node)`` returns a node's op."""
 
-from wncc.ops import (activation, add, add_const, conv, convt, embed, gate, mul, onehot,
-                      quantize, rescale, scale, view)
+from wncc.ops import (activation, add, add_const, conv, convt, depthwise, embed, gate, mul,
+                      onehot, quantize, rescale, rows, scale, view)
 from wncc.ops.base import REGISTRY, Op, of
 
-__all__ = ["REGISTRY", "Op", "of", "activation", "add", "add_const", "conv", "convt", "embed",
-           "gate", "mul", "onehot", "quantize", "rescale", "scale", "view"]
+__all__ = ["REGISTRY", "Op", "of", "activation", "add", "add_const", "conv", "convt",
+           "depthwise", "embed", "gate", "mul", "onehot", "quantize", "rescale", "rows", "scale",
+           "view"]

@@ -14,8 +14,8 @@ import numpy as np
 from wncc.arith.params import ConvQ
 from wncc.arith.qmath import clamp, requant, requant64
 from wncc.errors import WnccError
-from wncc.ir import Graph, Node, QuantParams
-from wncc.ops.base import (Context, Entry, Eval, Op, conv_suffix, float_kernel, is_sparse,
+from wncc.ir import Graph, Len, Node, QuantParams
+from wncc.ops.base import (Context, Entry, Eval, WindowOp, conv_suffix, float_kernel, is_sparse,
                            multipliers, register)
 from wncc.ops.layout import ACT_BITS, conv_entries
 
@@ -72,6 +72,22 @@ def taps_float(w: np.ndarray, b: np.ndarray, taps: list[np.ndarray]) -> np.ndarr
     return acc
 
 
+def gathers(node: Node) -> bool:
+    """A conditioning convolution whose taps are not adjacent rows: gathered before the product."""
+    return node.op == "conv" and node.attrs["kernel"] > 1 and node.attrs["dilation"] > 1
+
+
+def padded_taps(node: Node, x: np.ndarray, pad: object) -> list[np.ndarray]:
+    """The kernel taps (oldest first) of a padded, dilated convolution over x (C, n)."""
+    a = node.attrs
+    k, d = a["kernel"], a["dilation"]
+    left = np.full((x.shape[0], a["pad_left"]), pad, x.dtype)
+    right = np.full((x.shape[0], a["pad_right"]), pad, x.dtype)
+    xp = np.concatenate([left, x, right], axis=1)
+    n = xp.shape[1] - (k - 1) * d
+    return [xp[:, j * d: j * d + n] for j in range(k)]
+
+
 def _cmsis(node: Node, ctx: Context, y: str, x: str, cin: int, cout: int) -> str:
     """A convolution computed by CMSIS-NN through the adapter (runtime_c/cmsis/wn_cmsis_s8.c)."""
     w = ctx.weight
@@ -105,7 +121,7 @@ def _cmsis_entries(q: ConvQ) -> list[Entry]:
 
 
 @register
-class Conv(Op):
+class Conv(WindowOp):
     names = ("conv", "conv_ring")
 
     def params(self, graph: Graph, node: Node) -> ConvQ:
@@ -120,6 +136,12 @@ class Conv(Op):
 
     def golden(self, node: Node, ins: list[np.ndarray], ev: Eval) -> np.ndarray:
         return self.taps(node, [ins[0]], ev)  # a pointwise conv; conv_ring steps in the model
+
+    def sequence(self, node: Node, ins: list[np.ndarray], ev: Eval, pad: list[object]
+                 ) -> np.ndarray:
+        """A padded convolution over a whole conditioning sequence: the padding rows take part
+        in the sums like the zero rows of the C's window buffers."""
+        return self.taps(node, padded_taps(node, ins[0], pad[0]), ev)
 
     def emit(self, node: Node, ctx: Context) -> str:
         y, x, cout = ctx.io(node)
@@ -158,15 +180,17 @@ class Conv(Op):
                 f"&{ctx.weight(node, 'rq')}, {geometry});")
 
     def kernels(self, node: Node, ctx: Context) -> tuple[str, ...]:
-        gather = ("wn_ring_gather.c",) if node.op == "conv_ring" else ()
+        gather = (("wn_ring_gather.c",) if node.op == "conv_ring"
+                  else ("wn_rows.c",) if node.attrs.get("kernel", 1) > 1 else ())
         if node.attrs.get("cmsis_nn"):
             return ("wn_cmsis_s8.c",) + gather
         sfx = conv_suffix(node, ctx)
         if is_sparse(node):
             return (f"wn_sparse_{sfx}.c",) + gather
         if sfx == "f32":
-            return ("wn_conv_h16.c",) if ctx.half is not None else (f"wn_{node.op}_f32.c",)
-        return (f"wn_conv_{sfx}.c",)
+            return ((("wn_conv_h16.c",) if ctx.half is not None else (f"wn_{node.op}_f32.c",))
+                    + gather)
+        return (f"wn_conv_{sfx}.c",) + gather
 
     def entries(self, graph: Graph, node: Node) -> list[Entry]:
         q = node.attrs["q"]
@@ -178,3 +202,33 @@ class Conv(Op):
     def float_weight(self, node: Node, key: str) -> np.ndarray:
         w = node.weights[key]
         return np.transpose(w, (2, 1, 0)) if key == "w" else w  # [K][Cin][Cout]
+
+    def emit_row(self, node: Node, ctx: Context) -> str:
+        """One output row of a conditioning convolution: its kernel x cin taps are adjacent
+        rows of the input window (or gathered when dilated), one product over all of them."""
+        cin, cout = ctx.channels(node.inputs[0]), ctx.channels(node.outputs[0])
+        k, left = node.attrs["kernel"], node.attrs.get("pad_left", 0)
+        if k > 1 and ctx.stride(node.inputs[0]) != cin:
+            raise WnccError("a convolution over a channel slice of a conditioning table is not "
+                            "supported", node=node.name)
+        x = ctx.row_ptr(node.inputs[0], f"{ctx.row} - {left}")
+        code = ""
+        if gathers(node):
+            taps = ctx.plan.locations[f"{node.name}/taps"]
+            scratch = f"s->{taps.region} + {taps.offset}"
+            code = (f"wn_gather_rows({scratch}, {x}, sizeof(*({scratch})) * {cin}u, {k}, "
+                    f"sizeof(*({scratch})) * {node.attrs['dilation'] * cin}u);\n        ")
+            x = scratch
+        y = ctx.row_ptr(node.outputs[0], ctx.row)
+        sfx = conv_suffix(node, ctx)
+        if is_sparse(node):
+            return code + _spmv(node, ctx, y, x)
+        if sfx == "f32":
+            fn, fmt = float_kernel(ctx, "conv")
+            return code + (f"{fn}({y}, {x}, {ctx.weight(node, 'w')}, {ctx.weight(node, 'b')}, "
+                           f"{k * cin}, {cout}{fmt});")
+        return code + (f"wn_conv_{sfx}({y}, {x}, {ctx.weight(node, 'w')}, "
+                       f"&{ctx.weight(node, 'rq')}, {k * cin}, {cout});")
+
+    def length(self, node: Node, n: Len) -> Len:
+        return n if node.op == "conv_ring" else super().length(node, n)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from wncc.ir import Node
-from wncc.ops.base import Context, Eval, Op, register
+from wncc.ir import Len, Node
+from wncc.ops.base import Context, Eval, Op, register, repeated_needs
 
 
 @register
@@ -20,3 +20,12 @@ class View(Op):
 
     def emit(self, node: Node, ctx: Context) -> str:
         return ""
+
+    def rows(self, node: Node, rows: int) -> int:
+        return rows * node.attrs.get("factor", 1)
+
+    def length(self, node: Node, n: Len) -> Len:
+        return n.scaled(node.attrs.get("factor", 1))
+
+    def needs(self, node: Node, lo: int, hi: int) -> tuple[int, int]:
+        return repeated_needs(node.attrs.get("factor", 1), lo, hi)

@@ -8,11 +8,14 @@ padding that would shorten the sequence) cannot be streamed sample by sample and
 from __future__ import annotations
 
 from wncc.errors import WnccError
-from wncc.ir import Graph
+from wncc.ir import Graph, Rate
 
 
 def check(graph: Graph) -> Graph:
+    """Convolutions of the sample path; the conditioning path may look ahead (timeaxis.py)."""
     for node in graph.ops("conv"):
+        if graph.tensors[node.inputs[0]].rate != Rate.SAMPLE:
+            continue
         k, d = node.attrs["kernel"], node.attrs["dilation"]
         left, right = node.attrs["pad_left"], node.attrs["pad_right"]
         need = (k - 1) * d

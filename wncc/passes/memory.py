@@ -3,8 +3,10 @@
 Regions (all inside the state struct, so the RAM report is complete), one array per element
 type (``f32``, ``s8``, ``s16``), so a mixed-precision model needs no type punning:
 
-* ``mel``        - the current mel frame (the graph's mel input, float);
-* ``frame_T``    - tensors of the frame program; they persist while the frame's samples are made;
+* ``mel``        - the mel frames of the current window (the graph's mel input, float): one
+  frame, or the frames before and after it that the conditioning reads (passes/timeaxis.py);
+* ``frame_T``    - tensors of the frame program, each the rows of its window; they persist while
+  the frame's samples are made;
 * ``arena_T``    - per-sample intermediates, packed by lifetime: a tensor's storage is reused once
   its last reader has run (never by that reader's own outputs);
 * ``ring_T``     - the ring buffers of the streaming convolutions;
@@ -19,7 +21,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from wncc.ir import VIEW_OPS, Graph, Rate
+from wncc.ir import VIEW_OPS, Graph
+from wncc.ops.conv import gathers
+from wncc.passes import timeaxis
 from wncc.passes.rates import split
 
 ALIGN = 4
@@ -31,7 +35,9 @@ TYPE_OF = {"f32": "f32", "i8": "s8", "i16": "s16"}
 class Location:
     region: str  # "mel", "class", or "frame_T", "arena_T"
     offset: int
-    rows: int = 1  # TABLE tensors hold `hop` rows of `channels`
+    rows: int = 1  # frame-program tensors hold the rows of their window (timeaxis.py)
+    lo: int = 0  # the window's first row, relative to the frame's first (negative: history)
+    stride: int = 0  # elements from one row to the next (0: the tensor's channels)
 
 
 @dataclasses.dataclass
@@ -78,25 +84,33 @@ def _grow(sizes: dict[str, int], region: str, end: int) -> None:
 
 
 def plan(graph: Graph) -> Plan:
-    loc: dict[str, Location] = {graph.mel_input: Location("mel", 0),
+    time = timeaxis.of(graph)
+    mel_lo, mel_hi = time.windows.get(graph.mel_input, (0, 1))
+    loc: dict[str, Location] = {graph.mel_input: Location("mel", 0, mel_hi - mel_lo, mel_lo),
                                 graph.class_input: Location("class", 0)}
-    sizes: dict[str, int] = {"mel": graph.n_mels}
+    sizes: dict[str, int] = {"mel": (mel_hi - mel_lo) * graph.n_mels}
     programs = split(graph)
 
     def view(node) -> None:
         src = loc[node.inputs[0]]
-        loc[node.outputs[0]] = dataclasses.replace(src, offset=src.offset + node.attrs.get("start", 0))
+        stride = src.stride or graph.tensors[node.inputs[0]].channels
+        loc[node.outputs[0]] = dataclasses.replace(
+            src, offset=src.offset + node.attrs.get("start", 0), stride=stride)
 
     for node in programs.frame:
         out = graph.tensors[node.outputs[0]]
         if node.op in VIEW_OPS:
             view(node)
             continue
-        rows = graph.hop if out.rate == Rate.TABLE else 1
+        lo, hi = time.windows.get(out.name, (0, out.rows))
         region = f"frame_{_type(graph, out.name)}"
         start = sizes.get(region, 0)
-        loc[out.name] = Location(region, start, rows)
-        _grow(sizes, region, start + rows * out.channels)
+        loc[out.name] = Location(region, start, hi - lo, lo)
+        _grow(sizes, region, start + (hi - lo) * out.channels)
+        if gathers(node):  # the dilated taps of a conditioning convolution, gathered
+            loc[f"{node.name}/taps"] = Location(region, _align(start + (hi - lo) * out.channels))
+            _grow(sizes, region, loc[f"{node.name}/taps"].offset
+                  + node.attrs["kernel"] * graph.tensors[node.inputs[0]].channels)
 
     # root storage of each sample tensor (views resolve to the tensor they look into)
     root: dict[str, str] = {}

@@ -31,6 +31,11 @@ def prepare_node(graph: Graph, node: Node) -> None:
     if node.op not in CLASS_OPS | {"requantize"} and any(t.dtype != out.dtype for t in ins):
         raise WnccError(f"{node.op} mixes {ins[0].dtype} and {out.dtype} activations "
                         "(mixed precision needs a requantize between layers)", node=node.name)
+    if ops.of(node).copies:
+        if out.quant != ins[0].quant:
+            raise WnccError(f"{node.op} changes the quantization of the values it moves",
+                            node=node.name)
+        return
     if out.dtype == "i16" and out.quant.zero_point != 0:
         raise WnccError("int16 activations must be symmetric (zero point 0)", node=node.name)
     node.attrs["q"] = ops.of(node).params(graph, node)

@@ -20,14 +20,30 @@ PARAMETERS = ("w", "b", "table")
 """The model's own parameters (the float weights; quantized copies and scales are not counted)."""
 
 
-def node_macs(graph: Graph, node) -> int:
+def row_macs(node) -> int:
+    """Multiply-accumulates of one output row (time step)."""
     if node.op in ("conv", "conv_ring"):
         cout, cin, k = node.weights["w"].shape
         return cout * cin * k
-    if node.op == "convt":
-        cin, cout, hop = node.weights["w"].shape
-        return cin * cout * hop
+    if node.op == "dwconv":
+        return int(node.weights["w"].size)
+    if node.op in ("convt", "dwconvt"):  # each output row sums ceil(kernel / stride) input rows
+        w = node.weights["w"]
+        per_tap = w.shape[0] * w.shape[1] if node.op == "convt" else w.shape[0]
+        return per_tap * -(-node.attrs.get("kernel", node.attrs["factor"]) // node.attrs["factor"])
     return 0
+
+
+def node_macs(graph: Graph, node) -> int:
+    """A sample-program node's MACs per sample; a frame-program node's per frame (the rows of
+    its window, passes/timeaxis.py)."""
+    time = graph.time
+    rows = 1
+    if time is not None and node.outputs[0] in time.windows:
+        rows = time.window_rows(node.outputs[0])
+    elif graph.tensors[node.outputs[0]].rate == Rate.TABLE:
+        rows = graph.tensors[node.outputs[0]].rows
+    return row_macs(node) * rows
 
 
 def compute(graph: Graph) -> Stats:

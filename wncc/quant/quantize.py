@@ -24,6 +24,12 @@
   tensor with the activation type, as ORT does for Gather. With asymmetric activations ORT drops
   the Relu nodes (the following QuantizeLinear, zero point -128, does the clamp).
 
+Other flows' formats, for int8 (models as other tools write them, which the compiler reads too):
+``activation_type="QUInt8"`` (asymmetric uint8 activations, the default of older ONNX Runtime
+releases) and ``weight_type="QUInt8"`` (symmetric uint8 weights, zero point 128), and
+``quant_format="qoperator"`` (ONNX Runtime's QOperator format: QLinearConv, com.microsoft
+QLinearAdd / QLinearMul / QLinearSigmoid, ... instead of Q/DQ pairs around float ops).
+
 Per-layer precision: ``layer_dtypes={"head*": "int16x8"}`` maps glob patterns (fnmatch, matched
 against a node's name and its weight initializer names) to an integer dtype whose activation type
 is that of the model's dtype or wider. The weights of matched nodes take the layer's weight type;
@@ -36,6 +42,7 @@ boundaries.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fnmatch
 import io
 import logging
@@ -73,6 +80,8 @@ INT_SPECS = {
     "int4": IntSpec("QInt4", "QInt8", False),
 }
 _ACT_BITS = {"QInt8": 8, "QInt16": 16}
+EIGHT_BIT_TYPES = ("QInt8", "QUInt8")  # activation_type / weight_type of an int8 model
+FORMATS = ("qdq", "qoperator")
 
 
 def check_dtype(dtype: str) -> str:
@@ -221,6 +230,28 @@ def _layer_overrides(model: onnx.ModelProto, dtype: str,
     return {**acts, **weights}
 
 
+def _int_spec(dtype: str, activation_type: str | None, weight_type: str | None,
+              quant_format: str, mixed: bool) -> IntSpec | None:
+    """The ORT types of an integer dtype (None for the float dtypes), with int8's unsigned and
+    QOperator variants checked (not with per-layer dtypes: ``mixed``)."""
+    if quant_format not in FORMATS:
+        raise WnccError(f"unknown quantization format '{quant_format}' (expected one of "
+                        f"{', '.join(FORMATS)})")
+    variant = (activation_type, weight_type) != (None, None) or quant_format != "qdq"
+    if variant and (dtype != "int8" or mixed):
+        raise WnccError("uint8 types and the QOperator format are for int8 models without "
+                        f"per-layer dtypes, not {dtype}" + (" with layer dtypes" if mixed else ""))
+    for name in (activation_type, weight_type):
+        if name is not None and name not in EIGHT_BIT_TYPES:
+            raise WnccError(f"int8 quantization type '{name}' is not one of "
+                            f"{', '.join(EIGHT_BIT_TYPES)}")
+    spec = INT_SPECS.get(dtype)
+    if spec is None:
+        return None
+    return dataclasses.replace(spec, activation=activation_type or spec.activation,
+                               weight=weight_type or spec.weight)
+
+
 def _calibrate(model: Path, reader, calib_method, spec: IntSpec, percentile: float,
                tmp: Path) -> Path:
     """Activation ranges into an ORT calibration cache file (read back by quantize_static).
@@ -259,16 +290,21 @@ def quantize(model_path: str | Path, dtype: str, calib: str | Path | None = None
              calib_crops: int = calibration.DEFAULT_CROPS,
              crop_frames: int = calibration.DEFAULT_CROP_FRAMES, split: str = "train",
              percentile: float = 99.999, layer_dtypes: dict[str, str] | None = None,
-             per_channel: bool = True, inputs: dict[str, str] | None = None) -> Path:
+             per_channel: bool = True, activation_type: str | None = None,
+             weight_type: str | None = None, quant_format: str = "qdq",
+             inputs: dict[str, str] | None = None) -> Path:
     """Write ``model_path`` at precision ``dtype`` to ``out_path`` (atomically) and return it.
 
     ``calib`` (a .wav, a folder of .wav files or a corpus folder) is required for the integer
     dtypes and ignored by fp32 / fp16 / bf16. ``method``: minmax, percentile (``percentile``,
     two-sided for asymmetric activations) or entropy. ``per_channel=False`` gives every weight
     one scale (one requantization multiplier per layer instead of one per output channel).
-    ``inputs``: the samples and mel inputs' names where the graph does not tell.
+    ``activation_type``, ``weight_type`` (ORT QuantType names) and ``quant_format`` write int8
+    models as other flows do (see the module doc). ``inputs``: the samples and mel inputs' names
+    where the graph does not tell.
     """
     check_dtype(dtype)
+    spec = _int_spec(dtype, activation_type, weight_type, quant_format, bool(layer_dtypes))
     if method not in METHODS:
         raise WnccError(f"unknown calibration method '{method}' (expected one of "
                         f"{', '.join(METHODS)})")
@@ -294,7 +330,6 @@ def quantize(model_path: str | Path, dtype: str, calib: str | Path | None = None
                                                        inputs=names,
                                                        kind=samples_kind(model, names[0]))
     model = _upgrade_opset(model)
-    spec = INT_SPECS[dtype]
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
     extra = {"ActivationSymmetric": spec.activation_symmetric, "WeightSymmetric": True}
@@ -311,7 +346,9 @@ def quantize(model_path: str | Path, dtype: str, calib: str | Path | None = None
         result = Path(tmp) / "quantized.onnx"
         with _quiet(), _int4_symmetric_range():
             cache = _calibrate(upgraded, reader, calib_method, spec, percentile, Path(tmp))
-            quantize_static(str(upgraded), str(result), None, quant_format=QuantFormat.QDQ,
+            quantize_static(str(upgraded), str(result), None,
+                            quant_format=QuantFormat.QOperator if quant_format == "qoperator"
+                            else QuantFormat.QDQ,
                             per_channel=per_channel, reduce_range=False,
                             activation_type=QuantType[spec.activation],
                             weight_type=QuantType[spec.weight], calibrate_method=calib_method,
