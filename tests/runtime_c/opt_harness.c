@@ -30,6 +30,7 @@
 #define X_MAX 20000 /* activations of one ring (ring_len * cin) */
 #define COUT_MAX 40
 #define STEPS_MAX 12
+#define HOP_MAX 4 /* make_case: hop in 1 .. 4 */
 
 #define WN_REF_DECLS(sfx, wt, xt)                                                                \
     void ref_wn_conv_##sfx(xt *y, const xt *x, const wt *w, const wn_rq *q, int32_t cin,          \
@@ -160,7 +161,7 @@ static int32_t get_w_s4(const uint8_t *w, int32_t j)
     static wt w_##sfx[W_MAX];                                                                    \
     static xt x_##sfx[X_MAX], ring_##sfx[X_MAX], ring_ref_##sfx[X_MAX];                          \
     static xt y_##sfx[W_MAX], y_ref_##sfx[W_MAX];                                                \
-    static acct bias_##sfx[COUT_MAX];                                                            \
+    static acct bias_##sfx[COUT_MAX * HOP_MAX];                                                  \
     static int32_t mult_##sfx[COUT_MAX];                                                         \
     static int8_t shift_##sfx[COUT_MAX];                                                         \
     static int64_t tie_##sfx[COUT_MAX];                                                          \
@@ -227,7 +228,11 @@ static int32_t get_w_s4(const uint8_t *w, int32_t j)
         if (compare_##sfx("wn_conv_" #sfx, index, c, "y", y_##sfx, y_ref_##sfx, cout)) {         \
             return 1;                                                                            \
         }                                                                                        \
-        /* transposed (the bias is shared by the hop rows: ties hold on row 0) */                \
+        /* transposed: a bias per row p and output o (bias[p * cout + o]; the input zero point  \
+         * fold differs per row), here row 0's repeated, so ties hold on row 0 */                \
+        for (o = cout; o < c->hop * cout; ++o) {                                                 \
+            bias_##sfx[o] = bias_##sfx[o % cout];                                                \
+        }                                                                                        \
         wn_convt_##sfx(y_##sfx, x_##sfx, w_##sfx, &q, cin, cout, c->hop);                        \
         ref_wn_convt_##sfx(y_ref_##sfx, x_##sfx, w_##sfx, &q, cin, cout, c->hop);                \
         if (compare_##sfx("wn_convt_" #sfx, index, c, "table", y_##sfx, y_ref_##sfx,            \
