@@ -3,10 +3,14 @@ compile to C and `wncc verify` passes: the C within float32 tolerance of ONNX Ru
 the golden model, seeded generation identical, the flushed tail included.
 
 The default suite verifies one dynamic export of each family with the dynamo exporter; the
-legacy and static exports of every family run with -m long."""
+legacy and static exports of every family run with -m long. Every family also verifies in int8
+(the mixture and Gaussian heads dequantized before sampling), quantized by `wncc quantize` on
+the user's own features (.npz mel + audio pairs with the model's mel bins, hop and extra frames:
+their features, not wncc's)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from conftest import load_example
@@ -15,8 +19,10 @@ from wncc.verify import verify
 
 fam = load_example("families")
 
-COMPILED = ["nv-wavenet"]  # the families whose whole graph wncc compiles today
-CATEGORICAL = ["nv-wavenet"]  # of those, the ones int8 verifies (a categorical head)
+KINDS = {"r9y9-mulaw": ("onehot", "categorical"), "r9y9-mol": ("scalar", "mol"),
+         "r9y9-gaussian": ("scalar", "gaussian"), "kan-bayashi": ("onehot", "categorical"),
+         "nv-wavenet": ("class", "categorical")}  # (input kind, output distribution)
+COMPILED = sorted(KINDS)
 
 
 def _cases() -> list:
@@ -31,42 +37,51 @@ def _cases() -> list:
     return cases
 
 
+def _export(tmp_path, family: str, exporter: str = "dynamo", dynamic: bool = True):
+    path = tmp_path / f"{family}-{exporter}.onnx"
+    fam.export(fam.build(family, seed=4), path, exporter, dynamic=dynamic,
+               output_name=fam.FAMILIES[family].output_name)
+    return path
+
+
 @pytest.mark.parametrize("family,exporter,dynamic", _cases())
 def test_family_verifies_in_fp32(tmp_path, family, exporter, dynamic):
-    model = fam.build(family, seed=4)
-    path = tmp_path / f"{family}.onnx"
-    fam.export(model, path, exporter, dynamic=dynamic, output_name=fam.FAMILIES[family].output_name)
+    path = _export(tmp_path, family, exporter, dynamic)
     report = verify(path, dtype="fp32", seconds=0.1, golden_samples=400, stream_samples=96)
     failed = [f"{c.name}: {c.value}" for c in report.checks if not c.passed]
     assert not failed, failed
     assert {c.name for c in report.checks} >= {"logits_vs_onnxruntime", "logits_vs_golden",
                                                "samples_vs_golden", "streaming_golden_vs_c"}
+    graph = load(path)
+    assert (graph.input_kind, graph.head.kind) == KINDS[family]
 
 
-@pytest.mark.parametrize("family", CATEGORICAL)
-def test_family_verifies_in_int8(tmp_path, family):
-    """Quantized by ONNX Runtime's quantize_static (QDQ, int8, per-channel) on the family's own
-    inputs: C == golden exactly, ONNX Runtime within one step."""
-    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
-                                          quantize_static)
+def _features(folder, graph, utterances: int = 3, frames: int = 24) -> None:
+    """The user's own features for a model: mels of its bins (plus the frames its conditioning
+    drops) with the audio they describe at its hop (tones here: any audio will do)."""
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    extra = -graph.time.frames_delta
+    for i in range(utterances):
+        t = np.arange(frames * graph.hop)
+        np.savez(folder / f"u{i}.npz",
+                 mel=rng.standard_normal((frames + extra, graph.n_mels)).astype(np.float32),
+                 audio=0.4 * np.sin(2 * np.pi * t * (150 + 40 * i) / 16000))
 
-    model = fam.build(family, seed=4)
-    path = tmp_path / f"{family}.onnx"
-    fam.export(model, path, "dynamo", dynamic=True, output_name=fam.FAMILIES[family].output_name)
 
-    class Reader(CalibrationDataReader):
-        def __init__(self) -> None:
-            examples = [model.example_inputs(8, seed) for seed in range(3)]
-            self.items = iter([{"x": x.numpy(), "mel": mel.numpy()} for x, mel in examples])
+@pytest.mark.parametrize("family", COMPILED)
+def test_family_verifies_in_int8_on_its_own_features(tmp_path, family):
+    """wncc quantize calibrated on .npz pairs, then verify teacher-forcing one of them: C ==
+    golden exactly, ONNX Runtime within one step."""
+    from wncc.quant.quantize import quantize
 
-        def get_next(self):
-            return next(self.items, None)
-
-    q = tmp_path / f"{family}-int8.onnx"
-    quantize_static(str(path), str(q), Reader(), quant_format=QuantFormat.QDQ,
-                    activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
-                    per_channel=True)
-    report = verify(q, dtype="int8", seconds=0.1, stream_samples=96)
+    path = _export(tmp_path, family)
+    _features(tmp_path / "features", load(path))
+    q = quantize(path, "int8", tmp_path / "features", tmp_path / f"{family}-int8.onnx",
+                 calib_crops=6, crop_frames=8)
+    pair = np.load(tmp_path / "features" / "u0.npz")
+    report = verify(q, dtype="int8", seconds=0.1, stream_samples=96, mel=pair["mel"],
+                    audio=pair["audio"])
     assert report.passed, [f"{c.name}: {c.value}" for c in report.checks if not c.passed]
 
 

@@ -139,24 +139,3 @@ def test_real_audio_teacher_forces_other_class_counts(ends_model):
     report = verify(ends_model("onehot_scatter", classes=64), seconds=0.25, golden_samples=600,
                     audio=read_wav(CLIP), ends=ends)
     assert report.passed, report.checks
-
-
-@pytest.mark.parametrize("exporter", ["dynamo", pytest.param("legacy", marks=pytest.mark.slow)])
-@pytest.mark.parametrize("family", ["r9y9-mulaw", "r9y9-mol", "r9y9-gaussian", "kan-bayashi",
-                                    "nv-wavenet"])
-def test_families_verify(tmp_path, family, exporter):
-    """The public vocoders' structures (examples/families.py): r9y9's one-hot input with a
-    categorical head and its scalar input with mixture and Gaussian heads, kan-bayashi's in-graph
-    one-hot, nv-wavenet; dynamic time axes."""
-    from conftest import load_example
-    fam = load_example("families")
-    path = tmp_path / f"{family}.onnx"
-    fam.export(fam.build(family, seed=3), path, exporter, dynamic=True,
-               output_name=fam.FAMILIES[family].output_name)
-    report = verify(path, seconds=0.25, golden_samples=600)
-    assert report.passed, report.checks
-    graph = load(path)
-    assert (graph.input_kind, graph.head.kind) == {
-        "r9y9-mulaw": ("onehot", "categorical"), "r9y9-mol": ("scalar", "mol"),
-        "r9y9-gaussian": ("scalar", "gaussian"), "kan-bayashi": ("onehot", "categorical"),
-        "nv-wavenet": ("class", "categorical")}[family]

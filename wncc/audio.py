@@ -13,7 +13,8 @@ import numpy as np
 from wncc.errors import WnccError
 
 SAMPLE_RATE = 16000
-FORMS = "a .wav file, a folder of .wav files or a corpus folder with manifest.json"
+FORMS = ("a .wav file, a folder of .wav files or a corpus folder with manifest.json; or your "
+         "own features: .npz files with 'mel' and 'audio' arrays (a file or a folder)")
 
 
 def _read(path: str | Path, purpose: str, samples: bool) -> tuple[int, bytes]:

@@ -229,9 +229,10 @@ def data(p: Adder, note: str, *, required: bool = True, old: str | None = None) 
 
 def mel(p: Adder, *, required: bool = False,
         note: str = "") -> None:
-    p.add_argument("--mel", required=required, metavar="M.npy|W.wav",
-                   help="mel frames: a .npy array [frames, n_mels], or a 16 kHz mono wav whose "
-                   f"log-mel (wncc.features) is used{note}")
+    p.add_argument("--mel", required=required, metavar="M.npy|M.npz|W.wav",
+                   help="mel frames: a .npy array [frames, n_mels] or an .npz with a 'mel' "
+                   "array (your own features), or a 16 kHz mono wav whose log-mel "
+                   f"(wncc.features) is used{note}")
 
 
 def seed(p: Adder, what: str = "the sampling") -> None:

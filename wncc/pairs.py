@@ -42,8 +42,9 @@ def is_pairs(path: str | Path) -> bool:
     return p.suffix in SUFFIXES
 
 
-def load(path: str | Path, n_mels: int) -> list[Pair]:
-    """The pairs of a file or folder, mels as [frames, n_mels] (a transposed array is turned)."""
+def load(path: str | Path, n_mels: int | None) -> list[Pair]:
+    """The pairs of a file or folder, mels as [frames, n_mels] (a transposed array is turned;
+    n_mels None: taken as stored)."""
     p = Path(path)
     if not p.exists():
         raise WnccError("features not found", path=str(p))
@@ -53,7 +54,7 @@ def load(path: str | Path, n_mels: int) -> list[Pair]:
     return [_pair(f, n_mels) for f in files]
 
 
-def _pair(path: Path, n_mels: int) -> Pair:
+def _pair(path: Path, n_mels: int | None) -> Pair:
     try:
         if path.suffix == ".npz":
             with np.load(path, allow_pickle=False) as data:
@@ -74,9 +75,10 @@ def _pair(path: Path, n_mels: int) -> Pair:
     return Pair(path.stem, _frames_first(mel, n_mels, path), _audio(audio, path))
 
 
-def _frames_first(mel: np.ndarray, n_mels: int, path: Path) -> np.ndarray:
+def _frames_first(mel: np.ndarray, n_mels: int | None, path: Path) -> np.ndarray:
     if mel.ndim == 3 and mel.shape[0] == 1:
         mel = mel[0]
+    n_mels = mel.shape[-1] if n_mels is None and mel.ndim == 2 else n_mels
     if mel.ndim != 2 or n_mels not in mel.shape:
         raise WnccError(f"mel of shape {list(mel.shape)}: the model wants [frames, {n_mels}] "
                         f"(or [{n_mels}, frames])", path=str(path))

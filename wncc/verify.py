@@ -32,6 +32,7 @@ import numpy as np
 import onnxruntime as ort
 
 from wncc.compiler import compile_model
+from wncc.errors import WnccError
 from wncc.golden.model import GoldenModel
 from wncc.golden.qdq_reference import per_op_steps
 from wncc.harness import CModel
@@ -162,31 +163,49 @@ def step_histogram(steps: np.ndarray) -> str:
 def inputs(graph: Graph, frames: int, seed: int, mel: np.ndarray | None,
            audio: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Teacher-forcing inputs (x [frames * hop], mel [frames + the frames the conditioning drops,
-    n_mels]): from real audio when given (its log-mel and its own previous-sample classes, or
-    their values for a scalar input), else the mel given (tiled) with seeded random classes
-    (values), else seeded noise."""
+    n_mels]): the user's own pair when both mel and audio are given (as many frames as they
+    hold); from real audio alone through wncc's extractor (its log-mel and its own
+    previous-sample classes, or their values for a scalar input); else the mel given (tiled)
+    with seeded random classes (values); else seeded noise of the model's shapes."""
     rng = np.random.default_rng(seed)
-    extra = -graph.time.frames_delta
+    hop, extra = graph.hop, -graph.time.frames_delta
+    if audio is not None and mel is not None:
+        frames = min(frames, audio.size // hop, mel.shape[0] - extra)
+        if frames < 1:
+            raise WnccError(f"{mel.shape[0]} mel frames and {audio.size} samples make no output "
+                            f"frame: the model wants (frames{-extra:+d}) x {hop} samples")
+        prev = np.concatenate([[0.0], audio[:frames * hop - 1]])
+        return _samples_input(graph, prev), mel[:frames + extra].astype(np.float32)
     if audio is not None:
+        from wncc import features
         from wncc.fidelity.evaluate import utterance
-        reps = -(-frames * graph.hop // audio.size)
-        utt = utterance("input", np.tile(audio, reps)[:frames * graph.hop], graph.hop)
+        if graph.n_mels != features.N_MELS:
+            raise WnccError(f"the model wants mel frames of {graph.n_mels} bins; wncc's "
+                            f"extractor makes {features.N_MELS}: pass your own features "
+                            "(an .npz with 'mel' and 'audio')")
+        reps = -(-frames * hop // audio.size)
+        utt = utterance("input", np.tile(audio, reps)[:frames * hop], hop)
         prev = np.concatenate([[0.0], utt.audio[:-1]])  # the previous sample's value
-        mel = _edge_padded(utt.mel.astype(np.float32), extra)
-        if graph.input_kind == "scalar":
-            return prev.astype(np.float32), mel
-        q = graph.classes  # its class, companded as the head's classes are
-        y = np.clip(prev, -1.0, 1.0) if graph.head.companding == "linear" else compress(prev, q - 1)
-        return np.floor((y + 1.0) * 0.5 * (q - 1) + 0.5).astype(np.int64), mel
+        return _samples_input(graph, prev), _edge_padded(utt.mel.astype(np.float32), extra)
     if mel is None:
         mel = rng.standard_normal((frames + extra, graph.n_mels)).astype(np.float32)
     else:
         reps = -(-(frames + extra) // mel.shape[0])
         mel = np.tile(mel, (reps, 1))[:frames + extra].astype(np.float32)
     if graph.input_kind == "scalar":
-        return rng.uniform(-1.0, 1.0, frames * graph.hop).astype(np.float32), mel
-    x = rng.integers(0, graph.classes, frames * graph.hop)
+        return rng.uniform(-1.0, 1.0, frames * hop).astype(np.float32), mel
+    x = rng.integers(0, graph.classes, frames * hop)
     return x, mel
+
+
+def _samples_input(graph: Graph, prev: np.ndarray) -> np.ndarray:
+    """The samples input for the previous samples' values: the values themselves (a scalar
+    input), or their classes companded as the head's classes are."""
+    if graph.input_kind == "scalar":
+        return prev.astype(np.float32)
+    q = graph.classes
+    y = np.clip(prev, -1.0, 1.0) if graph.head.companding == "linear" else compress(prev, q - 1)
+    return np.floor((y + 1.0) * 0.5 * (q - 1) + 0.5).astype(np.int64)
 
 
 def _edge_padded(mel: np.ndarray, extra: int) -> np.ndarray:
@@ -233,6 +252,7 @@ def run_checks(model: Path, graph: Graph, dtype: str, c: Backend, plan: Plan, se
         tf_frames = fixed // hop
     gen_frames = max(1, -(-plan.generated // hop))
     x, mel_in = inputs(graph, max(tf_frames, gen_frames), seed, mel, audio)
+    tf_frames, gen_frames = min(tf_frames, x.size // hop), min(gen_frames, x.size // hop)
     x_tf, mel_tf = x[:tf_frames * hop], mel_in[:tf_frames + extra]
     checks = []
 

@@ -72,8 +72,9 @@ def cmsis_nn(args: argparse.Namespace) -> str | None:
 
 
 def load_mel(path: str, n_mels: int | None = None, hop: int | None = None) -> np.ndarray:
-    """--mel: a .npy array [frames, n_mels] (or [n_mels, frames] when n_mels says so), or a wav
-    whose log-mel wncc.features computes (the extractor the examples train on)."""
+    """--mel: a .npy array [frames, n_mels] (or [n_mels, frames]) or the mel of an .npz of user
+    features (wncc/pairs.py), or a wav whose log-mel wncc.features computes (the extractor the
+    examples train on)."""
     p = Path(path)
     if not p.is_file():
         raise WnccError("mel file not found", path=path)
@@ -86,28 +87,39 @@ def load_mel(path: str, n_mels: int | None = None, hop: int | None = None) -> np
         if n_mels is not None and n_mels != features.N_MELS:
             raise WnccError(f"the model wants [frames, {n_mels}] mel frames, the wav's log-mel has "
                             f"{features.N_MELS} bins (wncc.features): pass a .npy array "
-                            f"[frames, {n_mels}]", path=path)
+                            f"[frames, {n_mels}] or an .npz of your own features", path=path)
         mel = features.log_mel(read_wav(p, "--mel"), hop=hop or features.HOP)
         if mel.shape[0] == 0:
             raise WnccError("the wav is shorter than one frame", path=path)
         return mel
-    if magic != b"\x93NUMPY":
-        raise WnccError("neither a .npy array nor a wav: --mel expects a .npy array "
-                        "[frames, n_mels] or a 16 kHz mono 16-bit .wav", path=path)
-    try:
-        mel = np.load(p, allow_pickle=False)
-    except Exception as exc:
-        raise WnccError(f"cannot read mel array (expected a .npy array [frames, n_mels]): {exc}",
-                        path=path) from None
-    if mel.ndim != 2:
-        raise WnccError(f"mel must be a 2-D array [frames, n_mels], got shape {mel.shape}",
-                        path=path)
-    if n_mels is not None and mel.shape[1] != n_mels:
-        if mel.shape[0] != n_mels:
-            raise WnccError(f"mel has shape {mel.shape}, the model wants [frames, {n_mels}]",
-                            path=path)
-        mel = mel.T
-    return mel.astype(np.float32)
+    if magic != b"\x93NUMPY" and magic[:4] != b"PK\x03\x04":
+        raise WnccError("neither a .npy/.npz array nor a wav: --mel expects a .npy array "
+                        "[frames, n_mels], an .npz with a 'mel' array or a 16 kHz mono 16-bit "
+                        ".wav", path=path)
+    from wncc import pairs
+
+    return pairs.load(p, n_mels)[0].mel
+
+
+def model_mels(args: argparse.Namespace) -> int:
+    """The mel bins of the command's model (what user features must have)."""
+    from wncc.pipeline import load
+
+    return load(args.model, ends=ends(args)).n_mels
+
+
+def user_data(args: argparse.Namespace) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(mel, audio) of --mel / --data: --data of user features (.npz pairs, wncc/pairs.py) gives
+    both; a wav source gives audio for wncc's extractor; --mel a mel alone."""
+    from wncc import pairs
+    from wncc.audio import read_wav, wav_sources
+
+    if args.data and pairs.is_pairs(args.data):
+        pair = pairs.load(args.data, model_mels(args))[0]
+        return pair.mel, pair.audio
+    mel = load_mel(args.mel, n_mels=model_mels(args)) if args.mel else None
+    audio = read_wav(wav_sources(args.data, "test", "input")[0][1]) if args.data else None
+    return mel, audio
 
 
 def write_wav(path: Path, pcm: np.ndarray, sample_rate: int) -> None:

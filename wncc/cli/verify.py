@@ -10,18 +10,16 @@ from rich.table import Table
 from rich.text import Text
 
 from wncc import options
-from wncc.cli.common import cmsis_nn, ends, load_mel, quantized_input
+from wncc.cli.common import cmsis_nn, ends, quantized_input, user_data
 from wncc.cli.compile import compile_options
 from wncc.console import out, progress
 from wncc.text import one_line
 
 
 def handler(args: argparse.Namespace, argv: list[str]) -> int:
-    from wncc.audio import read_wav, wav_sources
     from wncc.verify import verify
 
-    mel = load_mel(args.mel) if args.mel else None
-    audio = read_wav(wav_sources(args.data, "test", "input")[0][1]) if args.data else None
+    mel, audio = user_data(args)
     cmsis = cmsis_nn(args)
     with progress("verifying") as update, quantized_input(args, update) as model:
         report = verify(model, project=args.project, target=args.target, dtype=args.dtype,

@@ -107,6 +107,15 @@ def input_names(model: onnx.ModelProto, given: dict[str, str] | None = None) -> 
     return roles["samples"], roles["mel"]
 
 
+def model_shape(path: Path, inputs: dict[str, str] | None) -> calibration.Shape:
+    """The float model's hop, mel bins and the mel frames its conditioning drops, from its IR
+    (what calibration crops must hold)."""
+    from wncc.pipeline import Ends, load
+
+    graph = load(path, ends=Ends(inputs=inputs))
+    return calibration.Shape(graph.hop, graph.n_mels, -graph.time.frames_delta)
+
+
 def weights_bytes(model: onnx.ModelProto) -> int:
     """Bytes of the stored initializers (int4 counts half a byte per value)."""
     size = {TensorProto.FLOAT: 4, TensorProto.FLOAT16: 2, TensorProto.BFLOAT16: 2,
@@ -328,7 +337,8 @@ def quantize(model_path: str | Path, dtype: str, calib: str | Path | None = None
                         ".wav files or a corpus folder)")
     reader = calibration.CalibrationReader.from_source(calib, calib_crops, crop_frames, split,
                                                        inputs=names,
-                                                       kind=samples_kind(model, names[0]))
+                                                       kind=samples_kind(model, names[0]),
+                                                       shape=model_shape(src, inputs))
     model = _upgrade_opset(model)
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
