@@ -231,3 +231,15 @@ def test_windowed_c_is_clean(tmp_path, kind, dtype):
     assert run.returncode == 0 and run.stdout.strip().endswith("PASS"), run.stderr
     _, pcm = GoldenModel(graph).vocode(mel, seed=5)
     np.testing.assert_array_equal(np.fromfile(out / "out.pcm", np.int16), pcm)
+
+
+def test_sixteen_bit_floats(tmp_path):
+    """fp16/bf16: a windowed frame-rate conv verifies (16-bit weights, rounding after every
+    op); the row kernels of (1, k) stages and transposed convolutions take float32 or int8
+    weights only, a one-line error naming the node."""
+    report = verify(_export(tmp_path, "interleave"), dtype="fp16", seconds=0.1,
+                    golden_samples=400, stream_samples=96)
+    assert report.passed, [f"{c.name}: {c.value}" for c in report.checks if not c.passed]
+    with pytest.raises(WnccError, match="not supported in bf16") as info:
+        verify(_export(tmp_path, "staged"), dtype="bf16", seconds=0.1)
+    assert info.value.node

@@ -89,9 +89,6 @@ class ConvT(TransposedOp):
     def emit_row(self, node: Node, ctx: Context) -> str:
         if simple(node):
             raise NotImplementedError("simple transposed convolutions make whole tables")
-        if ctx.half is not None:
-            raise WnccError("an overlapping or cropped transposed convolution is not supported "
-                            f"in {ctx.graph.dtype}", node=node.name)
         cin, cout = ctx.channels(node.inputs[0]), ctx.channels(node.outputs[0])
         return transposed_row(node, ctx, "wn_convt_row", f"{cin}, {cout}")
 

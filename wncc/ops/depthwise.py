@@ -78,6 +78,7 @@ class DepthwiseConv(WindowOp):
         raise NotImplementedError("dwconv runs on whole sequences (sequence)")
 
     def emit_row(self, node: Node, ctx: Context) -> str:
+        no_half(node, ctx)
         a = node.attrs
         x = ctx.row_ptr(node.inputs[0], f"{ctx.row} - {a['pad_left']}")
         y = ctx.row_ptr(node.outputs[0], ctx.row)
@@ -161,10 +162,18 @@ def integer_rows(q: ConvQ, node: Node) -> ConvQ:
     return q
 
 
+def no_half(node: Node, ctx: Context) -> None:
+    """The row kernels of the conditioning take float32 or int8 weights, not 16-bit floats."""
+    if ctx.half is not None:
+        raise WnccError(f"{node.op} of the conditioning is not supported in {ctx.graph.dtype} "
+                        "(fp32 or int8)", node=node.name)
+
+
 def transposed_row(node: Node, ctx: Context, fn: str, channels: str) -> str:
     """One output row of a transposed convolution: the input rows i0..i1 that feed it (those
     that exist: from 0, and below the input's length once the utterance has ended). Float
     kernels take the bias table; integer ones the requantization and the input zero point."""
+    no_half(node, ctx)
     a = node.attrs
     x = node.inputs[0]
     sfx = conv_suffix(node, ctx)
