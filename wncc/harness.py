@@ -81,6 +81,7 @@ class CModel:
         header = (project / "wn_model.h").read_text()
         self.hop = header_macro(header, "WN_HOP")
         self.n_mels = header_macro(header, "WN_N_MELS")
+        self.frames_delta = header_macro(header, "WN_FRAMES_DELTA")  # output frames - mel frames
         self.outputs = header_macro(header, "WN_OUTPUTS")
         self.scalar = header_macro(header, "WN_INPUT_KIND") == 2
         self.categorical = header_macro(header, "WN_HEAD_KIND") == 0

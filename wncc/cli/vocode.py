@@ -30,7 +30,7 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
         update("building the C")
         model = CModel(project)
         mel = load_mel(args.mel, n_mels=model.n_mels, hop=model.hop)
-        update(f"generating {mel.shape[0] * model.hop} samples")
+        update(f"generating {max(mel.shape[0] + model.frames_delta, 0) * model.hop} samples")
         _, pcm = model.vocode(mel, seed=args.seed, temperature=args.temperature)
     write_wav(Path(args.output), pcm, args.sample_rate)
     out.print(f"wrote {args.output}: {pcm.size} samples, {pcm.size / args.sample_rate:.2f} s "
