@@ -182,12 +182,13 @@ def test_bad_input_one_line_exit_2_no_output(models, tmp_path):
 def test_bad_mel_and_target(models, tmp_path):
     np.save(tmp_path / "bad.npy", np.zeros((3, 7, 2), np.float32))
     proc = wncc("vocode", models["tiny"], "--mel", tmp_path / "bad.npy", "-o", tmp_path / "a.wav")
-    assert proc.returncode == 2 and "2-D array" in proc.stderr
+    assert proc.returncode == 2 and "the model wants [frames, 80]" in proc.stderr
     (tmp_path / "text.npy").write_text("not an array")
     proc = wncc("vocode", models["tiny"], "--mel", tmp_path / "text.npy", "-o", tmp_path / "a.wav")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1].endswith(
-        "--mel expects a .npy array [frames, n_mels] or a 16 kHz mono 16-bit .wav")
+        "--mel expects a .npy array [frames, n_mels], an .npz with a 'mel' array or a 16 kHz "
+        "mono 16-bit .wav")
     proc = wncc("compile", models["tiny"], "--target", "nowhere", "-o", tmp_path / "x")
     assert proc.returncode == 2 and "unknown target 'nowhere'" in proc.stderr
     assert not (tmp_path / "x").exists()
