@@ -57,6 +57,7 @@ def _assert_close(want: np.ndarray, got: np.ndarray) -> None:
     assert np.abs(got - want).max() <= 1e-5 * max(scale, 1.0)
 
 
+@pytest.mark.long  # the dynamic exports (below) and tests/test_bring_your_own.py cover the default
 @pytest.mark.parametrize("family,exporter", _cases(dynamic=False))
 def test_static_export_matches_torch(tmp_path, family, exporter):
     model, path = _export(tmp_path, family, exporter, dynamic=False)

@@ -110,7 +110,8 @@ def test_staged_windows(tmp_path):
     assert time.windows["mel"] == (-2, 7)
 
 
-@pytest.mark.parametrize("kind", ["staged", "centred", "interleave"])
+@pytest.mark.parametrize("kind", [pytest.param("staged", marks=pytest.mark.long), "centred",
+                                  "interleave"])
 def test_lookahead_models_verify(tmp_path, kind):
     """The C streams with WN_LOOKAHEAD_FRAMES and makes the last frames on wn_flush; every
     sample, the flushed tail included, equals the golden model and ONNX Runtime."""
@@ -174,7 +175,8 @@ def _quantized(tmp_path, path, kind: str):
     return q
 
 
-@pytest.mark.parametrize("kind", ["staged", "centred", "depthwise"])
+@pytest.mark.parametrize("kind", [pytest.param("staged", marks=pytest.mark.long), "centred",
+                                  pytest.param("depthwise", marks=pytest.mark.long)])
 def test_conditioning_in_int8(tmp_path, kind):
     """Valid convs, stretches, (1, k) stages, overlapping and depthwise transposed
     convolutions run in integers in the frame program's windows; C == golden exactly, ONNX
@@ -196,8 +198,9 @@ def test_lookahead_streams_on_boards(tmp_path, target):
     assert report.passed, [f"{c.name}: {c.value}" for c in report.checks if not c.passed]
 
 
-@pytest.mark.parametrize("kind,dtype", [("staged", "int8"), ("centred", "fp32"),
-                                        ("depthwise", "int8")])
+@pytest.mark.parametrize("kind,dtype", [("staged", "int8"),
+                                        pytest.param("centred", "fp32", marks=pytest.mark.long),
+                                        pytest.param("depthwise", "int8", marks=pytest.mark.long)])
 def test_windowed_c_is_clean(tmp_path, kind, dtype):
     """The windows' C (row loops, gathers, copies of int8 rows) builds warning-free with gcc
     and clang and runs clean under AddressSanitizer and UBSan, the flush included; its PCM is
