@@ -96,3 +96,14 @@ def test_overlapping_upsampling_keeps_history_not_lookahead(tmp_path):
                output_name=fam.FAMILIES["nv-wavenet"].output_name)
     time = load(path).time
     assert (time.lookahead, time.history, time.frames_delta) == (0, 3, 0)
+
+
+def test_time_major_output(tmp_path):
+    """kan-bayashi's original returns [1, T, classes] (a final transpose): compiled as it is, and
+    verify compares ONNX Runtime's output the way round it is."""
+    path = tmp_path / "kb-time-major.onnx"
+    fam.export(fam.build("kan-bayashi", seed=4, time_major_output=True), path, "dynamo",
+               dynamic=True, output_name=fam.FAMILIES["kan-bayashi"].output_name)
+    assert load(path).time_major
+    report = verify(path, dtype="fp32", seconds=0.1, golden_samples=400, stream_samples=96)
+    assert report.passed, [f"{c.name}: {c.value}" for c in report.checks if not c.passed]

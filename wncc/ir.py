@@ -157,6 +157,7 @@ class Graph:
     input_kind: str = "class"  # one of INPUT_KINDS
     head: Head = Head()
     onnx_inputs: dict[str, str] = dataclasses.field(default_factory=dict)  # role -> ONNX name
+    time_major: bool = False  # the ONNX output is [1, samples, classes] (a final transpose)
     source: str = ""
     source_sha256: str = ""
     dtype: str = "fp32"

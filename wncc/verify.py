@@ -98,7 +98,8 @@ def onnxruntime_logits(model: Path, x: np.ndarray, mel: np.ndarray, plain: bool 
         else:  # a one-hot input
             onehot = np.arange(inp.shape[1])[:, None] == x.reshape(1, -1).astype(np.int64)
             feeds[inp.name] = onehot[None].astype(np.float32)
-    return np.ascontiguousarray(sess.run(None, feeds)[0][0].T)
+    out = sess.run(None, feeds)[0][0]
+    return np.ascontiguousarray(out if graph is not None and graph.time_major else out.T)
 
 
 def static_samples(model: Path, graph: Graph) -> int | None:

@@ -248,8 +248,10 @@ class _Importer(InputsMixin, QdqMixin, ConditioningMixin):
         if len(g.output) != 1:
             raise self.error(f"expected one output (logits), found {len(g.output)}")
         out = self.values.get(g.output[0].name)
-        if out is None or out.layout != "CT" or out.timebase != "sample" or out.pad != (0, 0):
-            raise self.error(f"output '{g.output[0].name}' is not a [1, classes, samples] tensor")
+        if (out is None or out.layout not in ("CT", "TC") or out.timebase != "sample"
+                or out.pad != (0, 0)):
+            raise self.error(f"output '{g.output[0].name}' is not a [1, classes, samples] (or "
+                             "[1, samples, classes]) tensor")
         if out.length != Len("sample", 1, 0):
             self.untrimmed(out, None)
             raise self.error(f"output '{g.output[0].name}' has {out.length.text()} samples for T "
@@ -257,7 +259,8 @@ class _Importer(InputsMixin, QdqMixin, ConditioningMixin):
         if self.hop is None:
             raise self.error("no upsampling from mel frames to samples found")
         return Graph(self.nodes, self.tensors, class_input, mel_input, out.tensor, self.hop,
-                     input_kind=self.input_kind, onnx_inputs=self.onnx_inputs)
+                     input_kind=self.input_kind, onnx_inputs=self.onnx_inputs,
+                     time_major=out.layout == "TC")
 
     # -- constant folding ------------------------------------------------------------------
     def fold(self, node: onnx.NodeProto) -> bool:
