@@ -90,8 +90,10 @@ def report(graph: Graph, plan: memory.Plan, target: Target, table_list) -> dict:
     # Gaussian head its dequantized outputs; a de-emphasis filter one float
     sampling = (0 if not is_integer(graph) else 4096 if graph.head.kind == "categorical"
                 else 4 * graph.classes) + (4 if graph.head.deemphasis else 0)
-    state_bytes = (4 * graph.n_mels + sum(plan.bytes(k) for k in ("frame", "arena", "ring", "scratch"))
-                   + 4 * max(1, len(plan.rings)) + 16 + 16 + sampling)
+    regions = sum(plan.bytes(k) for k in ("frame", "arena", "ring", "scratch"))
+    # + ring positions, rng and temperature, the counters (phase, frames, made, window, ended)
+    state_bytes = (4 * plan.sizes["mel"] + regions + 4 * max(1, len(plan.rings)) + 16 + 16 + 16
+                   + sampling)
     per_node: dict[str, dict] = {}
     for t in table_list:
         entry = per_node.setdefault(t.node, {"weight_bytes": 0, "index_bytes": 0, "bias_bytes": 0,
@@ -145,7 +147,7 @@ def report(graph: Graph, plan: memory.Plan, target: Target, table_list) -> dict:
                                             "length": graph.time.lengths[name].text(),
                                             "window": list(graph.time.windows[name])}
                                      for name in sorted(graph.time.windows)}},
-        "memory_bytes": {"state_estimate": state_bytes, "mel": 4 * graph.n_mels,
+        "memory_bytes": {"state_estimate": state_bytes, "mel": 4 * plan.sizes["mel"],
                          **{k: plan.bytes(k) for k in ("frame", "arena", "ring", "scratch")}},
         "weights_bytes": weight_bytes,
         "compression_ratio": round(dense_fp32 / weight_bytes, 4) if weight_bytes else None,
