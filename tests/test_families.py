@@ -25,8 +25,13 @@ SLOW_STATIC = {(f, e) for f in ("r9y9-mol", "r9y9-gaussian") for e in ("dynamo",
 
 
 def _cases(dynamic: bool) -> list:
-    return [pytest.param(f, e, marks=[pytest.mark.slow] if not dynamic and (f, e) in SLOW_STATIC
-                         else [], id=f"{f}-{e}")
+    """Static cases (all -m long, some slow too); dynamic ones: the dynamo exports in the default
+    suite, the legacy ones with -m long."""
+    def marks(f: str, e: str) -> list:
+        if not dynamic:
+            return [pytest.mark.slow] if (f, e) in SLOW_STATIC else []
+        return [] if e == "dynamo" else [pytest.mark.long]
+    return [pytest.param(f, e, marks=marks(f, e), id=f"{f}-{e}")
             for f in FAMILIES for e in fam.EXPORTERS]
 
 

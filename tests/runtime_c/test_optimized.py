@@ -150,7 +150,8 @@ def link(target: Target, objs: list[Path], exe: Path) -> Path:
     return exe
 
 
-@pytest.mark.parametrize("single", [0, 1], ids=["double", "single"])
+@pytest.mark.parametrize("single", [pytest.param(0, marks=pytest.mark.long), 1],
+                         ids=["double", "single"])  # single rounding is the default (-m long: both)
 @pytest.mark.parametrize("core,target_name,cpu", CORES, ids=[c[0] for c in CORES])
 def test_optimized_equals_reference(core, target_name, cpu, single, tmp_path):
     target = core_target(target_name, cpu)
