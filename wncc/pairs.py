@@ -116,3 +116,12 @@ def fit(pair: Pair, hop: int, frames_delta: int) -> Pair:
                         f"frames: the model wants {want} = {samples}")
     audio = None if pair.audio is None else pair.audio[:samples]
     return dataclasses.replace(pair, audio=audio)
+
+
+def edge_padded(mel: np.ndarray, extra: int) -> np.ndarray:
+    """Mel frames [F, n_mels] of a model whose conditioning drops `extra` frames (a valid input
+    convolution) with as many edge frames added around them, half before and the rest after
+    (r9y9 pads cin_pad on each side): for audio whose mel wncc's extractor computes."""
+    if extra <= 0:
+        return mel
+    return np.pad(mel, ((extra // 2, extra - extra // 2), (0, 0)), mode="edge")

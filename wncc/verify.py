@@ -34,6 +34,7 @@ import onnxruntime as ort
 from wncc.compiler import compile_model
 from wncc.errors import WnccError
 from wncc.golden.model import GoldenModel
+from wncc.pairs import edge_padded
 from wncc.golden.qdq_reference import per_op_steps
 from wncc.harness import CModel
 from wncc.ir import Graph, is_integer
@@ -187,7 +188,7 @@ def inputs(graph: Graph, frames: int, seed: int, mel: np.ndarray | None,
         reps = -(-frames * hop // audio.size)
         utt = utterance("input", np.tile(audio, reps)[:frames * hop], hop)
         prev = np.concatenate([[0.0], utt.audio[:-1]])  # the previous sample's value
-        return _samples_input(graph, prev), _edge_padded(utt.mel.astype(np.float32), extra)
+        return _samples_input(graph, prev), edge_padded(utt.mel.astype(np.float32), extra)
     if mel is None:
         mel = rng.standard_normal((frames + extra, graph.n_mels)).astype(np.float32)
     else:
@@ -207,14 +208,6 @@ def _samples_input(graph: Graph, prev: np.ndarray) -> np.ndarray:
     q = graph.classes
     y = np.clip(prev, -1.0, 1.0) if graph.head.companding == "linear" else compress(prev, q - 1)
     return np.floor((y + 1.0) * 0.5 * (q - 1) + 0.5).astype(np.int64)
-
-
-def _edge_padded(mel: np.ndarray, extra: int) -> np.ndarray:
-    """A model whose conditioning drops `extra` frames (a valid input convolution) gets its
-    audio's mel with as many edge frames added around it (r9y9 pads cin_pad on each side)."""
-    if extra <= 0:
-        return mel
-    return np.pad(mel, ((extra // 2, extra - extra // 2), (0, 0)), mode="edge")
 
 
 class Backend(Protocol):

@@ -246,3 +246,26 @@ def test_sixteen_bit_floats(tmp_path):
     with pytest.raises(WnccError, match="not supported in bf16") as info:
         verify(_export(tmp_path, "staged"), dtype="bf16", seconds=0.1)
     assert info.value.node
+
+
+def test_golden_stepping_equals_whole_sequence(tmp_path):
+    """The golden model's streaming API (push_frame until the lookahead is covered, then flush)
+    generates what its whole-sequence vocode does, the last frames included."""
+    import numpy as np
+
+    from wncc.golden.model import GoldenModel
+
+    gm = GoldenModel(load(_export(tmp_path, "staged")))
+    mel = np.random.default_rng(3).standard_normal((11, N_MELS)).astype(np.float32)
+    want, _ = gm.vocode(mel, seed=2)
+    gm.reset(seed=2)
+    got = []
+    for frame in mel:
+        gm.push_frame(frame)
+        if gm.phase == 0:
+            got.append(gm.generate(HOP)[0])
+    assert len(got) == 11 - 6  # the lookahead: frames 0..4 made while pushing
+    while gm.flush():
+        got.append(gm.generate(HOP)[0])
+    np.testing.assert_array_equal(np.concatenate(got), want)
+    assert want.size == (11 - 4) * HOP

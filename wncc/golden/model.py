@@ -26,6 +26,9 @@ class GoldenModel:
         self.graph = graph
         self.programs = split(graph)
         self.time = timeaxis.of(graph)
+        # the conditioning tensors the sample program reads: a frame row, or a hop-row table
+        self.read = {t: graph.tensors[t].rate for n in self.programs.sample for t in n.inputs
+                     if t in self.time.rows}
         self.integer = is_integer(graph)
         self.sampler = Sampler(graph, self.integer)
         self.reset()
@@ -87,23 +90,23 @@ class GoldenModel:
 
     def _use_frame(self, env: dict[str, np.ndarray], g: int) -> None:
         """Make output frame g's conditioning the one the next hop samples read."""
-        self.frame_env = {}
-        for name, val in env.items():
-            t = self.graph.tensors.get(name)
-            if t is not None and t.rate == Rate.TABLE:
-                self.frame_env[name] = val[:, g * self.graph.hop:(g + 1) * self.graph.hop]
-            else:
-                self.frame_env[name] = val[:, g:g + 1]
+        hop = self.graph.hop
+        self.frame_env = {name: env[name][:, g * hop:(g + 1) * hop] if rate == Rate.TABLE
+                          else env[name][:, g:g + 1] for name, rate in self.read.items()}
         self.made = g + 1
         self.phase = 0
 
     def push_frame(self, mel: np.ndarray) -> None:
-        """Append a mel frame; once the lookahead is covered, the next output frame is made
-        (from every frame so far: the rows it reads do not depend on the frames to come)."""
+        """Append a mel frame; once the lookahead is covered, the next output frame is made:
+        from this frame alone when no conditioning op reads other rows, else from every frame
+        so far (the rows it reads do not depend on the frames to come)."""
         if self.ended:
             raise RuntimeError("the utterance has ended (flush)")
         self.mels.append(np.asarray(mel, F).reshape(-1))
-        if len(self.mels) > self.time.lookahead:
+        if not self.time.windowed:
+            self._use_frame(self.conditioning(self.mels[-1]), 0)
+            self.made = len(self.mels)
+        elif len(self.mels) > self.time.lookahead:
             self._use_frame(self.conditioning(np.array(self.mels)), self.made)
         else:
             self.phase = self.graph.hop
@@ -128,8 +131,7 @@ class GoldenModel:
         g = self.graph
         env: dict[str, np.ndarray] = {}
         for name, val in self.frame_env.items():
-            rate = g.tensors[name].rate if name in g.tensors else Rate.FRAME
-            env[name] = val[:, self.phase:self.phase + 1] if rate == Rate.TABLE else val
+            env[name] = val[:, self.phase:self.phase + 1] if self.read[name] == Rate.TABLE else val
         env[g.class_input] = np.array([[x]], self.sampler.input_dtype)
         for node in self.programs.sample:
             ins = [env[t] for t in node.inputs]
@@ -202,12 +204,11 @@ class GoldenModel:
         if x.shape[0] > frames * g.hop:
             raise ValueError(f"{x.shape[0]} samples for {frames} output frames of hop {g.hop}")
         env: dict[str, np.ndarray] = {}
-        for name, val in self.conditioning(mel).items():
-            t = g.tensors.get(name)
-            if t is not None and t.rate == Rate.TABLE:
-                env[name] = val[:, :x.shape[0]]
-            else:
-                env[name] = np.repeat(val[:, :frames], g.hop, axis=1)[:, :x.shape[0]]
+        cond = self.conditioning(mel)
+        for name, rate in self.read.items():
+            val = cond[name]
+            env[name] = (val[:, :x.shape[0]] if rate == Rate.TABLE
+                         else np.repeat(val[:, :frames], g.hop, axis=1)[:, :x.shape[0]])
         env[g.class_input] = x[None, :].astype(self.sampler.input_dtype)
         for node in self.programs.sample:
             ins = [env[t] for t in node.inputs]

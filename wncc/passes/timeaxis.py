@@ -47,12 +47,6 @@ class TimeAxis:
         lo, hi = self.windows[tensor]
         return hi - lo
 
-    def reach(self, hop: int) -> dict[str, int]:
-        """How far the conditioning reaches, in samples: into the past and the future of the
-        frame it conditions."""
-        return {"past_frames": self.history, "future_frames": self.lookahead,
-                "future_samples": self.lookahead * hop}
-
 
 def analyze(graph: Graph) -> TimeAxis:
     programs = split(graph)

@@ -121,7 +121,7 @@ def load_crops(source: str | Path, crops: int = DEFAULT_CROPS,
     for i, start in chosen:
         if cache is None or cache[0] != i:
             x, mel, prev = features(read_wav(files[i], "calibration"))
-            cache = (i, x, _edge_padded(mel, shape.extra), prev)
+            cache = (i, x, user_pairs.edge_padded(mel.T, shape.extra).T, prev)
         _, x, mel, prev = cache
         out.append(_crop(str(files[i]), start, crop_frames, HOP, shape.extra, x, mel, prev))
     return out
@@ -135,13 +135,6 @@ def _crop(name: str, start: int, frames: int, hop: int, extra: int, x: np.ndarra
     ms = mel[:, start:start + frames + extra]
     return Crop(name, start, x[span][None, :].copy(), ms[None, :, :].copy(),
                 prev[span][None, :].copy())
-
-
-def _edge_padded(mel: np.ndarray, extra: int) -> np.ndarray:
-    """[n_mels, F] with `extra` edge frames around it (half before, the rest after)."""
-    if extra <= 0:
-        return mel
-    return np.pad(mel, ((0, 0), (extra // 2, extra - extra // 2)), mode="edge")
 
 
 def _pair_crops(source: str | Path, crops: int, crop_frames: int, shape: Shape) -> list[Crop]:
