@@ -133,18 +133,31 @@ static inline int64_t wn_rq_bias(const wn_rq *q, int32_t o)
     }
 }
 
-#define WN_SPARSE_KERNELS(sfx, xt, vt, bias_param)                                              \
-    void wn_spmv_csr_##sfx(xt *y, const xt *x, const wn_sparse *m, const vt *values,          \
-                           bias_param);                                                        \
-    void wn_spmv_bsr_##sfx(xt *y, const xt *x, const wn_sparse *m, const vt *values,          \
-                           bias_param);                                                        \
-    void wn_spmv_bitmask_##sfx(xt *y, const xt *x, const wn_sparse *m, const vt *values,      \
-                               bias_param);
-WN_SPARSE_KERNELS(f32, float, float, const float *bias)
+void wn_spmv_csr_f32(float *y, const float *x, const wn_sparse *m, const float *values,
+                     const float *bias);
+void wn_spmv_bsr_f32(float *y, const float *x, const wn_sparse *m, const float *values,
+                     const float *bias);
+void wn_spmv_bitmask_f32(float *y, const float *x, const wn_sparse *m, const float *values,
+                         const float *bias);
 void wn_embed_csr_f32(float *y, const float *values, const wn_sparse *m, float fill, int32_t index);
-WN_SPARSE_KERNELS(s8, int8_t, int8_t, const wn_rq *q)
-WN_SPARSE_KERNELS(s4, int8_t, uint8_t, const wn_rq *q)
-WN_SPARSE_KERNELS(s8s16, int16_t, int8_t, const wn_rq *q)
+void wn_spmv_csr_s8(int8_t *y, const int8_t *x, const wn_sparse *m, const int8_t *values,
+                    const wn_rq *q);
+void wn_spmv_bsr_s8(int8_t *y, const int8_t *x, const wn_sparse *m, const int8_t *values,
+                    const wn_rq *q);
+void wn_spmv_bitmask_s8(int8_t *y, const int8_t *x, const wn_sparse *m, const int8_t *values,
+                        const wn_rq *q);
+void wn_spmv_csr_s4(int8_t *y, const int8_t *x, const wn_sparse *m, const uint8_t *values,
+                    const wn_rq *q);
+void wn_spmv_bsr_s4(int8_t *y, const int8_t *x, const wn_sparse *m, const uint8_t *values,
+                    const wn_rq *q);
+void wn_spmv_bitmask_s4(int8_t *y, const int8_t *x, const wn_sparse *m, const uint8_t *values,
+                        const wn_rq *q);
+void wn_spmv_csr_s8s16(int16_t *y, const int16_t *x, const wn_sparse *m, const int8_t *values,
+                       const wn_rq *q);
+void wn_spmv_bsr_s8s16(int16_t *y, const int16_t *x, const wn_sparse *m, const int8_t *values,
+                       const wn_rq *q);
+void wn_spmv_bitmask_s8s16(int16_t *y, const int16_t *x, const wn_sparse *m, const int8_t *values,
+                           const wn_rq *q);
 
 void wn_ring_gather_f32(float *xcat, float *ring, int32_t *pos, const float *x, int32_t cin,
                         int32_t kernel, int32_t dilation, int32_t ring_len);
@@ -174,20 +187,28 @@ typedef struct {
 
 #define WN_ACT16_TABLE_SIZE 4097
 
-#define WN_INT_KERNELS(sfx, xt)                                                                \
-    void wn_embed_##sfx(xt *y, const xt *table, int32_t index, int32_t channels);            \
-    void wn_onehot_##sfx(xt *y, int32_t index, int32_t depth, int32_t off, int32_t on);      \
-    void wn_embed_csr_##sfx(xt *y, const xt *values, const wn_sparse *m, int32_t fill,       \
-                            int32_t index);                                                    \
-    void wn_add_##sfx(xt *y, const xt *a, const xt *b, int32_t n, const wn_add_q *q);        \
-    void wn_mul_##sfx(xt *y, const xt *a, const xt *b, int32_t n, const wn_mul_q *q);        \
-    void wn_scale_##sfx(xt *y, const xt *x, int32_t n, const wn_mul_q *q);                   \
-    void wn_rescale_##sfx(xt *y, const xt *x, int32_t n, const wn_rescale_q *q, int32_t relu); \
-    void wn_quantize_##sfx(xt *y, const float *x, int32_t n, float scale, int32_t zp);       \
-    int32_t wn_sample_##sfx(const xt *logits, int32_t n, int32_t zp, const int32_t *gq,      \
-                            wn_pcg32 *rng);
-WN_INT_KERNELS(s8, int8_t)
-WN_INT_KERNELS(s16, int16_t)
+void wn_embed_s8(int8_t *y, const int8_t *table, int32_t index, int32_t channels);
+void wn_onehot_s8(int8_t *y, int32_t index, int32_t depth, int32_t off, int32_t on);
+void wn_embed_csr_s8(int8_t *y, const int8_t *values, const wn_sparse *m, int32_t fill,
+                     int32_t index);
+void wn_add_s8(int8_t *y, const int8_t *a, const int8_t *b, int32_t n, const wn_add_q *q);
+void wn_mul_s8(int8_t *y, const int8_t *a, const int8_t *b, int32_t n, const wn_mul_q *q);
+void wn_scale_s8(int8_t *y, const int8_t *x, int32_t n, const wn_mul_q *q);
+void wn_rescale_s8(int8_t *y, const int8_t *x, int32_t n, const wn_rescale_q *q, int32_t relu);
+void wn_quantize_s8(int8_t *y, const float *x, int32_t n, float scale, int32_t zp);
+int32_t wn_sample_s8(const int8_t *logits, int32_t n, int32_t zp, const int32_t *gq,
+                     wn_pcg32 *rng);
+void wn_embed_s16(int16_t *y, const int16_t *table, int32_t index, int32_t channels);
+void wn_onehot_s16(int16_t *y, int32_t index, int32_t depth, int32_t off, int32_t on);
+void wn_embed_csr_s16(int16_t *y, const int16_t *values, const wn_sparse *m, int32_t fill,
+                      int32_t index);
+void wn_add_s16(int16_t *y, const int16_t *a, const int16_t *b, int32_t n, const wn_add_q *q);
+void wn_mul_s16(int16_t *y, const int16_t *a, const int16_t *b, int32_t n, const wn_mul_q *q);
+void wn_scale_s16(int16_t *y, const int16_t *x, int32_t n, const wn_mul_q *q);
+void wn_rescale_s16(int16_t *y, const int16_t *x, int32_t n, const wn_rescale_q *q, int32_t relu);
+void wn_quantize_s16(int16_t *y, const float *x, int32_t n, float scale, int32_t zp);
+int32_t wn_sample_s16(const int16_t *logits, int32_t n, int32_t zp, const int32_t *gq,
+                      wn_pcg32 *rng);
 
 void wn_requantize_s8_s16(int16_t *y, const int8_t *x, int32_t n, const wn_rescale_q *q);
 void wn_requantize_s16_s8(int8_t *y, const int16_t *x, int32_t n, const wn_rescale_q *q);
@@ -208,17 +229,33 @@ void wn_gate_s16(int16_t *y, const int16_t *a, int32_t half, int32_t tanh_at, in
                  const int16_t *tanh_table, const wn_act16_q *qt, const int16_t *sigmoid_table,
                  const wn_act16_q *qs, const wn_mul_q *q);
 
-#define WN_CONV_KERNELS(sfx, wt, xt)                                                           \
-    void wn_conv_##sfx(xt *y, const xt *x, const wt *w, const wn_rq *q, int32_t cin,          \
-                       int32_t cout);                                                          \
-    void wn_conv_ring_##sfx(xt *y, xt *ring, int32_t *pos, const xt *x, const wt *w,          \
-                            const wn_rq *q, int32_t cin, int32_t cout, int32_t kernel,         \
-                            int32_t dilation, int32_t ring_len);                               \
-    void wn_convt_##sfx(xt *table, const xt *x, const wt *w, const wn_rq *q, int32_t cin,     \
-                        int32_t cout, int32_t hop);
-WN_CONV_KERNELS(s8, int8_t, int8_t)
-WN_CONV_KERNELS(s4, uint8_t, int8_t)
-WN_CONV_KERNELS(s16, int16_t, int16_t)
-WN_CONV_KERNELS(s8s16, int8_t, int16_t)
+void wn_conv_s8(int8_t *y, const int8_t *x, const int8_t *w, const wn_rq *q, int32_t cin,
+                int32_t cout);
+void wn_conv_ring_s8(int8_t *y, int8_t *ring, int32_t *pos, const int8_t *x, const int8_t *w,
+                     const wn_rq *q, int32_t cin, int32_t cout, int32_t kernel, int32_t dilation,
+                     int32_t ring_len);
+void wn_convt_s8(int8_t *table, const int8_t *x, const int8_t *w, const wn_rq *q, int32_t cin,
+                 int32_t cout, int32_t hop);
+void wn_conv_s4(int8_t *y, const int8_t *x, const uint8_t *w, const wn_rq *q, int32_t cin,
+                int32_t cout);
+void wn_conv_ring_s4(int8_t *y, int8_t *ring, int32_t *pos, const int8_t *x, const uint8_t *w,
+                     const wn_rq *q, int32_t cin, int32_t cout, int32_t kernel, int32_t dilation,
+                     int32_t ring_len);
+void wn_convt_s4(int8_t *table, const int8_t *x, const uint8_t *w, const wn_rq *q, int32_t cin,
+                 int32_t cout, int32_t hop);
+void wn_conv_s16(int16_t *y, const int16_t *x, const int16_t *w, const wn_rq *q, int32_t cin,
+                 int32_t cout);
+void wn_conv_ring_s16(int16_t *y, int16_t *ring, int32_t *pos, const int16_t *x, const int16_t *w,
+                      const wn_rq *q, int32_t cin, int32_t cout, int32_t kernel, int32_t dilation,
+                      int32_t ring_len);
+void wn_convt_s16(int16_t *table, const int16_t *x, const int16_t *w, const wn_rq *q, int32_t cin,
+                  int32_t cout, int32_t hop);
+void wn_conv_s8s16(int16_t *y, const int16_t *x, const int8_t *w, const wn_rq *q, int32_t cin,
+                   int32_t cout);
+void wn_conv_ring_s8s16(int16_t *y, int16_t *ring, int32_t *pos, const int16_t *x, const int8_t *w,
+                        const wn_rq *q, int32_t cin, int32_t cout, int32_t kernel,
+                        int32_t dilation, int32_t ring_len);
+void wn_convt_s8s16(int16_t *table, const int16_t *x, const int8_t *w, const wn_rq *q, int32_t cin,
+                    int32_t cout, int32_t hop);
 
 #endif

@@ -126,13 +126,18 @@ int16_t wn_pcm16(float v)
 }
 
 /* integer head outputs as floats: scale * (q - zp) */
-#define WN_DEQUANTIZE(sfx, xt)                                                                 \
-    void wn_dequantize_##sfx(float *y, const xt *q, int32_t n, float scale, int32_t zp)        \
-    {                                                                                          \
-        int32_t i;                                                                             \
-        for (i = 0; i < n; ++i) {                                                              \
-            y[i] = scale * (float)((int32_t)q[i] - zp);                                        \
-        }                                                                                      \
+void wn_dequantize_s8(float *y, const int8_t *q, int32_t n, float scale, int32_t zp)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        y[i] = scale * (float)((int32_t)q[i] - zp);
     }
-WN_DEQUANTIZE(s8, int8_t)
-WN_DEQUANTIZE(s16, int16_t)
+}
+
+void wn_dequantize_s16(float *y, const int16_t *q, int32_t n, float scale, int32_t zp)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        y[i] = scale * (float)((int32_t)q[i] - zp);
+    }
+}

@@ -20,7 +20,7 @@ import numpy as np
 from wncc import __version__, cmsis_nn
 from wncc.codegen import emitters, frame
 from wncc.codegen.emitters import Call
-from wncc.ops.base import Context, is_sparse
+from wncc.ops.base import Context
 from wncc.codegen.weights import c_initializer, tables
 from wncc.errors import WnccError
 from wncc.arith.halfs import FORMATS
@@ -177,13 +177,10 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
                      | {"wn_sample.c"} | ({"wn_conv_h16.c"} if half is not None else set()))
     integer = is_integer(graph)
     out_t = graph.tensors[graph.output]
-    sparse = any(is_sparse(n) for n in graph.nodes)
     cmsis = cmsis_vars(graph)
     headers = (["wn_mathf.h", "wn_ring.h", "wn_sparse.h"]
-               + (["wn_dot.h", "wn_requant.h", "wn_conv_int.inc", "wn_eltwise_int.inc"]
-                  if integer else [])
+               + (["wn_dot.h", "wn_requant.h"] if integer else [])
                + (["wn_half.h"] if half is not None else [])
-               + (["wn_sparse.inc"] if sparse else [])
                + (["wn_cmsis.h"] if cmsis else []))
     env = _env()
     common = {
