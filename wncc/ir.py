@@ -164,6 +164,7 @@ class Graph:
     rounding: str = "single"  # requantization of 8-bit paths: "single" or "double"
     cmsis_nn: dict | None = None  # --cmsis-nn: the checkout (wncc/cmsis_nn.py Checkout.report)
     time: Any = None  # passes/timeaxis.py TimeAxis: rows, lengths, windows, lookahead
+    lowered: Any = None  # passes/lowered.py Lowered: every analysis of the final graph
 
     @property
     def n_mels(self) -> int:

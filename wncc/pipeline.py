@@ -19,8 +19,8 @@ from wncc.arith.precision import DTYPES, INTEGER
 from wncc.errors import WnccError
 from wncc.frontend.onnx import import_model
 from wncc.ir import Graph, Head
-from wncc.passes import (causality, dce, floatcast, gate, head, onehot, qprepare, shapes, storage,
-                         streaming, timeaxis)
+from wncc.passes import (causality, dce, floatcast, gate, head, lowered, onehot, qprepare, shapes,
+                         storage, streaming, timeaxis)
 from wncc.targets import Target
 from wncc.targets import load as load_target
 
@@ -78,6 +78,7 @@ PASSES: list[tuple[str, Pass]] = [
     ("head", lambda g, o: head.choose(g, o.ends.head, o.ends.output)),
     ("storage", lambda g, o: storage.assign(g, o.target, o.sparse)),
     ("cmsis_nn", lambda g, o: cmsis.assign(g, o.cmsis_nn)),
+    ("lowered", lambda g, o: lowered.lower(g)),
 ]
 
 

@@ -35,7 +35,7 @@ from rich.table import Table
 from wncc.arith.heads import pcm_table
 from wncc.arith.sampling import SILENCE_CLASS, Pcg32, sample
 from wncc.errors import WnccError
-from wncc.passes import stats as graph_stats
+from wncc.passes import lowered
 from wncc.targets import load as load_target
 
 # logits at window position `pos` from (x window [1, W] int64, mel window [1, n_mels, W / hop])
@@ -158,7 +158,7 @@ def build_model(name: str, cfg: str | Any, workdir: Path, seed: int = 0,
     rf, per_sample, per_frame = cfg.receptive_field, *torch_macs(module)
     if compile_c:
         graph, project_dir = compile_model(onnx_path, project_dir)
-        st = graph_stats.compute(graph)
+        st = lowered.of(graph).stats
         rf, per_sample, per_frame = st.receptive_field, st.macs_per_sample, st.macs_per_frame
     return BuiltModel(name, cfg, module, onnx_path, project_dir, rf, per_sample, per_frame)
 

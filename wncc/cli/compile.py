@@ -17,7 +17,7 @@ from wncc.text import one_line
 
 def handler(args: argparse.Namespace, argv: list[str]) -> int:
     from wncc.compiler import compile_model
-    from wncc.passes import stats
+    from wncc.passes import lowered
 
     cmsis = cmsis_nn(args)
     with progress("compiling") as update, quantized_input(args, update) as model:
@@ -33,7 +33,7 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
     table = Table(title=Text(one_line(f"wncc compile {Path(args.model).name} -> {project}")))
     table.add_column("quantity")
     table.add_column("value", justify="right")
-    st = stats.compute(graph)
+    st = lowered.of(graph).stats
     for k, v in [("target", args.target), ("dtype", args.dtype),
                  ("samples input", graph.input_kind), ("output distribution", graph.head.kind),
                  ("receptive field", st.receptive_field),

@@ -16,12 +16,12 @@ from wncc.text import one_line
 
 def handler(args: argparse.Namespace, argv: list[str]) -> int:
     from wncc.pipeline import prepare
-    from wncc.passes import memory, rates, stats
+    from wncc.passes import lowered
 
     graph, tgt = prepare(args.model, target=args.target, dtype=None, sparse=args.sparse,
                          ends=ends(args))
-    st = stats.compute(graph)
-    plan = memory.plan(graph)
+    low = lowered.of(graph)
+    st, plan = low.stats, low.plan
     table = Table(title=Text(one_line(f"{Path(args.model).name} ({graph.dtype}, {tgt.name}): "
                                       "layers with weights")))
     for col in ("layer", "op", "rate", "kernel", "dilation", "params", "MACs", "nonzero", "storage"):
@@ -42,7 +42,7 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
     if args.reasons:
         for line in reasons:
             out.print(line, markup=False, highlight=False)
-    prog = rates.split(graph)
+    prog = low.programs
     summary = Table(title="summary")
     summary.add_column("quantity")
     summary.add_column("value", justify="right")

@@ -28,7 +28,7 @@ from wncc.arith.heads import pcm_table, value_table
 from wncc.arith.sampling import STREAM, gumbel_scaled, gumbel_table
 from wncc.ir import INPUT_KINDS, Graph, is_integer
 from wncc.passes import head as head_pass
-from wncc.passes import memory, rates, stats
+from wncc.passes import lowered, rates
 from wncc.resources import RUNTIME, TEMPLATES
 from wncc.targets import Target
 from wncc.text import inert
@@ -84,8 +84,9 @@ def frontmatter(graph: Graph, command: str, comment: str = "c") -> str:
     return "\n".join(f"# {line}" for line in lines)
 
 
-def report(graph: Graph, plan: memory.Plan, target: Target, table_list) -> dict:
-    st = stats.compute(graph)
+def report(graph: Graph, target: Target, table_list) -> dict:
+    low = lowered.of(graph)
+    plan, st = low.plan, low.stats
     # an integer categorical head keeps its Gumbel table per temperature; an integer mixture or
     # Gaussian head its dequantized outputs; a de-emphasis filter one float
     sampling = (0 if not is_integer(graph) else 4096 if graph.head.kind == "categorical"
@@ -137,7 +138,7 @@ def report(graph: Graph, plan: memory.Plan, target: Target, table_list) -> dict:
         "input_kind": graph.input_kind, "head": dataclasses.asdict(graph.head),
         "receptive_field": st.receptive_field, "parameters": st.parameters,
         "macs_per_sample": st.macs_per_sample, "macs_per_frame": st.macs_per_frame,
-        "hoisted_to_frame_rate": rates.hoisted(graph),
+        "hoisted_to_frame_rate": rates.hoisted(low.programs),
         "lookahead_frames": graph.time.lookahead,
         "conditioning": {"history_frames": graph.time.history,
                          "output_frames": f"F{graph.time.frames_delta:+d}"
@@ -163,16 +164,14 @@ def report(graph: Graph, plan: memory.Plan, target: Target, table_list) -> dict:
 
 def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]:
     """All files of the project, name -> content."""
-    plan = memory.plan(graph)
+    low = lowered.of(graph)
+    plan, programs, time, st = low.plan, low.programs, low.time, low.stats
     table_map = tables(graph)
     half = FORMATS.get(graph.dtype)
     ctx = Context(graph, plan, table_map, in_sample=False, half=half)
-    programs = rates.split(graph)
-    time = graph.time
     windowed = time.windowed
     frame_calls = frame.calls(programs.frame, ctx) if windowed else _calls(programs.frame, ctx)
     sample_calls = _calls(programs.sample, dataclasses.replace(ctx, in_sample=True))
-    st = stats.compute(graph)
     kernels = sorted({src for n in graph.nodes for src in emitters.kernel_sources(n, ctx)}
                      | {"wn_sample.c"} | ({"wn_conv_h16.c"} if half is not None else set()))
     integer = is_integer(graph)
@@ -244,7 +243,7 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
     for src in kernels:
         files[src] = kernel_source(target, src).read_text()
     files.update(board_files(target))
-    files["report.json"] = json.dumps(report(graph, plan, target, table_list), indent=2,
+    files["report.json"] = json.dumps(report(graph, target, table_list), indent=2,
                                       sort_keys=True) + "\n"
     return files
 

@@ -15,8 +15,7 @@ from wncc.arith import halfs
 from wncc.golden.sampler import Sampler, silence
 from wncc.ir import Graph, Node, Rate, is_integer
 from wncc.ops.base import Eval
-from wncc.passes import timeaxis
-from wncc.passes.rates import split
+from wncc.passes import lowered
 
 F = np.float32
 
@@ -24,8 +23,8 @@ F = np.float32
 class GoldenModel:
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
-        self.programs = split(graph)
-        self.time = timeaxis.of(graph)
+        low = lowered.of(graph)
+        self.programs, self.time = low.programs, low.time
         # the conditioning tensors the sample program reads: a frame row, or a hop-row table
         self.read = {t: graph.tensors[t].rate for n in self.programs.sample for t in n.inputs
                      if t in self.time.rows}

@@ -14,7 +14,6 @@ import dataclasses
 import numpy as np
 
 from wncc.arith.params import ConvQ
-from wncc.errors import WnccError
 from wncc.ir import Graph, Node
 from wncc.ops.base import Context, Entry, Eval, TransposedOp, conv_suffix, float_kernel, register
 from wncc.ops.conv import conv_params, requantize_acc

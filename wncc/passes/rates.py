@@ -26,6 +26,6 @@ def split(graph: Graph) -> Programs:
     return Programs(frame, sample)
 
 
-def hoisted(graph: Graph) -> list[str]:
+def hoisted(programs: Programs) -> list[str]:
     """Names of the nodes that the rate analysis moved to the frame program (computing work)."""
-    return [n.name for n in split(graph).frame if n.op != "upsample"]
+    return [n.name for n in programs.frame if n.op != "upsample"]
