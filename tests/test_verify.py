@@ -139,3 +139,23 @@ def test_real_audio_teacher_forces_other_class_counts(ends_model):
     report = verify(ends_model("onehot_scatter", classes=64), seconds=0.25, golden_samples=600,
                     audio=read_wav(CLIP), ends=ends)
     assert report.passed, report.checks
+
+
+@pytest.mark.parametrize("dtype", ["fp32", "int8", "int16x8"])
+def test_gumbel_sampler_stays_an_option(models, shipped_quantized, ends_model, dtype):
+    """--sampler gumbel (one draw per class) verifies as the default cdf sampler does, and the
+    two draw different (both seeded) sequences."""
+    from wncc.ir import Head
+    from wncc.pipeline import Ends
+    model = models["tiny"] if dtype == "fp32" else shipped_quantized(dtype)
+    gumbel = Ends(head=Head(sampler="gumbel"))
+    report = verify(model, dtype=dtype, seconds=0.1, golden_samples=600, ends=gumbel)
+    assert report.passed, report.checks
+    assert load(model, ends=gumbel).head.sampler == "gumbel" and load(model).head.sampler == "cdf"
+    if dtype == "fp32":  # a mixture's component by Gumbel-max; the two samplers' sequences
+        mol = ends_model("scalar", "mol")
+        assert verify(mol, seconds=0.1, golden_samples=600, ends=gumbel).passed
+        from wncc.golden.model import GoldenModel
+        mel = np.random.default_rng(0).standard_normal((3, 80)).astype(np.float32)
+        a, b = (GoldenModel(load(model, ends=e)).vocode(mel, seed=1)[0] for e in (gumbel, None))
+        assert a.shape == b.shape == (600,) and not np.array_equal(a, b)

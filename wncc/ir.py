@@ -144,6 +144,7 @@ class Head:
     companding: str = "mulaw"  # categorical: class -> value ("mulaw" or "linear")
     log_scale_min: float = -7.0  # mol / gaussian: log scales are clamped below at this
     deemphasis: float = 0.0  # y[n] = x[n] + coef * y[n-1] before 16-bit PCM; 0 is none
+    sampler: str = "cdf"  # categorical / mol: "cdf" (one draw) or "gumbel" (one draw per class)
 
 
 @dataclasses.dataclass

@@ -194,8 +194,9 @@ def input_roles(text: str) -> dict[str, str]:
 
 
 def ends(p: argparse.ArgumentParser) -> None:
-    """The sample loop's ends: --inputs, --distribution, --companding, --log-scale-min,
-    --deemphasis. (--output already names the output file or folder.)"""
+    """The sample loop's ends: --inputs, --distribution, --sampler, --companding,
+    --log-scale-min, --deemphasis. (--output already names the output file or folder.)"""
+    from wncc.arith.sampling import SAMPLERS
     from wncc.passes.head import COMPANDINGS, KINDS
     g = p.add_argument_group("sample loop")
     g.add_argument("--inputs", type=input_roles, metavar="samples=NAME,mel=NAME",
@@ -205,6 +206,10 @@ def ends(p: argparse.ArgumentParser) -> None:
                    help="the output distribution the C samples from: categorical classes, a "
                    "mixture of logistics or a Gaussian (default: detected from the output's "
                    "channels and the samples input)")
+    g.add_argument("--sampler", default=SAMPLERS[0], choices=SAMPLERS,
+                   help="how a class (or a mixture component) is drawn: cdf, one random draw "
+                   "against the cumulative weights, or gumbel, Gumbel-max with one draw per "
+                   f"class; both exact and seeded (default {SAMPLERS[0]})")
     g.add_argument("--companding", default="mulaw", choices=COMPANDINGS,
                    help="categorical: class -> value (default mulaw)")
     g.add_argument("--log-scale-min", type=number(float, "--log-scale-min"), default=-7.0,

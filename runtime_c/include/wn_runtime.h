@@ -18,8 +18,18 @@ typedef struct {
 
 void wn_pcg32_seed(wn_pcg32 *rng, uint64_t seed, uint64_t stream);
 uint32_t wn_pcg32_next(wn_pcg32 *rng);
+#define WN_CDF_TABLE 256 /* entries of each integer weight table of the cdf sampler */
+
+/* the cdf sampler: one draw against the classes' cumulative weights (wn_sample.c) */
+void wn_cdf_table(uint32_t *table, int32_t n, float step, int32_t unit);
+int32_t wn_sample_cdf_f32(const float *logits, int32_t n, float temperature, wn_pcg32 *rng);
+int32_t wn_sample_cdf_s8(const int8_t *logits, int32_t n, const uint32_t *lo, wn_pcg32 *rng);
+int32_t wn_sample_cdf_s16(const int16_t *logits, int32_t n, const uint32_t *lo,
+                          const uint32_t *hi, wn_pcg32 *rng);
+/* Gumbel-max: one draw per class */
 int32_t wn_sample_f32(const float *logits, int32_t n, float temperature, wn_pcg32 *rng,
                       const float *gumbel);
+/* gumbel NULL: the component by the cdf sampler */
 float wn_sample_mol_f32(const float *y, int32_t k, float log_scale_min, float temperature,
                         wn_pcg32 *rng, const float *gumbel);
 float wn_sample_gaussian_f32(const float *y, float log_scale_min, float temperature,

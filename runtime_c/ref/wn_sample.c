@@ -1,5 +1,6 @@
-/* PCG32 (XSH-RR), Gumbel-max sampling, the mixture-of-logistics and Gaussian heads and 16-bit
- * PCM; the stream and the arithmetic are wncc's specification (wncc/arith/heads.py). */
+/* PCG32 (XSH-RR), the cdf and Gumbel-max class samplers, the mixture-of-logistics and Gaussian
+ * heads and 16-bit PCM; the stream and the arithmetic are wncc's specification
+ * (wncc/arith/sampling.py, wncc/arith/heads.py). */
 #include "wn_mathf.h"
 #include "wn_runtime.h"
 
@@ -21,6 +22,149 @@ void wn_pcg32_seed(wn_pcg32 *rng, uint64_t seed, uint64_t stream)
     rng->state += seed;
     (void)wn_pcg32_next(rng);
 }
+
+/* ---- the cdf sampler: one draw against the classes' cumulative weights ---- */
+
+/* round(2^15 exp(-x)) for x >= 0 (float32 steps); 0 for x >= 40 or NaN */
+static uint32_t wn_cdf_weight(float x)
+{
+    if (!(x < 40.0f)) {
+        return 0u;
+    }
+    return (uint32_t)(wn_exp_neg(-x) * 32768.0f + 0.5f);
+}
+
+/* table[i] = the weight of a class (i * unit) logit steps of `step` below the largest */
+void wn_cdf_table(uint32_t *table, int32_t n, float step, int32_t unit)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        table[i] = wn_cdf_weight(step * (float)(i * unit));
+    }
+}
+
+/* uniform in [0, n) for n >= 1: Lemire's multiply-and-reject on 32-bit draws */
+static uint32_t wn_below(wn_pcg32 *rng, uint32_t n)
+{
+    uint64_t m = (uint64_t)wn_pcg32_next(rng) * n;
+    if ((uint32_t)m < n) {
+        const uint32_t threshold = (0u - n) % n;
+        while ((uint32_t)m < threshold) {
+            m = (uint64_t)wn_pcg32_next(rng) * n;
+        }
+    }
+    return (uint32_t)(m >> 32);
+}
+
+/* the first largest of n floats (NaNs never win over logits[0]) */
+static int32_t wn_first_max_f32(const float *logits, int32_t n)
+{
+    int32_t best = 0, c;
+    for (c = 1; c < n; ++c) {
+        if (logits[c] > logits[best]) {
+            best = c;
+        }
+    }
+    return best;
+}
+
+/* temperature 0: the first largest logit, no draws; otherwise class c with probability
+ * weight(c) / total, weight(c) = wn_cdf_weight((max - logit[c]) * (1 / temperature)) */
+int32_t wn_sample_cdf_f32(const float *logits, int32_t n, float temperature, wn_pcg32 *rng)
+{
+    const int32_t best = wn_first_max_f32(logits, n);
+    const float top = logits[best];
+    float inv;
+    uint32_t total = 0u, r;
+    int32_t c;
+    if (temperature == 0.0f) {
+        return best;
+    }
+    inv = 1.0f / temperature;
+    for (c = 0; c < n; ++c) {
+        total += wn_cdf_weight((top - logits[c]) * inv);
+    }
+    if (total == 0u) {
+        return best;
+    }
+    r = wn_below(rng, total);
+    for (c = 0; c < n - 1; ++c) {
+        const uint32_t w = wn_cdf_weight((top - logits[c]) * inv);
+        if (r < w) {
+            return c;
+        }
+        r -= w;
+    }
+    return n - 1;
+}
+
+/* 8-bit logits: weight(c) = lo[max - q[c]]; lo NULL is greedy (temperature 0) */
+int32_t wn_sample_cdf_s8(const int8_t *logits, int32_t n, const uint32_t *lo, wn_pcg32 *rng)
+{
+    int32_t best = 0, c;
+    uint32_t total = 0u, r;
+    for (c = 1; c < n; ++c) {
+        if (logits[c] > logits[best]) {
+            best = c;
+        }
+    }
+    if (lo == NULL) {
+        return best;
+    }
+    for (c = 0; c < n; ++c) {
+        total += lo[logits[best] - logits[c]];
+    }
+    if (total == 0u) {
+        return best;
+    }
+    r = wn_below(rng, total);
+    for (c = 0; c < n - 1; ++c) {
+        const uint32_t w = lo[logits[best] - logits[c]];
+        if (r < w) {
+            return c;
+        }
+        r -= w;
+    }
+    return n - 1;
+}
+
+/* 16-bit logits, d = max - q[c] in 0..65535: weight = (hi[d >> 8] * lo[d & 255] + 2^14) >> 15 */
+static uint32_t wn_cdf_weight16(const uint32_t *lo, const uint32_t *hi, int32_t d)
+{
+    return (hi[d >> 8] * lo[d & 255] + 16384u) >> 15;
+}
+
+int32_t wn_sample_cdf_s16(const int16_t *logits, int32_t n, const uint32_t *lo,
+                          const uint32_t *hi, wn_pcg32 *rng)
+{
+    int32_t best = 0, c;
+    uint32_t total = 0u, r;
+    for (c = 1; c < n; ++c) {
+        if (logits[c] > logits[best]) {
+            best = c;
+        }
+    }
+    if (lo == NULL) {
+        return best;
+    }
+    for (c = 0; c < n; ++c) {
+        total += wn_cdf_weight16(lo, hi, (int32_t)logits[best] - logits[c]);
+    }
+    if (total == 0u) {
+        return best;
+    }
+    r = wn_below(rng, total);
+    for (c = 0; c < n - 1; ++c) {
+        const uint32_t w = wn_cdf_weight16(lo, hi, (int32_t)logits[best] - logits[c]);
+        if (r < w) {
+            return c;
+        }
+        r -= w;
+    }
+    return n - 1;
+}
+
+/* ---- Gumbel-max ---- */
 
 /* temperature 0: argmax, no draws; otherwise argmax of logit + temperature * gumbel[u >> 22]
  * with one draw per class in order. Ties go to the lowest class. */
@@ -91,11 +235,12 @@ static float wn_normal(wn_pcg32 *rng)
 }
 
 /* a mixture of k logistics y = [k weights, k means, k log scales]: the component by Gumbel-max
- * over the weights, then mean + exp(log_s) * temperature * logistic noise, clamped to [-1, 1] */
+ * over the weights (gumbel NULL: by the cdf sampler), then mean + exp(log_s) * temperature * logistic noise, clamped to [-1, 1] */
 float wn_sample_mol_f32(const float *y, int32_t k, float log_scale_min, float temperature,
                         wn_pcg32 *rng, const float *gumbel)
 {
-    const int32_t c = wn_sample_f32(y, k, temperature, rng, gumbel);
+    const int32_t c = gumbel != NULL ? wn_sample_f32(y, k, temperature, rng, gumbel)
+                                     : wn_sample_cdf_f32(y, k, temperature, rng);
     float x = y[k + c];
     if (temperature != 0.0f) {
         const float scale = wn_expf(wn_log_scale(y[2 * k + c], log_scale_min));

@@ -14,7 +14,8 @@ from wncc.ir import Node
 from wncc.ops.base import Eval
 from wncc.ops.conv import taps_float
 from wncc.ops.convt import ConvT
-from wncc.arith.sampling import Pcg32, gumbel_table, sample
+from wncc.arith.sampling import (Pcg32, cdf_tables, gumbel_table, sample, sample_cdf,
+                                 sample_cdf_int)
 
 RUNTIME = Path(__file__).resolve().parents[2] / "runtime_c"
 
@@ -24,6 +25,11 @@ void wn_pcg32_seed(wn_pcg32 *rng, uint64_t seed, uint64_t stream);
 uint32_t wn_pcg32_next(wn_pcg32 *rng);
 int32_t wn_sample_f32(const float *logits, int32_t n, float temperature, wn_pcg32 *rng,
                       const float *gumbel);
+void wn_cdf_table(uint32_t *table, int32_t n, float step, int32_t unit);
+int32_t wn_sample_cdf_f32(const float *logits, int32_t n, float temperature, wn_pcg32 *rng);
+int32_t wn_sample_cdf_s8(const int8_t *logits, int32_t n, const uint32_t *lo, wn_pcg32 *rng);
+int32_t wn_sample_cdf_s16(const int16_t *logits, int32_t n, const uint32_t *lo,
+                          const uint32_t *hi, wn_pcg32 *rng);
 void wn_conv_f32(float *y, const float *x, const float *w, const float *b, int32_t cin, int32_t cout);
 void wn_conv_ring_f32(float *y, float *ring, int32_t *pos, const float *x, const float *w,
                       const float *b, int32_t cin, int32_t cout, int32_t kernel,
@@ -115,3 +121,59 @@ def test_pcg32_and_sampler_match_python(lib):
         got = [c.wn_sample_f32(_f(ffi, logits), 256, temp, crng, _f(ffi, table)) for _ in range(50)]
         want = [sample(logits, np.float32(temp), prng) for _ in range(50)]
         assert got == want
+
+
+def _streams(ffi, c, seed: int):
+    crng = ffi.new("wn_pcg32 *")
+    c.wn_pcg32_seed(crng, seed, 0xDA3E39CB94B95BDB)
+    return crng, Pcg32(seed)
+
+
+@pytest.mark.parametrize("temp", [0.0, 1e-30, 0.05, 0.7, 1.0, 3.0, 100.0])
+def test_cdf_sampler_f32_matches_python(lib, temp):
+    ffi, c = lib
+    rng = np.random.default_rng(5)
+    cases = [rng.standard_normal(256).astype(np.float32) * 4,
+             np.zeros(256, np.float32),  # ties: every class equally likely
+             np.array([1.0, np.nan, 3.0, 3.0, -np.inf], np.float32),
+             np.array([np.nan, 2.0, 1.0], np.float32),
+             np.array([0.0, np.inf, 1.0, np.inf], np.float32),
+             rng.standard_normal(10).astype(np.float32)]  # a mixture's weights
+    for i, logits in enumerate(cases):
+        crng, prng = _streams(ffi, c, 7 + i)
+        got = [c.wn_sample_cdf_f32(_f(ffi, logits), logits.size, temp, crng) for _ in range(200)]
+        want = [sample_cdf(logits, np.float32(temp), prng) for _ in range(200)]
+        assert got == want
+        assert c.wn_pcg32_next(crng) == prng.next()  # the same number of draws
+
+
+@pytest.mark.parametrize("scale", [0.001, 0.03, 0.2])
+@pytest.mark.parametrize("temp", [1e-30, 0.3, 1.0, 2.5, 100.0])
+def test_cdf_tables_and_integer_samplers_match_python(lib, scale, temp):
+    ffi, c = lib
+    lo, hi = cdf_tables(scale, temp)
+    step = np.float32(np.float32(scale) / np.float32(temp))
+    clo, chi = np.empty(256, np.uint32), np.empty(256, np.uint32)
+    c.wn_cdf_table(ffi.from_buffer("uint32_t[]", clo), 256, step, 1)
+    c.wn_cdf_table(ffi.from_buffer("uint32_t[]", chi), 256, step, 256)
+    np.testing.assert_array_equal(clo, lo)
+    np.testing.assert_array_equal(chi, hi)
+    rng = np.random.default_rng(int(scale * 1000 + temp))
+    q8 = [rng.integers(-128, 128, 256).astype(np.int8), np.full(256, 5, np.int8),
+          np.array([-128, 127, -128, 127], np.int8)]
+    q16 = [rng.integers(-32768, 32768, 256).astype(np.int16),
+           (rng.integers(-400, 400, 256) * 37).astype(np.int16),
+           np.array([-32768, 32767, 0, 32767], np.int16)]
+    tables = (ffi.from_buffer("uint32_t[]", clo), ffi.from_buffer("uint32_t[]", chi))
+    for i, (a, b) in enumerate(zip(q8, q16)):
+        crng, prng = _streams(ffi, c, 11 + i)
+        got = [c.wn_sample_cdf_s8(ffi.from_buffer("int8_t[]", a), a.size, tables[0], crng)
+               for _ in range(100)]
+        got += [c.wn_sample_cdf_s16(ffi.from_buffer("int16_t[]", b), b.size, *tables, crng)
+                for _ in range(100)]
+        got += [c.wn_sample_cdf_s8(ffi.from_buffer("int8_t[]", a), a.size, ffi.NULL, crng)]
+        want = [sample_cdf_int(a, lo, hi, prng) for _ in range(100)]
+        want += [sample_cdf_int(b, lo, hi, prng) for _ in range(100)]
+        want += [sample_cdf_int(a, None, None, prng)]
+        assert got == want
+        assert c.wn_pcg32_next(crng) == prng.next()

@@ -5,14 +5,15 @@ Every step is one float32 operation (round to nearest even) in the order written
 log are wncc/arith/mathf.py's (wn_mathf.h), never libm. Random numbers come from the one PCG32
 stream of wncc/arith/sampling.py, drawn in the order below; temperature 0 draws nothing.
 
-Categorical over Q classes (sampling.py): Gumbel-max, one draw per class. The class's value is
+Categorical over Q classes (sampling.py): the cdf sampler (one draw) or Gumbel-max (one draw per
+class), as the head's ``sampler`` says. The class's value is
 mu-law (mu = Q - 1) or linear: y = 2c / (Q - 1) - 1, x = sign(y) ((1 + mu)^|y| - 1) / mu or
 x = y, computed in float64 and rounded to float32 (VALUE table); PCM comes from the int16 table
 round(32767 x) unless a de-emphasis filter runs (below).
 
 Discretized mixture of logistics (r9y9 layout: K logit weights, K means, K log scales, K = Q/3):
-  1. component c = Gumbel-max over the K weights (K draws; temperature T scales the noise as for
-     classes); T = 0: the first largest weight, no draws;
+  1. component c drawn from the K weights as a class is, by the head's sampler (temperature T
+     as for classes); T = 0: the first largest weight, no draws;
   2. log_s = max(log_scales[c], log_scale_min) (NaN -> log_scale_min);
   3. one draw r: u = (2 (r >> 9) + 1) * 2^-24, exactly representable, in (0, 1);
      l = log(u) - log(1 - u) (1 - u is exact); x = mean[c] + exp(log_s) * (T * l);
@@ -34,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from wncc.arith import mathf
-from wncc.arith.sampling import Pcg32, sample
+from wncc.arith.sampling import Pcg32, draw
 
 F = np.float32
 MIXTURE_DRAW_SHIFT = 9  # r >> 9: 23 random bits for a uniform
@@ -105,12 +106,12 @@ def normal(rng: Pcg32) -> np.float32:
             return F(u * mathf.exp(F(F(0.5) * mathf.log(y))))
 
 
-def sample_mol(y: np.ndarray, log_scale_min: float, temperature: np.float32, rng: Pcg32
-               ) -> np.float32:
-    """One value from a mixture of logistics [3K] (float32)."""
+def sample_mol(y: np.ndarray, log_scale_min: float, temperature: np.float32, rng: Pcg32,
+               sampler: str) -> np.float32:
+    """One value from a mixture of logistics [3K] (float32); the component by ``sampler``."""
     y = np.asarray(y, dtype=F)
     k = y.size // 3
-    c = sample(y[:k], temperature, rng)
+    c = draw(y[:k], temperature, rng, sampler)
     x = y[k + c]
     if temperature != 0:
         scale = mathf.exp(_log_scale(y[2 * k + c], log_scale_min))

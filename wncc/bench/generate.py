@@ -33,7 +33,7 @@ import numpy as np
 from rich.table import Table
 
 from wncc.arith.heads import pcm_table
-from wncc.arith.sampling import SILENCE_CLASS, Pcg32, sample
+from wncc.arith.sampling import SAMPLERS, SILENCE_CLASS, Pcg32, draw
 from wncc.errors import WnccError
 from wncc.passes import lowered
 from wncc.targets import load as load_target
@@ -224,7 +224,7 @@ def naive_generate(logits_at: LogitsFn, mel: np.ndarray, n: int, receptive_field
         began = time.perf_counter()
         logits = logits_at(x, m, pos)
         in_model += time.perf_counter() - began
-        history[t + 1] = sample(logits, temp, rng)
+        history[t + 1] = draw(logits, temp, rng, SAMPLERS[0])  # the C's default sampler
     return history[start + 1:start + n + 1].copy(), in_model
 
 

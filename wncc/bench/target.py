@@ -22,6 +22,7 @@ import numpy as np
 
 from wncc import counting, emulate
 from wncc.compiler import compile_model
+from wncc.pipeline import Ends
 from wncc.errors import WnccError
 from wncc.targets import load as load_target
 
@@ -46,7 +47,7 @@ class TargetBench:
 
 def bench(model: str | Path, target_name: str, dtype: str, frames: int = 4,
           mel: np.ndarray | None = None, sparse: list[str] | None = None,
-          cmsis_nn: str | Path | None = None) -> TargetBench:
+          cmsis_nn: str | Path | None = None, ends: Ends | None = None) -> TargetBench:
     target = load_target(target_name)
     if target.emulator == "native" and not counting.valgrind_can_run(target.cpu_flags):
         raise WnccError(f"{target.name}: valgrind cannot run AVX-512 code and single-stepping a "
@@ -55,7 +56,7 @@ def bench(model: str | Path, target_name: str, dtype: str, frames: int = 4,
     with tempfile.TemporaryDirectory(prefix="wncc-bench-") as tmp:
         work = Path(tmp)
         graph, project = compile_model(model, work / "project", target=target_name, dtype=dtype,
-                                       sparse=sparse, cmsis_nn=cmsis_nn)
+                                       sparse=sparse, cmsis_nn=cmsis_nn, ends=ends)
         elf = emulate.build(project, target)
         report = json.loads((project / "report.json").read_text())
         if mel is None:

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from wncc import options
-from wncc.cli.common import cmsis_nn, load_mel, quantized_input
+from wncc.cli.common import cmsis_nn, ends, load_mel, quantized_input
 from wncc.console import out, progress
 
 # host-speed settings: the defaults, and --quick's smoke run
@@ -56,7 +56,8 @@ def instructions(args: argparse.Namespace) -> int:
     with progress("counting instructions") as update, quantized_input(args, update) as model:
         for name in args.target:
             update(name)
-            rows.append(bench(model, name, args.dtype, args.frames, mel, args.sparse, cmsis))
+            rows.append(bench(model, name, args.dtype, args.frames, mel, args.sparse, cmsis,
+                              ends(args)))
     out.print(markdown(rows), markup=False, highlight=False)
     if args.json:
         Path(args.json).write_text(json.dumps([dataclasses.asdict(r) for r in rows], indent=2) + "\n")
@@ -125,6 +126,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     options.mel(counts, note=" (default: seeded noise)")
     options.sparse(counts)
     options.cmsis_nn(counts)
+    options.ends(p)
     options.quantization(p, METHODS)
     options.json_out(p, "the results (both modes)", old="--out")
     p.set_defaults(func=handler)

@@ -41,7 +41,7 @@ def ends(args: argparse.Namespace):
 
     return Ends(args.inputs, args.head, Head(companding=args.companding,
                                              log_scale_min=args.log_scale_min,
-                                             deemphasis=args.deemphasis))
+                                             deemphasis=args.deemphasis, sampler=args.sampler))
 
 
 @contextlib.contextmanager

@@ -81,6 +81,7 @@ def describe_head(graph) -> str:
     text = {"categorical": f"categorical, {n} classes, {head.companding} companding",
             "mol": f"mixture of {n // 3} logistics, log scale min {head.log_scale_min:g}",
             "gaussian": f"Gaussian, log scale min {head.log_scale_min:g}"}[head.kind]
+    text += f", {head.sampler} sampler" if head.kind != "gaussian" else ""
     return text + (f", de-emphasis {head.deemphasis:g}" if head.deemphasis else "")
 
 

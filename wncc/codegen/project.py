@@ -87,10 +87,14 @@ def frontmatter(graph: Graph, command: str, comment: str = "c") -> str:
 def report(graph: Graph, target: Target, table_list) -> dict:
     low = lowered.of(graph)
     plan, st = low.plan, low.stats
-    # an integer categorical head keeps its Gumbel table per temperature; an integer mixture or
-    # Gaussian head its dequantized outputs; a de-emphasis filter one float
-    sampling = (0 if not is_integer(graph) else 4096 if graph.head.kind == "categorical"
-                else 4 * graph.classes) + (4 if graph.head.deemphasis else 0)
+    # an integer categorical head keeps its Gumbel table or its cdf weight tables per
+    # temperature; an integer mixture or Gaussian head its dequantized outputs; a de-emphasis
+    # filter one float
+    cdf_tables = 2 if graph.tensors[graph.output].dtype == "i16" else 1
+    sampling = (0 if not is_integer(graph)
+                else 4 * graph.classes if graph.head.kind != "categorical"
+                else 4096 if graph.head.sampler == "gumbel" else 1024 * cdf_tables
+                ) + (4 if graph.head.deemphasis else 0)
     regions = sum(plan.bytes(k) for k in ("frame", "arena", "ring", "scratch"))
     # + ring positions, rng and temperature, the counters (phase, frames, made, window, ended)
     state_bytes = (4 * plan.sizes["mel"] + regions + 4 * max(1, len(plan.rings)) + 16 + 16 + 16
@@ -210,8 +214,9 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
                             count=int(t.values.size), text=t.text, struct=t.struct)
                        for t in table_list]
     categorical = graph.head.kind == "categorical"
-    gumbel = (gumbel_scaled(out_t.quant.scale) if integer and categorical
-              else gumbel_table() if graph.head.kind != "gaussian" else np.zeros(0))
+    gumbel = (np.zeros(0) if graph.head.sampler != "gumbel" or graph.head.kind == "gaussian"
+              else gumbel_scaled(out_t.quant.scale) if integer and categorical
+              else gumbel_table())
     ring_inits = []
     for node in graph.ops("conv_ring"):
         q = graph.tensors[node.inputs[0]].quant
@@ -264,7 +269,8 @@ def loop_vars(graph: Graph) -> dict:
             "head_kind_id": HEAD_KIND_IDS[head.kind],
             "input_ctype": "float" if scalar else "int32_t", "input_doc": doc,
             "log_scale_min": f"{float(np.float32(head.log_scale_min)).hex()}f",
-            "deemphasis": f"{float(np.float32(head.deemphasis)).hex()}f"}
+            "deemphasis": f"{float(np.float32(head.deemphasis)).hex()}f",
+            "cdf_hi": graph.tensors[graph.output].dtype == "i16"}  # 16-bit logits: two tables
 
 
 def sampling_vars(graph: Graph) -> dict:
@@ -274,12 +280,19 @@ def sampling_vars(graph: Graph) -> dict:
     head, integer = graph.head, out_t.quant is not None
     sfx = {"i8": "s8", "i16": "s16"}.get(out_t.dtype, "f32")
     scalar = graph.input_kind == "scalar"
+    gumbel = head.sampler == "gumbel"
     if head.kind == "categorical":
-        if integer:
+        if integer and gumbel:
             call = (f"wn_sample_{sfx}(WN_LOGITS, WN_CLASSES, {out_t.quant.zero_point}, "
                     "s->temperature == 0.0f ? NULL : s->gumbel_q, &s->rng)")
-        else:
+        elif integer:
+            call = (f"wn_sample_cdf_{sfx}(WN_LOGITS, WN_CLASSES, "
+                    "s->temperature == 0.0f ? NULL : s->cdf_lo, "
+                    + ("s->cdf_hi, " if sfx == "s16" else "") + "&s->rng)")
+        elif gumbel:
             call = "wn_sample_f32(WN_LOGITS, WN_CLASSES, s->temperature, &s->rng, WN_GUMBEL)"
+        else:
+            call = "wn_sample_cdf_f32(WN_LOGITS, WN_CLASSES, s->temperature, &s->rng)"
         values = value_table(graph.classes, head.companding)
         pcm = pcm_table(graph.classes, head.companding)
         return {"sample_call": call, "logit_sfx": sfx,
@@ -288,7 +301,7 @@ def sampling_vars(graph: Graph) -> dict:
                 "value_text": c_initializer(values) if scalar or head.deemphasis else ""}
     y = "s->head" if integer else "WN_LOGITS"
     call = (f"wn_sample_mol_f32({y}, WN_MIXTURES, WN_LOG_SCALE_MIN, s->temperature, &s->rng, "
-            "WN_GUMBEL)" if head.kind == "mol" else
+            f"{'WN_GUMBEL' if gumbel else 'NULL'})" if head.kind == "mol" else
             f"wn_sample_gaussian_f32({y}, WN_LOG_SCALE_MIN, s->temperature, &s->rng)")
     return {"sample_call": call, "logit_sfx": sfx, "fed_back": "s->prev_value",
             "pcm_text": "", "value_text": ""}

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from wncc.arith import heads
-from wncc.arith.sampling import Pcg32, gumbel_for_temperature, gumbel_scaled, sample, sample_int
+from wncc.arith.sampling import (Pcg32, cdf_tables, draw, gumbel_for_temperature, gumbel_scaled,
+                                 sample_cdf_int, sample_int)
 from wncc.ir import Graph
 
 F = np.float32
@@ -32,27 +33,35 @@ class Sampler:
         tables = (heads.value_table(graph.classes, self.head.companding),
                   heads.pcm_table(graph.classes, self.head.companding))
         self.values, self.pcm_table = tables if categorical else (None, None)
-        self.g_scaled = gumbel_scaled(self.out_q.scale) if integer and categorical else None
+        self.integer_classes = integer and categorical
+        self.g_scaled = gumbel_scaled(self.out_q.scale) if self.integer_classes else None
         self.reset(0, 1.0)
 
     def reset(self, seed: int, temperature: float) -> None:
         self.rng = Pcg32(seed)
         self.d = F(0.0)  # the de-emphasis filter's last output
         self.temperature = F(temperature)
-        if self.g_scaled is not None:
-            self.gq = gumbel_for_temperature(self.g_scaled, self.temperature)
+        self.gq = self.cdf = None  # None: greedy (temperature 0)
+        if self.integer_classes and self.temperature != 0:
+            if self.head.sampler == "cdf":
+                self.cdf = cdf_tables(self.out_q.scale, self.temperature)
+            else:
+                self.gq = gumbel_for_temperature(self.g_scaled, self.temperature)
 
     def draw(self, out: np.ndarray):
         """The next sample's history value from the head's output (float or integer)."""
         if self.head.kind == "categorical":
-            if self.g_scaled is None:
-                return sample(out, self.temperature, self.rng)
-            gq = None if self.temperature == 0 else self.gq
-            return sample_int(out, self.out_q.zero_point, gq, self.rng)
+            if not self.integer_classes:
+                return draw(out, self.temperature, self.rng, self.head.sampler)
+            if self.head.sampler == "cdf":
+                return sample_cdf_int(out, *(self.cdf or (None, None)), self.rng)
+            return sample_int(out, self.out_q.zero_point, self.gq, self.rng)
         y = out if self.out_q is None else heads.dequantize(out, self.out_q.scale,
                                                             self.out_q.zero_point)
-        draw = heads.sample_mol if self.head.kind == "mol" else heads.sample_gaussian
-        return draw(y, self.head.log_scale_min, self.temperature, self.rng)
+        if self.head.kind == "mol":
+            return heads.sample_mol(y, self.head.log_scale_min, self.temperature, self.rng,
+                                    self.head.sampler)
+        return heads.sample_gaussian(y, self.head.log_scale_min, self.temperature, self.rng)
 
     def feed(self, history):
         """Network inputs for history values: classes as they are, or values for a scalar input

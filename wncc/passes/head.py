@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from wncc.arith.sampling import SAMPLERS
 from wncc.errors import WnccError
 from wncc.ir import Graph, Head
 
@@ -37,6 +38,8 @@ def choose(graph: Graph, head: Head | None, kind: str | None = None) -> Graph:
     where = out.name if out is not None else None
     if kind not in KINDS:
         raise WnccError(f"output distribution '{kind}' is not one of {', '.join(KINDS)}")
+    if head.sampler not in SAMPLERS:
+        raise WnccError(f"sampler '{head.sampler}' is not one of {', '.join(SAMPLERS)}")
     if head.companding not in COMPANDINGS:
         raise WnccError(f"companding '{head.companding}' is not one of {', '.join(COMPANDINGS)}")
     if not math.isfinite(head.log_scale_min) or not -1.0 < head.deemphasis < 1.0:
