@@ -29,12 +29,12 @@ def test_mixture_draws_the_logistic_of_its_component():
     mean, log_s = 0.1, np.log(0.02)
     y = np.array([9.0, -9.0, mean, -0.5, log_s, -3.0], F)  # K = 2
     rng = Pcg32(3)
-    x = np.array([heads.sample_mol(y, -7.0, F(1.0), rng) for _ in range(20000)])
+    x = np.array([heads.sample_mol(y, -7.0, F(1.0), rng, "cdf") for _ in range(20000)])
     assert abs(x.mean() - mean) < 0.002
     assert abs(x.std() - 0.02 * np.pi / np.sqrt(3)) < 0.002
-    assert heads.sample_mol(y, -7.0, F(0.0), Pcg32(3)) == F(mean)  # greedy: the mean
+    assert heads.sample_mol(y, -7.0, F(0.0), Pcg32(3), "cdf") == F(mean)  # greedy: the mean
     clamped = np.array([9.0, 0.0, 0.5, -0.5, -50.0, -50.0], F)  # log scale below the minimum
-    draws = [heads.sample_mol(clamped, -32.23619130191664, F(1.0), rng) for _ in range(200)]
+    draws = [heads.sample_mol(clamped, -32.23619130191664, F(1.0), rng, "gumbel") for _ in range(200)]
     assert np.ptp(draws) < 1e-6
 
 
