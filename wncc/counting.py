@@ -20,6 +20,7 @@ them is an estimate.
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import functools
 import hashlib
@@ -64,6 +65,8 @@ class Counts:
     stray_end: int = 0  # end markers reached outside a region (ignored)
     stdout: str = field(default="", repr=False, compare=False)
     stderr: str = field(default="", repr=False, compare=False)
+    # qemu with profile=True: instructions executed in each function over the whole run
+    profile: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
 
 def _last_line(text: str) -> str:
@@ -153,6 +156,40 @@ def _symbols(elf: Path) -> dict[str, list[int]]:
     return out
 
 
+def functions(elf: Path) -> list[tuple[int, int, str]]:
+    """(start, end, name) of every function of an ELF with a size (readelf's FUNC symbols, Thumb
+    bit cleared), by start address."""
+    readelf = shutil.which("readelf")
+    if not readelf:
+        raise WnccError("readelf is not installed (binutils)", path=str(elf))
+    proc = subprocess.run([readelf, "-Ws", str(elf)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise WnccError(f"readelf failed: {_last_line(proc.stderr)}", path=str(elf))
+    found = set()
+    for line in proc.stdout.splitlines():
+        parts = line.split()  # Num: Value Size Type Bind Vis Ndx Name
+        if len(parts) >= 8 and parts[0].endswith(":") and parts[3] == "FUNC" and parts[6] != "UND":
+            start, size = int(parts[1], 16) & ~1, int(parts[2], 0)
+            if size > 0:
+                found.add((start, start + size, parts[7]))
+    return sorted(found)
+
+
+def profile_by_function(elf: Path, blocks: str) -> dict[str, int]:
+    """The plugin's profile lines ("ADDR INSNS EXECUTIONS" per translated block) summed per
+    function of ELF; blocks outside every function count as "(unknown)"."""
+    funcs = functions(elf)
+    starts = [f[0] for f in funcs]
+    out: dict[str, int] = {}
+    for line in blocks.splitlines():
+        addr, insns, executions = line.split()
+        a = int(addr, 16) & ~1
+        i = bisect.bisect_right(starts, a) - 1
+        name = funcs[i][2] if i >= 0 and a < funcs[i][1] else "(unknown)"
+        out[name] = out.get(name, 0) + int(insns) * int(executions)
+    return out
+
+
 def resolve_address(elf: Path, what: str, symbols: dict[str, list[int]] | None = None) -> int:
     """An address given as a number (0x..., decimal) or a symbol name of ELF. Thumb bit cleared."""
     elf = Path(elf)
@@ -177,7 +214,7 @@ def _opt_value(value: str) -> str:
 
 
 def plugin_spec(out: Path, begin: int | None = None, end: int | None = None,
-                mode: str = "tb", plugin: Path | None = None) -> str:
+                mode: str = "tb", plugin: Path | None = None, profile: Path | None = None) -> str:
     """The -plugin argument (QEMU 7.2 syntax: LIB,KEY=VALUE,...; `arg=` is deprecated there)."""
     lib = plugin or plugin_path()
     parts = [_opt_value(str(lib))]
@@ -185,20 +222,24 @@ def plugin_spec(out: Path, begin: int | None = None, end: int | None = None,
         parts += [f"begin={begin:#x}", f"end={end:#x}"]
     if mode != "tb":
         parts.append(f"mode={mode}")
+    if profile is not None:
+        parts.append(f"profile={_opt_value(str(profile))}")
     parts.append(f"out={_opt_value(str(out))}")
     return ",".join(parts)
 
 
 def count_qemu(cmd: list[str], elf: Path, begin: str | None = None, end: str | None = None,
                cwd: str | Path | None = None, *, mode: str = "tb", timeout: float | None = None,
-               check: bool = True, env: dict[str, str] | None = None) -> Counts:
+               check: bool = True, env: dict[str, str] | None = None,
+               profile: bool = False) -> Counts:
     """Run a qemu command line (cmd[0] a dynamic qemu: qemu-aarch64, qemu-arm, qemu-system-arm)
     with the counting plugin; begin/end are marker symbols of ELF (or addresses), both or
     neither. mode "tb" (default, one add per translated block) or "insn" (one per instruction).
     A non-zero exit of qemu/the guest raises WnccError unless check=False. qemu-user passes ENV
     (default: this process's) to the guest: total_insns includes the C library's start-up, which
     reads the environment, so compare totals under the same environment; region counts do not
-    depend on it."""
+    depend on it. profile: also count the instructions of every function of ELF over the whole
+    run (Counts.profile)."""
     if not cmd:
         raise WnccError("count_qemu: empty command")
     if (begin is None) != (end is None):
@@ -224,8 +265,9 @@ def count_qemu(cmd: list[str], elf: Path, begin: str | None = None, end: str | N
                             path=str(elf))
     lib = plugin_path()
     with tempfile.TemporaryDirectory(prefix="wncc-count-") as tmp:
-        out = Path(tmp) / "counts.json"
-        full = [cmd[0], "-plugin", plugin_spec(out, b, e, mode, lib), *cmd[1:]]
+        out, blocks = Path(tmp) / "counts.json", Path(tmp) / "blocks.txt"
+        spec = plugin_spec(out, b, e, mode, lib, blocks if profile else None)
+        full = [cmd[0], "-plugin", spec, *cmd[1:]]
         t0 = time.perf_counter()
         try:
             proc = subprocess.run(full, cwd=cwd, capture_output=True, timeout=timeout, env=env)
@@ -241,10 +283,12 @@ def count_qemu(cmd: list[str], elf: Path, begin: str | None = None, end: str | N
             raise WnccError(f"{cmd[0]}: the counting plugin wrote no counts "
                             f"({_last_line(stderr) or 'no message'})")
         data = json.loads(out.read_text())
+        by_function = profile_by_function(elf, blocks.read_text()) if profile else None
     return Counts(region_insns=int(data["region_insns"]), regions=int(data["regions"]),
                   total_insns=int(data["total_insns"]), tool="qemu", seconds=seconds,
                   open_region=bool(data["open_region"]), stray_begin=int(data["stray_begin"]),
-                  stray_end=int(data["stray_end"]), stdout=stdout, stderr=stderr)
+                  stray_end=int(data["stray_end"]), stdout=stdout, stderr=stderr,
+                  profile=by_function)
 
 
 def _is_number(s: str | None) -> bool:

@@ -40,46 +40,50 @@ void wn_embed_csr_s16(int16_t *y, const int16_t *values, const wn_sparse *m, int
 }
 
 /* TFLite / CMSIS-NN elementwise add: both inputs scaled to a common left-shifted domain */
-void wn_add_s16(int16_t *y, const int16_t *a, const int16_t *b, int32_t n, const wn_add_q *q)
+void wn_add_s16(int16_t *y, const int16_t *a, const int16_t *b, int32_t n, const wn_add_q *qp)
 {
+    const wn_add_q qc = *qp, *q = &qc; /* a copy: int8 stores may alias *qp */
     int32_t i;
     for (i = 0; i < n; ++i) {
         const int32_t sa = ((int32_t)a[i] - q->zp_a) * (1 << q->left_shift);
         const int32_t sb = ((int32_t)b[i] - q->zp_b) * (1 << q->left_shift);
         const int32_t sum = wn_requant(sa, q->a_mult, q->a_shift) + wn_requant(sb, q->b_mult, q->b_shift);
-        y[i] = (int16_t)wn_clamp((int64_t)wn_requant(sum, q->out_mult, q->out_shift) + q->zp_out, (-32768), 32767);
+        y[i] = (int16_t)wn_clamp_zp(wn_requant(sum, q->out_mult, q->out_shift), q->zp_out, (-32768), 32767);
     }
 }
 
-void wn_mul_s16(int16_t *y, const int16_t *a, const int16_t *b, int32_t n, const wn_mul_q *q)
+void wn_mul_s16(int16_t *y, const int16_t *a, const int16_t *b, int32_t n, const wn_mul_q *qp)
 {
+    const wn_mul_q qc = *qp, *q = &qc; /* a copy: int8 stores may alias *qp */
     int32_t i;
     for (i = 0; i < n; ++i) {
         const int32_t acc = ((int32_t)a[i] - q->zp_a) * ((int32_t)b[i] - q->zp_b);
-        y[i] = (int16_t)wn_clamp((int64_t)wn_requant(acc, q->mult, q->shift) + q->zp_out, (-32768), 32767);
+        y[i] = (int16_t)wn_clamp_zp(wn_requant(acc, q->mult, q->shift), q->zp_out, (-32768), 32767);
     }
 }
 
 /* multiply by a constant: (x - zp) * c, requantized */
-void wn_scale_s16(int16_t *y, const int16_t *x, int32_t n, const wn_mul_q *q)
+void wn_scale_s16(int16_t *y, const int16_t *x, int32_t n, const wn_mul_q *qp)
 {
+    const wn_mul_q qc = *qp, *q = &qc; /* a copy: int8 stores may alias *qp */
     int32_t i;
     for (i = 0; i < n; ++i) {
         const int32_t acc = ((int32_t)x[i] - q->zp_a) * q->c;
-        y[i] = (int16_t)wn_clamp((int64_t)wn_requant(acc, q->mult, q->shift) + q->zp_out, (-32768), 32767);
+        y[i] = (int16_t)wn_clamp_zp(wn_requant(acc, q->mult, q->shift), q->zp_out, (-32768), 32767);
     }
 }
 
 /* requantize to new parameters; with relu, values below the input zero point become zero */
-void wn_rescale_s16(int16_t *y, const int16_t *x, int32_t n, const wn_rescale_q *q, int32_t relu)
+void wn_rescale_s16(int16_t *y, const int16_t *x, int32_t n, const wn_rescale_q *qp, int32_t relu)
 {
+    const wn_rescale_q qc = *qp, *q = &qc; /* a copy: int8 stores may alias *qp */
     int32_t i;
     for (i = 0; i < n; ++i) {
         int32_t v = (int32_t)x[i] - q->zp_in;
         if (relu && v < 0) {
             v = 0;
         }
-        y[i] = (int16_t)wn_clamp((int64_t)wn_requant(v, q->mult, q->shift) + q->zp_out, (-32768), 32767);
+        y[i] = (int16_t)wn_clamp_zp(wn_requant(v, q->mult, q->shift), q->zp_out, (-32768), 32767);
     }
 }
 
@@ -123,7 +127,7 @@ static int32_t wn_act16_one(const int16_t *table, const wn_act16_q *q, int16_t x
     const int32_t idx = u >> 12, frac = u & 4095;
     const int32_t base = table[idx];
     const int32_t y = base + ((((int32_t)table[idx + 1] - base) * frac + 2048) >> 12);
-    return wn_clamp((int64_t)wn_requant(y, q->out_mult, q->out_shift) + q->zp_out, (-32768), 32767);
+    return wn_clamp_zp(wn_requant(y, q->out_mult, q->out_shift), q->zp_out, (-32768), 32767);
 }
 
 void wn_act16_s16(int16_t *y, const int16_t *x, int32_t n, const int16_t *table,
@@ -145,6 +149,6 @@ void wn_gate_s16(int16_t *y, const int16_t *a, int32_t half, int32_t tanh_at, in
     for (i = 0; i < half; ++i) {
         const int32_t t = wn_act16_one(tanh_table, qt, a[tanh_at + i]) - q->zp_a;
         const int32_t s = wn_act16_one(sigmoid_table, qs, a[sigmoid_at + i]) - q->zp_b;
-        y[i] = (int16_t)wn_clamp((int64_t)wn_requant(t * s, q->mult, q->shift) + q->zp_out, (-32768), 32767);
+        y[i] = (int16_t)wn_clamp_zp(wn_requant(t * s, q->mult, q->shift), q->zp_out, (-32768), 32767);
     }
 }

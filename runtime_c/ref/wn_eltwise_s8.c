@@ -40,46 +40,50 @@ void wn_embed_csr_s8(int8_t *y, const int8_t *values, const wn_sparse *m, int32_
 }
 
 /* TFLite / CMSIS-NN elementwise add: both inputs scaled to a common left-shifted domain */
-void wn_add_s8(int8_t *y, const int8_t *a, const int8_t *b, int32_t n, const wn_add_q *q)
+void wn_add_s8(int8_t *y, const int8_t *a, const int8_t *b, int32_t n, const wn_add_q *qp)
 {
+    const wn_add_q qc = *qp, *q = &qc; /* a copy: int8 stores may alias *qp */
     int32_t i;
     for (i = 0; i < n; ++i) {
         const int32_t sa = ((int32_t)a[i] - q->zp_a) * (1 << q->left_shift);
         const int32_t sb = ((int32_t)b[i] - q->zp_b) * (1 << q->left_shift);
         const int32_t sum = wn_requant(sa, q->a_mult, q->a_shift) + wn_requant(sb, q->b_mult, q->b_shift);
-        y[i] = (int8_t)wn_clamp((int64_t)wn_requant(sum, q->out_mult, q->out_shift) + q->zp_out, (-128), 127);
+        y[i] = (int8_t)wn_clamp_zp(wn_requant(sum, q->out_mult, q->out_shift), q->zp_out, (-128), 127);
     }
 }
 
-void wn_mul_s8(int8_t *y, const int8_t *a, const int8_t *b, int32_t n, const wn_mul_q *q)
+void wn_mul_s8(int8_t *y, const int8_t *a, const int8_t *b, int32_t n, const wn_mul_q *qp)
 {
+    const wn_mul_q qc = *qp, *q = &qc; /* a copy: int8 stores may alias *qp */
     int32_t i;
     for (i = 0; i < n; ++i) {
         const int32_t acc = ((int32_t)a[i] - q->zp_a) * ((int32_t)b[i] - q->zp_b);
-        y[i] = (int8_t)wn_clamp((int64_t)wn_requant(acc, q->mult, q->shift) + q->zp_out, (-128), 127);
+        y[i] = (int8_t)wn_clamp_zp(wn_requant(acc, q->mult, q->shift), q->zp_out, (-128), 127);
     }
 }
 
 /* multiply by a constant: (x - zp) * c, requantized */
-void wn_scale_s8(int8_t *y, const int8_t *x, int32_t n, const wn_mul_q *q)
+void wn_scale_s8(int8_t *y, const int8_t *x, int32_t n, const wn_mul_q *qp)
 {
+    const wn_mul_q qc = *qp, *q = &qc; /* a copy: int8 stores may alias *qp */
     int32_t i;
     for (i = 0; i < n; ++i) {
         const int32_t acc = ((int32_t)x[i] - q->zp_a) * q->c;
-        y[i] = (int8_t)wn_clamp((int64_t)wn_requant(acc, q->mult, q->shift) + q->zp_out, (-128), 127);
+        y[i] = (int8_t)wn_clamp_zp(wn_requant(acc, q->mult, q->shift), q->zp_out, (-128), 127);
     }
 }
 
 /* requantize to new parameters; with relu, values below the input zero point become zero */
-void wn_rescale_s8(int8_t *y, const int8_t *x, int32_t n, const wn_rescale_q *q, int32_t relu)
+void wn_rescale_s8(int8_t *y, const int8_t *x, int32_t n, const wn_rescale_q *qp, int32_t relu)
 {
+    const wn_rescale_q qc = *qp, *q = &qc; /* a copy: int8 stores may alias *qp */
     int32_t i;
     for (i = 0; i < n; ++i) {
         int32_t v = (int32_t)x[i] - q->zp_in;
         if (relu && v < 0) {
             v = 0;
         }
-        y[i] = (int8_t)wn_clamp((int64_t)wn_requant(v, q->mult, q->shift) + q->zp_out, (-128), 127);
+        y[i] = (int8_t)wn_clamp_zp(wn_requant(v, q->mult, q->shift), q->zp_out, (-128), 127);
     }
 }
 
@@ -122,8 +126,9 @@ static int32_t wn_lut_one_s8(const wn_lut8 *lut, int8_t x)
     return lut->values[(i < lut->first ? lut->first : (i > lut->last ? lut->last : i)) - lut->first];
 }
 
-void wn_lut_s8(int8_t *y, const int8_t *x, int32_t n, const wn_lut8 *lut)
+void wn_lut_s8(int8_t *y, const int8_t *x, int32_t n, const wn_lut8 *lutp)
 {
+    const wn_lut8 copy = *lutp, *lut = &copy; /* a copy: int8 stores may alias *lutp */
     int32_t i;
     for (i = 0; i < n; ++i) {
         y[i] = (int8_t)wn_lut_one_s8(lut, x[i]);
@@ -133,12 +138,15 @@ void wn_lut_s8(int8_t *y, const int8_t *x, int32_t n, const wn_lut8 *lut)
 /* fused gate: tanh table on a[tanh_at..], sigmoid table on a[sigmoid_at..], their product
  * requantized (q->zp_a, q->zp_b are the tanh and sigmoid output zero points) */
 void wn_gate_s8(int8_t *y, const int8_t *a, int32_t half, int32_t tanh_at, int32_t sigmoid_at,
-                const wn_lut8 *lut_tanh, const wn_lut8 *lut_sigmoid, const wn_mul_q *q)
+                const wn_lut8 *tanh_p, const wn_lut8 *sigmoid_p, const wn_mul_q *qp)
 {
+    /* copies: int8 stores may alias the parameter blocks */
+    const wn_lut8 t_copy = *tanh_p, s_copy = *sigmoid_p, *lut_tanh = &t_copy, *lut_sigmoid = &s_copy;
+    const wn_mul_q qc = *qp, *q = &qc;
     int32_t i;
     for (i = 0; i < half; ++i) {
         const int32_t t = wn_lut_one_s8(lut_tanh, a[tanh_at + i]) - q->zp_a;
         const int32_t s = wn_lut_one_s8(lut_sigmoid, a[sigmoid_at + i]) - q->zp_b;
-        y[i] = (int8_t)wn_clamp((int64_t)wn_requant(t * s, q->mult, q->shift) + q->zp_out, (-128), 127);
+        y[i] = (int8_t)wn_clamp_zp(wn_requant(t * s, q->mult, q->shift), q->zp_out, (-128), 127);
     }
 }

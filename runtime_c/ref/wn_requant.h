@@ -42,7 +42,13 @@ static inline int32_t wn_requant(int32_t acc, int32_t mult, int32_t shift)
 {
 #if WN_SINGLE_ROUNDING
     const int32_t total = 31 - shift;
-    return wn_sat32(((int64_t)acc * mult + ((int64_t)1 << (total - 1))) >> total);
+    const int64_t rounded = (int64_t)acc * mult + ((int64_t)1 << (total - 1));
+    if (total >= 32) {
+        /* the high word shifted on: floor(rounded / 2^total) exactly, and it fits in 32 bits
+         * (no saturation to test) -- one multiply-accumulate and one shift on 32-bit cores */
+        return (int32_t)(rounded >> 32) >> (total - 32);
+    }
+    return wn_sat32(rounded >> total);
 #else
     const int32_t left = shift > 0 ? shift : 0;
     const int32_t right = shift > 0 ? 0 : -shift;
@@ -58,10 +64,17 @@ static inline int32_t wn_requant64(int64_t acc, int32_t mult, int32_t shift)
     return wn_sat32((acc * m16 + ((int64_t)1 << (total - 1))) >> total);
 }
 
-/* callers add the zero point in 64 bits, so a saturated requantization cannot overflow */
 static inline int32_t wn_clamp(int64_t x, int32_t lo, int32_t hi)
 {
     return x < lo ? lo : (x > hi ? hi : (int32_t)x);
+}
+
+/* clamp(r + zp, lo, hi) without a 64-bit sum: r clamped to [lo - zp, hi - zp], then zp added
+ * (equal for every int32 r; zp, lo and hi are 16-bit values) */
+static inline int32_t wn_clamp_zp(int32_t r, int32_t zp, int32_t lo, int32_t hi)
+{
+    const int32_t l = lo - zp, h = hi - zp;
+    return (r < l ? l : (r > h ? h : r)) + zp;
 }
 
 /* float32 -> nearest int32, ties to even, clamped to |x| <= 2^22; NaN -> 0 */
@@ -82,13 +95,13 @@ static inline int32_t wn_round_f32(float x)
 static inline int32_t wn_rq_out8(int32_t acc, const wn_rq *q, int32_t o)
 {
     const int32_t c = q->per_channel ? o : 0;
-    return wn_clamp((int64_t)wn_requant(acc, q->mult[c], q->shift[c]) + q->zp_out, -128, 127);
+    return wn_clamp_zp(wn_requant(acc, q->mult[c], q->shift[c]), q->zp_out, -128, 127);
 }
 
 static inline int32_t wn_rq_out16(int64_t acc, const wn_rq *q, int32_t o)
 {
     const int32_t c = q->per_channel ? o : 0;
-    return wn_clamp((int64_t)wn_requant64(acc, q->mult[c], q->shift[c]) + q->zp_out, -32768, 32767);
+    return wn_clamp_zp(wn_requant64(acc, q->mult[c], q->shift[c]), q->zp_out, -32768, 32767);
 }
 
 #endif

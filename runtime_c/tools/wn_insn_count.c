@@ -16,6 +16,10 @@
  *   mode=tb     count with one inline add per translated block (default, fast), or
  *   mode=insn   one inline add per instruction (exact even when a block exits part-way, e.g. on a
  *               fault in system emulation)
+ *   profile=PATH  also count the executions of every translated block of the whole run and
+ *               write one line per executed block there: "ADDR INSNS EXECUTIONS" (hex address
+ *               of its first instruction, its instruction count, how often it ran); wncc maps
+ *               the addresses to functions (wncc/counting.py)
  * ADDR is hex (0x...) or decimal; for Thumb code bit 0 is ignored. begin and end come together
  * or not at all (then only the total is counted). Resolve symbol names with nm or readelf.
  *
@@ -54,6 +58,58 @@ static uint64_t begin_addr, end_addr;
 static uint64_t addr_mask = ~(uint64_t)0;
 static int mode = MODE_TB;
 static char *out_path;
+static char *profile_path;
+
+/* profile=: one record per translated block; chunks never move, so the inline adds registered
+ * on a record's counter stay valid */
+typedef struct {
+    uint64_t vaddr;
+    uint64_t insns;
+    uint64_t executions;
+} block_record;
+
+enum { CHUNK_RECORDS = 4096 };
+typedef struct chunk {
+    block_record records[CHUNK_RECORDS];
+    size_t used;
+    struct chunk *next;
+} chunk;
+static chunk *chunks;
+
+static block_record *new_record(uint64_t vaddr, uint64_t insns)
+{
+    if (!chunks || chunks->used == CHUNK_RECORDS) {
+        chunk *c = calloc(1, sizeof *c);
+        if (!c) {
+            return NULL;
+        }
+        c->next = chunks;
+        chunks = c;
+    }
+    block_record *r = &chunks->records[chunks->used++];
+    r->vaddr = vaddr;
+    r->insns = insns;
+    return r;
+}
+
+static void write_profile(void)
+{
+    FILE *f = fopen(profile_path, "w");
+    if (!f) {
+        fprintf(stderr, "wn_insn_count: cannot write %s: %s\n", profile_path, strerror(errno));
+        return;
+    }
+    for (chunk *c = chunks; c; c = c->next) {
+        for (size_t i = 0; i < c->used; i++) {
+            const block_record *r = &c->records[i];
+            if (r->executions) {
+                fprintf(f, "0x%" PRIx64 " %" PRIu64 " %" PRIu64 "\n", r->vaddr, r->insns,
+                        r->executions);
+            }
+        }
+    }
+    fclose(f);
+}
 
 /*
  * Marker callbacks run just before the marker instruction executes. userdata packs the marker
@@ -98,6 +154,13 @@ static void on_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
     if (mode == MODE_TB) {
         qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &total, n);
     }
+    if (profile_path && n > 0) {
+        block_record *r = new_record(qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, 0)), n);
+        if (r) {
+            qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64,
+                                                     &r->executions, 1);
+        }
+    }
     for (size_t i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         bool marker = false;
@@ -127,6 +190,9 @@ static void wn_at_exit(qemu_plugin_id_t id, void *p)
     char buf[512];
     (void)id;
     (void)p;
+    if (profile_path) {
+        write_profile();
+    }
     snprintf(buf, sizeof buf,
              "{\"total_insns\": %" PRIu64 ", \"region_insns\": %" PRIu64 ", \"regions\": %" PRIu64
              ", \"open_region\": %d, \"stray_begin\": %" PRIu64 ", \"stray_end\": %" PRIu64
@@ -184,6 +250,9 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
         } else if (klen == 3 && !strncmp(a, "out", 3)) {
             free(out_path);
             out_path = strdup(val);
+        } else if (klen == 7 && !strncmp(a, "profile", 7)) {
+            free(profile_path);
+            profile_path = strdup(val);
         } else if (klen == 4 && !strncmp(a, "mode", 4)) {
             if (!strcmp(val, "tb")) {
                 mode = MODE_TB;
@@ -194,7 +263,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
                 return -1;
             }
         } else {
-            fprintf(stderr, "wn_insn_count: unknown argument '%s' (begin=, end=, out=, mode=)\n", a);
+            fprintf(stderr, "wn_insn_count: unknown argument '%s' (begin=, end=, out=, mode=, "
+                    "profile=)\n", a);
             return -1;
         }
     }

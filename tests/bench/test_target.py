@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from wncc import counting
-from wncc.bench.target import bench
+from wncc.bench.target import OP_CLASSES, bench, op_classes, profile_markdown
 from wncc.errors import WnccError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +35,22 @@ def test_counts_repeat_and_scale(int8_tiny):
     assert one.instructions == again.instructions and one.samples == 200 and two.samples == 400
     assert abs(two.instructions_per_sample / one.instructions_per_sample - 1) < 0.05
     assert one.flash_bytes > 40000 and one.ram_bytes > 5000 and one.realtime_factor_estimate > 0
+
+
+def test_profile_splits_the_work_per_sample(int8_tiny):
+    """--profile: the functions' instructions per sample add up to the run, the generated
+    sample's work is nearly all of it, and the matrix-vector products lead."""
+    _plugin_or_skip()
+    row = bench(int8_tiny, "cortex-m7", "int8", frames=2, profile=True)
+    classes = op_classes(row.profile)
+    whole = sum(classes.values())
+    assert list(classes) == [name for name, _ in OP_CLASSES]
+    assert abs(whole / row.instructions_per_sample - 1) < 0.02
+    assert max(classes, key=classes.get).startswith("matrix-vector")
+    assert classes["sampling"] > 0 and row.profile["wn_sample_cdf_s8"] > 0
+    assert "cortex-m7 tiny" in profile_markdown([row])
+    with pytest.raises(WnccError, match="qemu"):
+        bench(int8_tiny, "x86", "int8", frames=1, profile=True)
 
 
 def test_dsp_kernels_count_less_than_plain_thumb(int8_tiny):

@@ -183,6 +183,20 @@ def test_qemu_marker_inside_a_block(plugin, tmp_path):
         assert inner.total_insns == outer.total_insns
 
 
+@pytest.mark.parametrize("target", ["aarch64", "cortex-m3"])
+def test_qemu_profile_by_function(plugin, tmp_path, target):
+    """profile=True: every executed block lands in a function, the functions add up to the
+    whole run, and the loop's share grows with its iterations as the region count does."""
+    elf = _build(tmp_path, target)
+    runs = [count_qemu(_command(target, elf, n, 1, 1), elf, "wn_bench_begin", "wn_bench_end",
+                       env=ENV, profile=True, timeout=120) for n in (N, 2 * N)]
+    for c in runs:
+        assert sum(c.profile.values()) == c.total_insns
+        assert c.profile["wn_bench_begin"] > 0 and c.profile["main"] > 0
+    grown = runs[1].profile["wn_bench_loop"] - runs[0].profile["wn_bench_loop"]
+    assert grown == runs[1].region_insns - runs[0].region_insns > 0
+
+
 def test_qemu_total_only(plugin, tmp_path):
     elf = _build(tmp_path, "aarch64")
     c = count_qemu(_command("aarch64", elf, N, 1, 1), elf, None, None, env=ENV)

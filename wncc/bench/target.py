@@ -9,6 +9,10 @@ region holds the frame program and the sample program of every generated sample.
 Reported: instructions per sample and per multiply-accumulate (frame-rate MACs amortized over
 the hop), flash and RAM of the executable, and an *estimated* real-time factor at the target's
 nominal clock assuming one instruction per cycle (QEMU models no cycles and no caches).
+
+With ``profile`` (qemu targets), the plugin also counts every function's instructions over the
+whole run, given per generated sample and summed into the classes of work of ``OP_CLASSES``
+(a requantization is inlined into its kernel, so it counts with the matrix-vector products).
 """
 
 from __future__ import annotations
@@ -43,12 +47,40 @@ class TargetBench:
     clock_hz: int
     realtime_factor_estimate: float | None  # generation time / audio time at 1 instruction/cycle
     tool: str
+    profile: dict[str, float] | None = None  # function -> instructions per sample (whole run)
+
+
+# the classes of per-sample work, by function name prefix (first match wins)
+OP_CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("matrix-vector products (MACs and their requantization)",
+     ("wn_conv", "wn_spmv", "wn_dwconv", "wn_convt", "wn_ring_gather", "wn_embed", "arm_")),
+    ("elementwise (add, multiply, rescale)",
+     ("wn_add", "wn_mul", "wn_scale", "wn_rescale", "wn_requantize", "wn_quantize",
+      "wn_dequantize", "wn_onehot", "wn_fill_row")),
+    ("activations and gates", ("wn_lut", "wn_gate", "wn_act16", "wn_tanh", "wn_sigmoid", "wn_relu")),
+    ("sampling", ("wn_sample_s", "wn_sample_f", "wn_sample_cdf", "wn_sample_mol",
+                  "wn_sample_gaussian", "wn_pcg32", "wn_cdf", "wn_below", "wn_first_max",
+                  "wn_normal", "wn_uniform", "wn_pcm16")),
+    ("model loop and API (wn_model.c)", ("wn_",)),
+    ("C library, start-up, I/O", ("",)),
+)
+
+
+def op_classes(profile: dict[str, float]) -> dict[str, float]:
+    """Instructions per sample by class of work (OP_CLASSES)."""
+    out = {name: 0.0 for name, _ in OP_CLASSES}
+    for function, n in profile.items():
+        out[next(name for name, prefixes in OP_CLASSES if function.startswith(prefixes))] += n
+    return out
 
 
 def bench(model: str | Path, target_name: str, dtype: str, frames: int = 4,
           mel: np.ndarray | None = None, sparse: list[str] | None = None,
-          cmsis_nn: str | Path | None = None, ends: Ends | None = None) -> TargetBench:
+          cmsis_nn: str | Path | None = None, ends: Ends | None = None,
+          profile: bool = False) -> TargetBench:
     target = load_target(target_name)
+    if profile and target.emulator == "native":
+        raise WnccError(f"{target.name}: --profile counts functions under qemu; pick an Arm target")
     if target.emulator == "native" and not counting.valgrind_can_run(target.cpu_flags):
         raise WnccError(f"{target.name}: valgrind cannot run AVX-512 code and single-stepping a "
                         "whole model is far too slow (~19 us per instruction); bench the x86 "
@@ -67,7 +99,8 @@ def bench(model: str | Path, target_name: str, dtype: str, frames: int = 4,
         if target.emulator == "native":
             counts = counting.count_callgrind(cmd, cwd=work, toggle="wn_bench_loop")
         else:
-            counts = counting.count_qemu(cmd, elf, "wn_bench_loop", "wn_bench_end", cwd=work)
+            counts = counting.count_qemu(cmd, elf, "wn_bench_loop", "wn_bench_end", cwd=work,
+                                         profile=profile)
     samples = mel.shape[0] * graph.hop
     per_sample = counts.region_insns / samples
     macs = report["macs_per_sample"] + report["macs_per_frame"] / graph.hop
@@ -75,7 +108,9 @@ def bench(model: str | Path, target_name: str, dtype: str, frames: int = 4,
     return TargetBench(target.name, Path(model).name, dtype, samples, counts.region_insns,
                        round(per_sample, 1), round(per_sample / macs, 3),
                        report["elf"]["flash_bytes"], report["elf"]["ram_bytes"], target.clock_hz,
-                       round(rtf, 4) if rtf is not None else None, counts.tool)
+                       round(rtf, 4) if rtf is not None else None, counts.tool,
+                       {f: round(n / samples, 1) for f, n in sorted(counts.profile.items())}
+                       if counts.profile is not None else None)
 
 
 def markdown(rows: list[TargetBench]) -> str:
@@ -87,4 +122,19 @@ def markdown(rows: list[TargetBench]) -> str:
                if r.realtime_factor_estimate is not None else "-")
         lines.append(f"| {r.target} | {r.model} | {r.dtype} | {r.instructions_per_sample:,.0f} | "
                      f"{r.instructions_per_mac:.2f} | {r.flash_bytes:,} | {r.ram_bytes:,} | {rtf} |")
+    return "\n".join(lines)
+
+
+def profile_markdown(rows: list[TargetBench]) -> str:
+    """Instructions per sample by class of work, a column per target (rows with a profile)."""
+    rows = [r for r in rows if r.profile is not None]
+    classes = [op_classes(r.profile) for r in rows]
+    lines = ["| work per sample | " + " | ".join(f"{r.target} {r.model} {r.dtype}" for r in rows)
+             + " |", "|---|" + "---:|" * len(rows)]
+    for name, _ in OP_CLASSES:
+        lines.append(f"| {name} | " + " | ".join(
+            f"{c[name]:,.0f} ({100 * c[name] / max(sum(c.values()), 1e-9):.0f} %)" for c in classes)
+            + " |")
+    lines.append("| whole run per sample | " + " | ".join(f"{sum(c.values()):,.0f}" for c in classes)
+                 + " |")
     return "\n".join(lines)

@@ -48,7 +48,7 @@ def speed(args: argparse.Namespace) -> int:
 
 
 def instructions(args: argparse.Namespace) -> int:
-    from wncc.bench.target import bench, markdown
+    from wncc.bench.target import bench, markdown, profile_markdown
 
     mel = load_mel(args.mel) if args.mel else None
     cmsis = cmsis_nn(args)
@@ -57,8 +57,10 @@ def instructions(args: argparse.Namespace) -> int:
         for name in args.target:
             update(name)
             rows.append(bench(model, name, args.dtype, args.frames, mel, args.sparse, cmsis,
-                              ends(args)))
+                              ends(args), args.profile))
     out.print(markdown(rows), markup=False, highlight=False)
+    if args.profile:
+        out.print(profile_markdown(rows), markup=False, highlight=False, soft_wrap=True)
     if args.json:
         Path(args.json).write_text(json.dumps([dataclasses.asdict(r) for r in rows], indent=2) + "\n")
     return 0
@@ -126,6 +128,10 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     options.mel(counts, note=" (default: seeded noise)")
     options.sparse(counts)
     options.cmsis_nn(counts)
+    counts.add_argument("--profile", action="store_true",
+                        help="also count each function's instructions (qemu targets) and print "
+                        "the work per sample by class: matrix-vector products, elementwise, "
+                        "activations, sampling, model loop, C library")
     options.ends(p)
     options.quantization(p, METHODS)
     options.json_out(p, "the results (both modes)", old="--out")
