@@ -98,6 +98,32 @@ static inline int32_t wn_dot_s8(const int8_t *w, const int8_t *x, int32_t n)
 }
 #endif
 
+#ifndef WN_HAVE_DOT2_S8
+#define WN_HAVE_DOT2_S8
+/* two weight rows against the same x: each word of x is loaded and sign-extended once for both
+ * rows (SXTB16 twice), each row's word twice, then four SMLADs */
+static inline void wn_dot2_s8(const int8_t *w0, const int8_t *w1, const int8_t *x, int32_t n,
+                              int32_t *acc0, int32_t *acc1)
+{
+    int32_t a0 = *acc0, a1 = *acc1, i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const int32_t xv = (int32_t)wn_read32(x + i);
+        const int32_t x02 = __sxtb16(xv), x13 = wn_sxtb16_ror8(xv);
+        const int32_t u = (int32_t)wn_read32(w0 + i), v = (int32_t)wn_read32(w1 + i);
+        a0 = __smlad(__sxtb16(u), x02, a0);
+        a0 = __smlad(wn_sxtb16_ror8(u), x13, a0);
+        a1 = __smlad(__sxtb16(v), x02, a1);
+        a1 = __smlad(wn_sxtb16_ror8(v), x13, a1);
+    }
+    for (; i < n; ++i) {
+        a0 += (int32_t)w0[i] * (int32_t)x[i];
+        a1 += (int32_t)w1[i] * (int32_t)x[i];
+    }
+    *acc0 = a0;
+    *acc1 = a1;
+}
+#endif
+
 #ifndef WN_HAVE_DOT_S16
 #define WN_HAVE_DOT_S16
 /* SMLALD: two 16 x 16 products added into a 64-bit accumulator, exact for every int16 input.

@@ -34,6 +34,30 @@ static inline int32_t wn_dot_s8(const int8_t *w, const int8_t *x, int32_t n)
 }
 #endif
 
+#ifndef WN_HAVE_DOT2_S8
+#define WN_HAVE_DOT2_S8
+/* two rows against the same x: each row's x vector loaded once, two VMLADAVAs per 16 elements
+ * (the DSP two-row loop of runtime_c/dsp, the next folder, would be slower here) */
+static inline void wn_dot2_s8(const int8_t *w0, const int8_t *w1, const int8_t *x, int32_t n,
+                              int32_t *acc0, int32_t *acc1)
+{
+    int32_t a0 = *acc0, a1 = *acc1;
+    for (; n >= 16; n -= 16, w0 += 16, w1 += 16, x += 16) {
+        const int8x16_t xv = vldrbq_s8(x);
+        a0 = vmladavaq_s8(a0, vldrbq_s8(w0), xv);
+        a1 = vmladavaq_s8(a1, vldrbq_s8(w1), xv);
+    }
+    if (n > 0) {
+        const mve_pred16_t p = vctp8q((uint32_t)n);
+        const int8x16_t xv = vldrbq_z_s8(x, p);
+        a0 = vmladavaq_s8(a0, vldrbq_z_s8(w0, p), xv);
+        a1 = vmladavaq_s8(a1, vldrbq_z_s8(w1, p), xv);
+    }
+    *acc0 = a0;
+    *acc1 = a1;
+}
+#endif
+
 #ifndef WN_HAVE_DOT_S4
 #define WN_HAVE_DOT_S4
 /* Eight weight bytes widened to 16-bit lanes (0x00HL: L the even element, H the odd one) become

@@ -15,9 +15,12 @@ void wn_conv_s16(int16_t *y, const int16_t *x, const int16_t *w, const wn_rq *qp
 {
     const wn_rq rq = *qp, *q = &rq;
     int32_t o;
-    for (o = 0; o < cout; ++o) {
-        const int64_t acc = (int64_t)wn_rq_bias(q, o) + wn_dot_s16((w) + (o * cin), x, cin);
-        y[o] = (int16_t)wn_rq_out16(acc, q, o);
+    for (o = 0; o < cout; o += 2) {
+        const int32_t o1 = o + 1 < cout ? o + 1 : o; /* an odd last row pairs with itself */
+        int64_t a0 = (int64_t)wn_rq_bias(q, o), a1 = (int64_t)wn_rq_bias(q, o1);
+        ((a0) += wn_dot_s16((w) + (o * cin), x, cin), (a1) += wn_dot_s16((w) + (o1 * cin), x, cin));
+        y[o] = (int16_t)wn_rq_out16(a0, q, o);
+        y[o1] = (int16_t)wn_rq_out16(a1, q, o1);
     }
 }
 
@@ -33,13 +36,15 @@ void wn_conv_ring_s16(int16_t *y, int16_t *ring, int32_t *pos, const int16_t *x,
     for (i = 0; i < cin; ++i) {
         slot[i] = x[i];
     }
-    for (o = 0; o < cout; ++o) {
-        int64_t acc = (int64_t)wn_rq_bias(q, o);
+    for (o = 0; o < cout; o += 2) {
+        const int32_t o1 = o + 1 < cout ? o + 1 : o; /* an odd last row pairs with itself */
+        int64_t a0 = (int64_t)wn_rq_bias(q, o), a1 = (int64_t)wn_rq_bias(q, o1);
         for (k = 0; k < kernel; ++k) {
             const int32_t row = wn_ring_tap(p, k, kernel, dilation, ring_len);
-            acc += wn_dot_s16((w) + ((o * kernel + k) * cin), ring + (size_t)row * (size_t)cin, cin);
+            ((a0) += wn_dot_s16((w) + ((o * kernel + k) * cin), ring + (size_t)row * (size_t)cin, cin), (a1) += wn_dot_s16((w) + ((o1 * kernel + k) * cin), ring + (size_t)row * (size_t)cin, cin));
         }
-        y[o] = (int16_t)wn_rq_out16(acc, q, o);
+        y[o] = (int16_t)wn_rq_out16(a0, q, o);
+        y[o1] = (int16_t)wn_rq_out16(a1, q, o1);
     }
 }
 

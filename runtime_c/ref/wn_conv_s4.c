@@ -15,9 +15,12 @@ void wn_conv_s4(int8_t *y, const int8_t *x, const uint8_t *w, const wn_rq *qp, i
 {
     const wn_rq rq = *qp, *q = &rq;
     int32_t o;
-    for (o = 0; o < cout; ++o) {
-        const int32_t acc = (int32_t)wn_rq_bias(q, o) + wn_dot_s4(w, o * cin, x, cin);
-        y[o] = (int8_t)wn_rq_out8(acc, q, o);
+    for (o = 0; o < cout; o += 2) {
+        const int32_t o1 = o + 1 < cout ? o + 1 : o; /* an odd last row pairs with itself */
+        int32_t a0 = (int32_t)wn_rq_bias(q, o), a1 = (int32_t)wn_rq_bias(q, o1);
+        ((a0) += wn_dot_s4(w, o * cin, x, cin), (a1) += wn_dot_s4(w, o1 * cin, x, cin));
+        y[o] = (int8_t)wn_rq_out8(a0, q, o);
+        y[o1] = (int8_t)wn_rq_out8(a1, q, o1);
     }
 }
 
@@ -33,13 +36,15 @@ void wn_conv_ring_s4(int8_t *y, int8_t *ring, int32_t *pos, const int8_t *x, con
     for (i = 0; i < cin; ++i) {
         slot[i] = x[i];
     }
-    for (o = 0; o < cout; ++o) {
-        int32_t acc = (int32_t)wn_rq_bias(q, o);
+    for (o = 0; o < cout; o += 2) {
+        const int32_t o1 = o + 1 < cout ? o + 1 : o; /* an odd last row pairs with itself */
+        int32_t a0 = (int32_t)wn_rq_bias(q, o), a1 = (int32_t)wn_rq_bias(q, o1);
         for (k = 0; k < kernel; ++k) {
             const int32_t row = wn_ring_tap(p, k, kernel, dilation, ring_len);
-            acc += wn_dot_s4(w, (o * kernel + k) * cin, ring + (size_t)row * (size_t)cin, cin);
+            ((a0) += wn_dot_s4(w, (o * kernel + k) * cin, ring + (size_t)row * (size_t)cin, cin), (a1) += wn_dot_s4(w, (o1 * kernel + k) * cin, ring + (size_t)row * (size_t)cin, cin));
         }
-        y[o] = (int8_t)wn_rq_out8(acc, q, o);
+        y[o] = (int8_t)wn_rq_out8(a0, q, o);
+        y[o1] = (int8_t)wn_rq_out8(a1, q, o1);
     }
 }
 

@@ -40,6 +40,16 @@ static inline int32_t wn_dot_s8(const int8_t *w, const int8_t *x, int32_t n)
 }
 #endif
 
+#ifndef WN_HAVE_DOT2_S8
+/* two weight rows against the same x, added to *acc0 and *acc1 */
+static inline void wn_dot2_s8(const int8_t *w0, const int8_t *w1, const int8_t *x, int32_t n,
+                              int32_t *acc0, int32_t *acc1)
+{
+    *acc0 += wn_dot_s8(w0, x, n);
+    *acc1 += wn_dot_s8(w1, x, n);
+}
+#endif
+
 #ifndef WN_HAVE_DOT_S4
 /* int4 weights from element `first` */
 static inline int32_t wn_dot_s4(const uint8_t *w, int32_t first, const int8_t *x, int32_t n)

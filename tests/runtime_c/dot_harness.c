@@ -82,7 +82,12 @@ static int32_t broken_s4(const uint8_t *w, int32_t first, const int8_t *x, int32
 
 int32_t WRAP(dot_s8)(const int8_t *w, const int8_t *x, int32_t n)
 {
-    return wn_dot_s8(w, x, n) + (WN_DOT_BREAK == 1);
+    /* wn_dot2_s8 too (the two-row kernels' dot): row 0 is w, row 1 the activations themselves,
+     * both added to non-zero accumulators; a wrong row shows as an off-by-one of the result */
+    int32_t a0 = 3, a1 = -3;
+    wn_dot2_s8(w, x, x, n, &a0, &a1);
+    return wn_dot_s8(w, x, n) + (WN_DOT_BREAK == 1) + (a0 - 3 != wn_dot_s8(w, x, n)) +
+           (a1 + 3 != wn_dot_s8(x, x, n));
 }
 
 int32_t WRAP(dot_s4)(const uint8_t *w, int32_t first, const int8_t *x, int32_t n)

@@ -85,6 +85,8 @@ def test_every_isa_folder_has_its_dot_products():
                if f"#define WN_HAVE_DOT_{fam.upper()}\n"
                not in (RUNTIME / d / f"wn_dot_{d}.h").read_text()]
     assert not missing
+    assert all("#define WN_HAVE_DOT2_S8\n" in (RUNTIME / d / f"wn_dot_{d}.h").read_text()
+               for d in ("dsp", "mve"))
 
 
 # planted bug -> (family, what the first mismatch's case must show: the cases that reveal it)
