@@ -40,15 +40,28 @@ void wn_embed_csr_s16(int16_t *y, const int16_t *values, const wn_sparse *m, int
 }
 
 /* TFLite / CMSIS-NN elementwise add: both inputs scaled to a common left-shifted domain */
+static inline int16_t wn_add_one_s16(int32_t a, int32_t b, const wn_add_q *q, int hi)
+{
+    const int32_t sa = (a - q->zp_a) * (1 << q->left_shift);
+    const int32_t sb = (b - q->zp_b) * (1 << q->left_shift);
+    const int32_t sum = wn_requant_if(sa, q->a_mult, q->a_shift, hi) +
+                        wn_requant_if(sb, q->b_mult, q->b_shift, hi);
+    return (int16_t)wn_clamp_zp(wn_requant_if(sum, q->out_mult, q->out_shift, hi), q->zp_out, (-32768),
+                                32767);
+}
+
 void wn_add_s16(int16_t *y, const int16_t *a, const int16_t *b, int32_t n, const wn_add_q *qp)
 {
     const wn_add_q qc = *qp, *q = &qc; /* a copy: int8 stores may alias *qp */
     int32_t i;
+    if (wn_requant_hi_serves(q->a_shift, q->b_shift, q->out_shift)) {
+        for (i = 0; i < n; ++i) {
+            y[i] = wn_add_one_s16(a[i], b[i], q, 1);
+        }
+        return;
+    }
     for (i = 0; i < n; ++i) {
-        const int32_t sa = ((int32_t)a[i] - q->zp_a) * (1 << q->left_shift);
-        const int32_t sb = ((int32_t)b[i] - q->zp_b) * (1 << q->left_shift);
-        const int32_t sum = wn_requant(sa, q->a_mult, q->a_shift) + wn_requant(sb, q->b_mult, q->b_shift);
-        y[i] = (int16_t)wn_clamp_zp(wn_requant(sum, q->out_mult, q->out_shift), q->zp_out, (-32768), 32767);
+        y[i] = wn_add_one_s16(a[i], b[i], q, 0);
     }
 }
 

@@ -37,18 +37,25 @@ static inline int32_t wn_rdbpot(int32_t x, int32_t exponent)
     return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
+/* single rounding with a multiplier below 1 (shift <= 0, a total shift 31 - shift of 31 or
+ * more): floor(rounded / 2^total) always fits in 32 bits (|acc * mult| < 2^62), so there is no
+ * saturation to test; from 32 on it is the high word of the rounded product shifted on -- one
+ * multiply-accumulate and one shift on 32-bit cores */
+static inline int32_t wn_requant_hi(int32_t acc, int32_t mult, int32_t shift)
+{
+    const int64_t rounded = (int64_t)acc * mult + ((int64_t)1 << (30 - shift));
+    return shift == 0 ? (int32_t)(rounded >> 31) : (int32_t)(rounded >> 32) >> (-1 - shift);
+}
+
 /* acc * mult * 2^(shift - 31), rounded */
 static inline int32_t wn_requant(int32_t acc, int32_t mult, int32_t shift)
 {
 #if WN_SINGLE_ROUNDING
-    const int32_t total = 31 - shift;
-    const int64_t rounded = (int64_t)acc * mult + ((int64_t)1 << (total - 1));
-    if (total >= 32) {
-        /* the high word shifted on: floor(rounded / 2^total) exactly, and it fits in 32 bits
-         * (no saturation to test) -- one multiply-accumulate and one shift on 32-bit cores */
-        return (int32_t)(rounded >> 32) >> (total - 32);
+    const int64_t rounded = (int64_t)acc * mult + ((int64_t)1 << (30 - shift));
+    if (shift <= -1) { /* as wn_requant_hi, without its test of shift == 0 */
+        return (int32_t)(rounded >> 32) >> (-1 - shift);
     }
-    return wn_sat32(rounded >> total);
+    return wn_sat32(rounded >> (31 - shift));
 #else
     const int32_t left = shift > 0 ? shift : 0;
     const int32_t right = shift > 0 ? 0 : -shift;
@@ -62,6 +69,19 @@ static inline int32_t wn_requant64(int64_t acc, int32_t mult, int32_t shift)
     const int64_t m16 = mult < 0x7FFF0000 ? ((int64_t)mult + (1 << 15)) >> 16 : 0x7FFF;
     const int32_t total = 15 - shift;
     return wn_sat32((acc * m16 + ((int64_t)1 << (total - 1))) >> total);
+}
+
+/* wn_requant, or wn_requant_hi where the caller checked once that it applies (hi: a constant
+ * at each call, so each loop compiles without the test) */
+static inline int32_t wn_requant_if(int32_t acc, int32_t mult, int32_t shift, int hi)
+{
+    return hi ? wn_requant_hi(acc, mult, shift) : wn_requant(acc, mult, shift);
+}
+
+/* single rounding and every shift <= 0: wn_requant_hi serves */
+static inline int wn_requant_hi_serves(int32_t s0, int32_t s1, int32_t s2)
+{
+    return WN_SINGLE_ROUNDING && s0 <= 0 && s1 <= 0 && s2 <= 0;
 }
 
 static inline int32_t wn_clamp(int64_t x, int32_t lo, int32_t hi)

@@ -25,6 +25,7 @@ RUNTIME = Path(__file__).resolve().parents[2] / "runtime_c"
 
 CDEF = """
 int32_t t_requant(int32_t acc, int32_t mult, int32_t shift);
+int32_t t_requant_hi(int32_t acc, int32_t mult, int32_t shift);
 int32_t t_requant64(int64_t acc, int32_t mult, int32_t shift);
 int32_t t_round_f32(float x);
 typedef struct {
@@ -45,6 +46,7 @@ void wn_add_s8(int8_t *y, const int8_t *a, const int8_t *b, int32_t n, const wn_
 SHIM = """
 #include "wn_requant.h"
 int32_t t_requant(int32_t acc, int32_t mult, int32_t shift) { return wn_requant(acc, mult, shift); }
+int32_t t_requant_hi(int32_t acc, int32_t mult, int32_t shift) { return wn_requant_hi(acc, mult, shift); }
 int32_t t_requant64(int64_t acc, int32_t mult, int32_t shift) { return wn_requant64(acc, mult, shift); }
 int32_t t_round_f32(float x) { return wn_round_f32(x); }
 """
@@ -94,6 +96,9 @@ def test_requant_edges(lib):
         want = qmath.requant(accs, mult, shift, rounding)
         got = np.array([c.t_requant(int(a), mult, shift) for a in accs])
         np.testing.assert_array_equal(got, want, err_msg=f"mult={mult} shift={shift}")
+        if rounding == "single" and shift <= 0:  # the elementwise kernels' path without a test
+            hi = np.array([c.t_requant_hi(int(a), mult, shift) for a in accs])
+            np.testing.assert_array_equal(hi, want, err_msg=f"hi: mult={mult} shift={shift}")
 
 
 def test_srdhm_int32_min_saturates():
