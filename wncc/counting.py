@@ -124,6 +124,18 @@ def _elf_machine(elf: Path) -> int | None:
     return int.from_bytes(head[18:20], order)
 
 
+def _readelf_symbols(elf: Path) -> list[list[str]]:
+    """The defined symbols of an ELF as readelf -Ws rows: Num: Value Size Type Bind Vis Ndx Name."""
+    readelf = shutil.which("readelf")
+    if not readelf:
+        raise WnccError("readelf is not installed (binutils)", path=str(elf))
+    proc = subprocess.run([readelf, "-Ws", str(elf)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise WnccError(f"readelf failed: {_last_line(proc.stderr)}", path=str(elf))
+    rows = (line.split() for line in proc.stdout.splitlines())
+    return [r for r in rows if len(r) >= 8 and r[0].endswith(":") and r[6] != "UND"]
+
+
 def _symbols(elf: Path) -> dict[str, list[int]]:
     """Defined symbols of an ELF by name (nm, else readelf)."""
     out: dict[str, list[int]] = {}
@@ -139,39 +151,19 @@ def _symbols(elf: Path) -> dict[str, list[int]]:
                     except ValueError:
                         pass
             return out
-    readelf = shutil.which("readelf")
-    if not readelf:
-        raise WnccError("neither nm nor readelf is installed (binutils)", path=str(elf))
-    proc = subprocess.run([readelf, "-Ws", str(elf)], capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise WnccError(f"readelf failed: {_last_line(proc.stderr)}", path=str(elf))
-    for line in proc.stdout.splitlines():
-        parts = line.split()
-        # Num: Value Size Type Bind Vis Ndx Name
-        if len(parts) >= 8 and parts[0].endswith(":") and parts[6] != "UND":
-            try:
-                out.setdefault(parts[7], []).append(int(parts[1], 16))
-            except ValueError:
-                pass
+    for row in _readelf_symbols(elf):
+        try:
+            out.setdefault(row[7], []).append(int(row[1], 16))
+        except ValueError:
+            pass
     return out
 
 
 def functions(elf: Path) -> list[tuple[int, int, str]]:
     """(start, end, name) of every function of an ELF with a size (readelf's FUNC symbols, Thumb
     bit cleared), by start address."""
-    readelf = shutil.which("readelf")
-    if not readelf:
-        raise WnccError("readelf is not installed (binutils)", path=str(elf))
-    proc = subprocess.run([readelf, "-Ws", str(elf)], capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise WnccError(f"readelf failed: {_last_line(proc.stderr)}", path=str(elf))
-    found = set()
-    for line in proc.stdout.splitlines():
-        parts = line.split()  # Num: Value Size Type Bind Vis Ndx Name
-        if len(parts) >= 8 and parts[0].endswith(":") and parts[3] == "FUNC" and parts[6] != "UND":
-            start, size = int(parts[1], 16) & ~1, int(parts[2], 0)
-            if size > 0:
-                found.add((start, start + size, parts[7]))
+    found = {(int(r[1], 16) & ~1, (int(r[1], 16) & ~1) + int(r[2], 0), r[7])
+             for r in _readelf_symbols(elf) if r[3] == "FUNC" and int(r[2], 0) > 0}
     return sorted(found)
 
 
