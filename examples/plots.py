@@ -2,7 +2,7 @@
 output's spectrogram beside the ground truth's.
 
     python examples/plots.py curve examples/checkpoints/base-last.pt -o examples/models/base-nll.png
-    python examples/plots.py spectrogram out/base.wav examples/data/test_clip.wav \\
+    python examples/plots.py spectrogram examples/data/test_clip.wav "out/base.wav=base (C)" \\
         -o examples/models/base-demo.png
 
 ``curve`` draws the validation records of the checkpoint's history (train.py keeps every log
@@ -14,6 +14,8 @@ all runs; every run so far crops 96 frames per step (4 x 24 or 2 x 48 = 1.2 s of
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import wave
 from pathlib import Path
 
@@ -33,6 +35,30 @@ EARLIER = {
 }
 
 
+def validation_points(history: list[dict], model: str = "base") -> list[tuple[int, float]]:
+    """(step over all runs, validation NLL) of the EARLIER runs and the history's."""
+    points, end = [], 0
+    for _label, start, run in EARLIER.get(model, []):
+        points += [(start + s, v) for s, v in run]
+        end = start + run[-1][0]
+    return points + [(end + r["step"], r["val_bits"]) for r in history if "val_bits" in r]
+
+
+def fit(points: list[tuple[int, float]], first: int = 600) -> tuple[float, float, float]:
+    """Least-squares NLL(s) = floor + b * s**-a over the points from step ``first`` on."""
+    from scipy.optimize import curve_fit
+
+    s, v = (np.array(x, np.float64) for x in zip(*[p for p in points if p[0] >= first]))
+    (floor, b, a), _ = curve_fit(lambda s, f, b, a: f + b * s ** -a, s, v, p0=(3.0, 50.0, 0.5),
+                                 maxfev=20000)
+    return float(floor), float(b), float(a)
+
+
+def steps_to(target: float, floor: float, b: float, a: float) -> float:
+    """Steps at which the fitted curve reaches ``target`` (inf below its floor)."""
+    return math.inf if target <= floor else ((target - floor) / b) ** (-1 / a)
+
+
 def curve(checkpoint: Path, out: Path, model: str = "base", offset: int | None = None) -> None:
     import matplotlib
     matplotlib.use("Agg")
@@ -48,6 +74,14 @@ def curve(checkpoint: Path, out: Path, model: str = "base", offset: int | None =
         end = start + steps[-1]
     offset = end if offset is None else offset
     vals = [r for r in ck["history"] if "val_bits" in r]
+    floor, b, a = fit(validation_points(ck["history"], model))
+    last = offset + ck["step"]
+    s = np.geomspace(600, max(4 * last, 30000), 200)
+    ax.plot(s, floor + b * s ** -a, "--", color="0.4", lw=1,
+            label=f"fit {floor:.2f} + {b:.1f} s^-{a:.2f}")
+    ax.set_xscale("log")
+    print(json.dumps({"fit": {"floor": floor, "b": b, "a": a}, "last_step": last,
+                      **{f"steps_to_{t}": steps_to(t, floor, b, a) for t in (3.7, 3.5, 3.4)}}))
     train = [r for r in ck["history"] if "train_bits" in r]
     if train:
         ax.plot([offset + r["step"] for r in train], [r["train_bits"] for r in train], "-",
@@ -57,7 +91,7 @@ def curve(checkpoint: Path, out: Path, model: str = "base", offset: int | None =
                 label="run 3 (bf16, 2 x 48)")
     ax.axhline(vals[-1]["unigram_bits"] if vals else 6.913, ls=":", color="gray",
                label="unigram entropy (no context)")
-    ax.set_xlabel("training steps over all runs (1.2 s of audio cropped per step)")
+    ax.set_xlabel("training steps over all runs (1.2 s of audio cropped per step), log scale")
     ax.set_ylabel("validation NLL, bits/sample (first 20 s)")
     ax.set_ylim(3.5, 7.2)
     ax.grid(alpha=0.3)
@@ -82,28 +116,28 @@ def log_spectrogram(audio: np.ndarray, n_fft: int = 1024, hop: int = 80) -> np.n
     return 20 * np.log10(np.maximum(mag, 1e-5))
 
 
-def spectrogram(generated: Path, truth: Path, out: Path, fmax: float = 4000.0,
-                title: str = "") -> None:
+def spectrogram(generated: list[tuple[Path, str]], truth: Path, out: Path,
+                fmax: float = 4000.0) -> None:
+    """The ground truth's spectrogram above each (wav, label)'s, on one dB scale, 0-fmax Hz."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True, sharey=True)
-    ref = log_spectrogram(read_wav(truth))
-    top = ref.max()
-    for ax, path, name in zip(axes, (truth, generated), ("ground truth", "vocoder output")):
+    rows = [(truth, f"ground truth: {truth.name}")] + generated
+    fig, axes = plt.subplots(len(rows), 1, figsize=(9, 2.6 * len(rows)), sharex=True,
+                             sharey=True, squeeze=False)
+    top = log_spectrogram(read_wav(truth)).max()
+    for ax, (path, label) in zip(axes[:, 0], rows):
         spec = log_spectrogram(read_wav(path))
         seconds = spec.shape[1] * 80 / 16000
         ax.imshow(spec, origin="lower", aspect="auto", cmap="magma", vmin=top - 80, vmax=top,
                   extent=(0, seconds, 0, 8000))
         ax.set_ylim(0, fmax)
         ax.set_ylabel("Hz")
-        ax.set_title(f"{name}: {path.name}")
-    axes[-1].set_xlabel("seconds")
-    if title:
-        fig.suptitle(title)
+        ax.set_title(label, fontsize=10)
+    axes[-1, 0].set_xlabel("seconds")
     fig.tight_layout()
-    fig.savefig(out, dpi=110)
+    fig.savefig(out, dpi=100)
 
 
 def main() -> None:
@@ -113,16 +147,17 @@ def main() -> None:
     c.add_argument("checkpoint", type=Path)
     c.add_argument("--model", default="base")
     c.add_argument("-o", "--output", type=Path, required=True)
-    s = sub.add_parser("spectrogram", help="generated audio beside the ground truth")
-    s.add_argument("generated", type=Path)
+    s = sub.add_parser("spectrogram", help="generated audio below the ground truth")
     s.add_argument("truth", type=Path)
-    s.add_argument("--title", default="")
+    s.add_argument("generated", nargs="+", metavar="WAV=LABEL")
     s.add_argument("-o", "--output", type=Path, required=True)
     args = ap.parse_args()
     if args.what == "curve":
         curve(args.checkpoint, args.output, args.model)
     else:
-        spectrogram(args.generated, args.truth, args.output, title=args.title)
+        pairs = [item.partition("=") for item in args.generated]
+        spectrogram([(Path(w), label or Path(w).name) for w, _, label in pairs], args.truth,
+                    args.output)
 
 
 if __name__ == "__main__":
