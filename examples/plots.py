@@ -137,7 +137,9 @@ def spectrogram(generated: list[tuple[Path, str]], truth: Path, out: Path,
         ax.set_title(label, fontsize=10)
     axes[-1, 0].set_xlabel("seconds")
     fig.tight_layout()
-    fig.savefig(out, dpi=100)
+    fig.savefig(out, dpi=72)
+    from PIL import Image  # matplotlib's own dependency: a 128-colour palette, a third the size
+    Image.open(out).convert("RGB").quantize(128).save(out, optimize=True)
 
 
 def main() -> None:
