@@ -9,10 +9,16 @@ convolutions' zero padding only matches inference at the true start).
 Features are computed once per corpus into ``<corpus>/features.npz``. Outputs in ``--out``:
 ``last.pt`` (every ``--ckpt-minutes``, at the end and on SIGTERM/SIGINT), ``best.pt`` (lowest
 validation NLL) and ``log.jsonl`` (one JSON object per line: ``{"step", "wall", "train_bits",
-"lr"}`` and, every ``--val-every`` steps, ``{"step", "wall", "val_bits", "unigram_bits"}``).
+"lr"}``; every ``--val-every`` steps ``{"step", "wall", "val_bits", "signal_bits",
+"unigram_bits"}``, ``signal_bits`` being the NLL of the 16-bit values, comparable with and
+without ``--preemphasis``; at the end of a session ``{"done", ...}`` with its steps, seconds and
+hardware). The checkpoints hold every log record of every session (``history``).
 
 A run can span sessions: ``--resume`` continues from ``<out>/last.pt`` with its weights, Adam
-state, data position (crop RNG), step count, training wall time and lr schedule. The cosine decay
+state, data position (crop RNG), step count, training wall time and lr schedule. A session on a
+fresh machine, where only the git repository survives, continues from ``--keep FILE`` (a
+compact last.pt written with it: Adam's moments in bfloat16, about 6.8 MB for ``base``; commit
+it) when ``<out>/last.pt`` is missing. The cosine decay
 spans ``--decay-steps`` steps and/or ``--decay-minutes`` of training wall time counted over all
 sessions (default: the first session's ``--steps`` / ``--minutes``), and is stored in the
 checkpoint; ``--steps`` is the total step count to stop at, ``--minutes`` this session's budget.
@@ -20,6 +26,8 @@ checkpoint; ``--steps`` is the total step count to stop at, ``--minutes`` this s
     python examples/train.py --config tiny --out /work/runs/tiny --minutes 5 --threads 2
     python examples/train.py --config base --out /work/runs/b --bf16 --decay-steps 20000 --minutes 60
     python examples/train.py --config base --out /work/runs/b --bf16 --resume --minutes 60
+    python examples/train.py --config base --out /work/runs/b --bf16 --resume --minutes 60 \
+        --keep examples/checkpoints/base-last.pt    # fresh machine: resumes from the kept file
 """
 
 from __future__ import annotations
@@ -57,13 +65,24 @@ def read_wav(path: Path) -> np.ndarray:
     return np.frombuffer(data, dtype="<i2").astype(np.float64) / 32768.0
 
 
-def feature_cache(corpus: Path, cache: Path | None = None) -> dict[str, np.ndarray]:
+def preemphasize(audio: np.ndarray, coef: float) -> np.ndarray:
+    """y[n] = x[n] - coef * x[n-1] (x[-1] = 0), the inverse of the C's --deemphasis COEF."""
+    if not coef:
+        return audio
+    return audio - coef * np.concatenate([[0.0], audio[:-1]])
+
+
+def feature_cache(corpus: Path, cache: Path | None = None,
+                  preemphasis: float = 0.0) -> dict[str, np.ndarray]:
     """Per split: ``<split>_mel`` [frames, 80] f32, ``<split>_cls`` [frames*hop] u8 and
     ``<split>_frames`` (frames per utterance), all utterances concatenated (trailing partial hop
-    dropped). Rebuilt when the manifest changes."""
-    cache = cache or corpus / "features.npz"
+    dropped). The classes are of the pre-emphasized audio where ``preemphasis`` is not 0 (the
+    mel is always of the audio itself). Rebuilt when the manifest or the coefficient changes."""
+    cache = cache or corpus / ("features.npz" if not preemphasis
+                               else f"features-pre{preemphasis:g}.npz")
     manifest = (corpus / "manifest.json").read_bytes()
-    digest = hashlib.sha256(manifest).hexdigest()
+    digest = hashlib.sha256(manifest + (f"pre{preemphasis!r}".encode() if preemphasis
+                                        else b"")).hexdigest()
     if cache.exists():
         data = dict(np.load(cache))
         if str(data["digest"]) == digest:
@@ -76,7 +95,8 @@ def feature_cache(corpus: Path, cache: Path | None = None) -> dict[str, np.ndarr
             audio = read_wav(corpus / u["path"])
             mel = features.log_mel(audio)
             mels.append(mel)
-            classes.append(mulaw.encode(audio[:len(mel) * features.HOP]).astype(np.uint8))
+            target = preemphasize(audio, preemphasis)[:len(mel) * features.HOP]
+            classes.append(mulaw.encode(target).astype(np.uint8))
             counts.append(len(mel))
         out[f"{split}_mel"] = np.concatenate(mels) if mels else np.zeros((0, 80), np.float32)
         out[f"{split}_cls"] = np.concatenate(classes) if classes else np.zeros(0, np.uint8)
@@ -92,6 +112,18 @@ def unigram_bits(classes: np.ndarray) -> float:
     p = np.bincount(classes.astype(np.int64), minlength=256) / len(classes)
     p = p[p > 0]
     return float(-(p * np.log2(p)).sum())
+
+
+def _bin_width_bits() -> np.ndarray:
+    """log2 of each mu-law class's width in 16-bit steps (2/65536): the class's interval of
+    compressed values [(2c-1)/mu - 1, (2c+1)/mu - 1] clipped to [-1, 1], expanded."""
+    c = np.arange(256, dtype=np.float64)
+    lo = np.clip((2 * c - 1) / mulaw.MU - 1, -1, 1)
+    hi = np.clip((2 * c + 1) / mulaw.MU - 1, -1, 1)
+    return np.log2((mulaw.expand(hi) - mulaw.expand(lo)) * 32768.0)
+
+
+WIDTH_BITS = torch.from_numpy(_bin_width_bits())
 
 
 class Split:
@@ -133,20 +165,37 @@ class Split:
 
 
 @torch.no_grad()
-def validate(model: wavenet.WaveNet, split: Split, seconds: float) -> float:
+def validate(model: wavenet.WaveNet, split: Split, seconds: float,
+             signal: bool = False) -> float | tuple[float, float]:
     """Teacher-forced NLL in bits/sample over whole utterances (the first ones up to
-    ``seconds`` of audio; 0 = all)."""
+    ``seconds`` of audio; 0 = all). ``signal``: also the NLL of the signal as 16-bit values,
+    the class NLL plus log2 of each target class's width in 16-bit steps (uniform within the
+    class). Pre-emphasis has a Jacobian of 1, so this one compares models with and without
+    pre-emphasis on the same footing (the class NLLs do not: the classes differ)."""
     model.eval()
-    total, count = 0.0, 0
+    total, width, count = 0.0, 0.0, 0
     for i in range(len(split.frames)):
         x, mel, t = split.utterance(i)
         logits = model(x[None], mel[None])
         total += F.cross_entropy(logits, t[None], reduction="sum").item()
+        width += WIDTH_BITS[t].sum().item()
         count += t.numel()
         if seconds and count >= seconds * 16000:
             break
     model.train()
-    return total / count / math.log(2.0)
+    bits = total / count / math.log(2.0)
+    return (bits, bits + width / count) if signal else bits
+
+
+def cpu_name() -> str:
+    """The processor's model name (Linux), for the run's record."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
 
 
 def save(path: Path, **payload: object) -> None:
@@ -180,6 +229,13 @@ def main() -> None:
     ap.add_argument("--bf16", action="store_true", help="bfloat16 autocast for the training "
                     "steps (validation stays fp32); about 1.5x faster where the CPU has "
                     "AVX512-BF16 or AMX")
+    ap.add_argument("--preemphasis", type=float, default=0.0, metavar="COEF",
+                    help="train on the classes of y[n] = x[n] - COEF * x[n-1] (generate with "
+                    "wncc's --deemphasis COEF); a resumed run keeps its checkpoint's")
+    ap.add_argument("--keep", type=Path, help="also keep a compact copy of last.pt here (Adam "
+                    "moments in bfloat16, the whole log inside): the file to commit so that a "
+                    "fresh machine can continue; --resume starts from it when <out>/last.pt "
+                    "is missing")
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--val-every", type=int, default=500)
     ap.add_argument("--val-seconds", type=float, default=60.0, help="0: whole validation split")
@@ -191,8 +247,17 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     cfg = wavenet.CONFIGS[args.config]
+    ck = None
+    if args.resume:
+        for path in (args.out / "last.pt", args.keep):
+            if path and path.exists():
+                ck = torch.load(path, map_location="cpu", weights_only=False)
+                print(json.dumps({"resume": str(path), "step": ck["step"]}), flush=True)
+                break
+    if ck is not None:
+        args.preemphasis = ck.get("preemphasis", 0.0)
     t0 = time.time()
-    data = feature_cache(args.corpus, args.cache)
+    data = feature_cache(args.corpus, args.cache, args.preemphasis)
     train, val = Split(data, "train", cfg.hop), Split(data, "validation", cfg.hop)
     unigram = unigram_bits(data["validation_cls"])
     print(json.dumps({"features_s": round(time.time() - t0, 1), "train_frames":
@@ -205,17 +270,18 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     step, wall_before, best = 0, 0.0, math.inf
     decay = {"steps": args.steps, "minutes": args.minutes}
+    history: list[dict] = []  # every log record of every session (kept in the checkpoints)
     if args.init:
         state = torch.load(args.init, map_location="cpu", weights_only=False)
         model.load_state_dict(state.get("model", state))
-    if args.resume and (args.out / "last.pt").exists():
-        ck = torch.load(args.out / "last.pt", map_location="cpu", weights_only=False)
+    if ck is not None:
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         rng.bit_generator.state = ck["rng"]
         torch.set_rng_state(ck["torch_rng"])
         step, wall_before, best = ck["step"], ck["wall"], ck.get("best_val_bits", math.inf)
         decay = ck.get("decay", decay)
+        history = ck.get("history", [])
     if args.decay_steps is not None or args.decay_minutes is not None:
         decay = {"steps": args.decay_steps or 0, "minutes": args.decay_minutes or 0.0}
     if not (decay["steps"] or decay["minutes"]):
@@ -224,6 +290,7 @@ def main() -> None:
     log = (args.out / "log.jsonl").open("a")
 
     def emit(rec: dict) -> None:
+        history.append(rec)
         log.write(json.dumps(rec) + "\n")
         log.flush()
         print(json.dumps(rec), flush=True)
@@ -231,17 +298,29 @@ def main() -> None:
     start = time.time()
     last_ckpt = start
 
-    def checkpoint(path: Path) -> None:
+    def checkpoint(path: Path, compact: bool = False) -> None:
+        optim = opt.state_dict()
+        if compact:  # Adam's moments in bfloat16 (load_state_dict casts them back to fp32)
+            optim["state"] = {k: {n: v.to(torch.bfloat16) if n.startswith("exp_avg") else v
+                                  for n, v in st.items()} for k, st in optim["state"].items()}
         save(path, model=model.state_dict(), config=asdict(cfg), step=step,
-             optimizer=opt.state_dict(), rng=rng.bit_generator.state,
+             optimizer=optim, rng=rng.bit_generator.state,
              torch_rng=torch.get_rng_state(), wall=wall_before + time.time() - start,
-             best_val_bits=best, decay=decay, args={k: str(v) for k, v in vars(args).items()})
+             best_val_bits=best, decay=decay, preemphasis=args.preemphasis, history=history,
+             args={k: str(v) for k, v in vars(args).items()})
+
+    def keep() -> None:
+        checkpoint(args.out / "last.pt")
+        if args.keep:
+            args.keep.parent.mkdir(parents=True, exist_ok=True)
+            checkpoint(args.keep, compact=True)
 
     def validation() -> None:
         nonlocal best
-        bits = validate(model, val, args.val_seconds)
+        bits, signal_bits = validate(model, val, args.val_seconds, signal=True)
         emit({"step": step, "wall": round(wall_before + time.time() - start, 1),
-              "val_bits": round(bits, 4), "unigram_bits": round(unigram, 4)})
+              "val_bits": round(bits, 4), "signal_bits": round(signal_bits, 4),
+              "unigram_bits": round(unigram, 4)})
         if bits < best:
             best = bits
             checkpoint(args.out / "best.pt")
@@ -285,16 +364,18 @@ def main() -> None:
         if step % args.val_every == 0:
             validation()
         if time.time() - last_ckpt >= args.ckpt_minutes * 60:
-            checkpoint(args.out / "last.pt")
+            keep()
             last_ckpt = time.time()
     if step % args.val_every and not stop_signal:  # a signal asks for a quick exit
         validation()
-    checkpoint(args.out / "last.pt")
     session_s = time.time() - start
     emit({"done": True, "step": step, "wall": round(wall_before + session_s, 1),
           "best_val_bits": round(best, 4), "unigram_bits": round(unigram, 4),
           "session_steps": step - session_step0, "session_s": round(session_s, 1),
+          "threads": args.threads, "bf16": args.bf16, "batch": args.batch,
+          "frames": args.frames, "cpu": cpu_name(),
           **({"signal": stop_signal[0]} if stop_signal else {})})
+    keep()
 
 
 if __name__ == "__main__":

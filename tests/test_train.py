@@ -88,3 +88,56 @@ def test_bf16_autocast_trains(tmp_path: Path) -> None:
     bits = [r["train_bits"] for r in log if "train_bits" in r]
     assert len(bits) == 3 and all(0 < b < 8.5 for b in bits)
     assert [r["val_bits"] for r in log if "val_bits" in r][0] < 8.5
+
+
+def test_kept_checkpoint_resumes_on_a_fresh_machine(tmp_path: Path) -> None:
+    """--keep writes a compact last.pt (bf16 Adam moments, the log inside); --resume in an
+    empty --out (a fresh machine with only the repo) continues from it: same steps, lr schedule
+    and crops, losses within bf16 rounding of one uninterrupted session."""
+    data = tmp_path / "corpus"
+    _synthetic_corpus(data)
+    common = [sys.executable, EXAMPLES / "train.py", "--corpus", data, "--threads", "1",
+              "--batch", "2", "--log-every", "1", "--val-every", "4", "--val-seconds", "1"]
+    subprocess.run(common + ["--out", tmp_path / "one", "--steps", "8"], check=True)
+    kept = tmp_path / "repo" / "last.pt"
+    split = common + ["--decay-steps", "8", "--keep", kept]
+    subprocess.run(split + ["--out", tmp_path / "a", "--steps", "4"], check=True)
+    subprocess.run(split + ["--out", tmp_path / "b", "--steps", "8", "--resume"], check=True)
+    one = [r for r in _log(tmp_path / "one") if "train_bits" in r]
+    two = [r for r in _log(tmp_path / "a") + _log(tmp_path / "b") if "train_bits" in r]
+    assert [r["step"] for r in two] == list(range(1, 9))
+    assert [r["lr"] for r in two] == [r["lr"] for r in one]
+    assert [r["train_bits"] for r in two[:4]] == [r["train_bits"] for r in one[:4]]
+    assert all(abs(a["train_bits"] - b["train_bits"]) < 0.01 for a, b in zip(two, one))
+    ck = torch.load(kept, map_location="cpu", weights_only=False)
+    assert ck["step"] == 8 and ck["preemphasis"] == 0.0
+    moments = [v for st in ck["optimizer"]["state"].values() for k, v in st.items()
+               if k.startswith("exp_avg")]
+    assert moments and all(v.dtype == torch.bfloat16 for v in moments)
+    history = ck["history"]  # both sessions' records, with the validations' signal NLL
+    assert [r["step"] for r in history if "val_bits" in r] == [4, 8]
+    assert all(r["signal_bits"] > r["val_bits"] for r in history if "val_bits" in r)
+    assert [r["session_steps"] for r in history if r.get("done")] == [4, 4]
+
+
+def test_preemphasis_targets(tmp_path: Path) -> None:
+    """--preemphasis trains on the classes of x[n] - a x[n-1] (own cache, same mel) and a
+    resumed run keeps its checkpoint's coefficient."""
+    sys.path.insert(0, str(EXAMPLES))
+    import train
+    data = tmp_path / "corpus"
+    _synthetic_corpus(data)
+    plain, pre = train.feature_cache(data), train.feature_cache(data, preemphasis=0.85)
+    assert (data / "features-pre0.85.npz").exists()
+    np.testing.assert_array_equal(plain["train_mel"], pre["train_mel"])
+    audio = train.read_wav(data / "wav" / "00000.wav")
+    y = audio - 0.85 * np.concatenate([[0.0], audio[:-1]])
+    n = int(plain["train_frames"][0]) * 200
+    np.testing.assert_array_equal(pre["train_cls"][:n], train.mulaw.encode(y[:n]))
+    out = tmp_path / "run"
+    common = [sys.executable, EXAMPLES / "train.py", "--corpus", data, "--out", out,
+              "--threads", "1", "--batch", "2", "--val-every", "2", "--val-seconds", "1"]
+    subprocess.run(common + ["--steps", "2", "--preemphasis", "0.85"], check=True)
+    subprocess.run(common + ["--steps", "4", "--resume"], check=True)
+    ck = torch.load(out / "last.pt", map_location="cpu", weights_only=False)
+    assert ck["step"] == 4 and ck["preemphasis"] == 0.85
