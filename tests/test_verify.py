@@ -141,7 +141,7 @@ def test_real_audio_teacher_forces_other_class_counts(ends_model):
     assert report.passed, report.checks
 
 
-@pytest.mark.parametrize("dtype", ["fp32", "int8", "int16x8"])
+@pytest.mark.parametrize("dtype", ["fp32", "int8", pytest.param("int16x8", marks=pytest.mark.long)])
 def test_gumbel_sampler_stays_an_option(models, shipped_quantized, ends_model, dtype):
     """--sampler gumbel (one draw per class) verifies as the default cdf sampler does, and the
     two draw different (both seeded) sequences."""

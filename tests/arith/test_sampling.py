@@ -11,7 +11,7 @@ from scipy import stats
 from wncc.arith.sampling import (Pcg32, below, cdf_tables, cdf_weight, sample, sample_cdf,
                                  sample_cdf_int)
 
-DRAWS = 20000
+DRAWS = 12000
 
 
 def _chi_square_p(counts: np.ndarray, p: np.ndarray) -> float:

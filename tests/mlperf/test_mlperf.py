@@ -46,7 +46,7 @@ def test_library_cuts_the_clip_and_really_loads(tmp_path):
     assert sorted(lib.loaded) == [3]
 
 
-@pytest.mark.parametrize("dtype", ["fp32", "int8"])
+@pytest.mark.parametrize("dtype", [pytest.param("fp32", marks=pytest.mark.long), "int8"])
 def test_every_scenario_on_the_c(tmp_path, tiny_int8, dtype):
     model = TINY if dtype == "fp32" else tiny_int8
     result = run(opts(tmp_path, "c", model=str(model), seconds=0.05, server_steps=2))
