@@ -34,7 +34,8 @@ class Sampler:
                   heads.pcm_table(graph.classes, self.head.companding))
         self.values, self.pcm_table = tables if categorical else (None, None)
         self.integer_classes = integer and categorical
-        self.g_scaled = gumbel_scaled(self.out_q.scale) if self.integer_classes else None
+        gumbel = self.integer_classes and self.head.sampler == "gumbel"
+        self.g_scaled = gumbel_scaled(self.out_q.scale) if gumbel else None
         self.reset(0, 1.0)
 
     def reset(self, seed: int, temperature: float) -> None:
