@@ -23,8 +23,11 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from wncc.errors import WnccError  # noqa: E402
-from wncc.prune import (Pattern, cubic_sparsity, export_onnx, onnx_zeros, parse_pattern,  # noqa: E402
-                        prune, schedule_steps, sparsity_report, targets)
+from torch.nn import functional as F  # noqa: E402
+
+from wncc.prune import (Pattern, cubic_sparsity, distillation_loss, export_onnx,  # noqa: E402
+                        onnx_zeros, parse_pattern, prune, schedule_steps, sparsity_report,
+                        targets)
 from wncc.prune.examples import load_model  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -246,6 +249,69 @@ def test_iterative_short(tiny, tmp_path) -> None:
     from wncc.prune import evaluate
 
     assert 0 < evaluate(tiny, corpus, 0) < 9
+
+
+def test_distillation_loss_by_hand() -> None:
+    """alpha = 0 is the cross-entropy; otherwise the KL term of the unmasked positions, by the
+    textbook formula in float64."""
+    g = torch.Generator().manual_seed(0)
+    s, te = torch.randn(2, 5, 4, generator=g), torch.randn(2, 5, 4, generator=g)
+    t = torch.tensor([[-100, 1, 4, 0], [2, -100, 3, 3]])
+    ce = F.cross_entropy(s, t, ignore_index=-100)
+    assert torch.equal(distillation_loss(s, te, t, 0.0), ce)
+    keep = (t != -100).numpy()
+    p = torch.softmax(te.double() / 2, 1).numpy().transpose(0, 2, 1)[keep]
+    q = torch.softmax(s.double() / 2, 1).numpy().transpose(0, 2, 1)[keep]
+    kl = float(np.mean(np.sum(p * np.log(p / q), -1)))
+    assert float(distillation_loss(s, te, t, 0.25, 2.0)) == pytest.approx(
+        0.75 * float(ce) + 0.25 * 4 * kl, rel=1e-5)
+    assert float(distillation_loss(s, s, t, 1.0)) == pytest.approx(0.0, abs=1e-6)
+
+
+def _distilled(tmp_path: Path, corpus: Path, alpha: float, **kw):
+    model, _, _ = load_model(TINY)
+    res = prune(model, 0.7, method="iterative", scope="layer", corpus=corpus, steps=8, events=2,
+                batch=2, frames=8, threads=1, distill=alpha, temperature=2.0, **kw)
+    return model, res
+
+
+def test_iterative_distillation_deterministic(tmp_path) -> None:
+    """Same seed, same weights; the teacher changes the fine-tuned weights, not the masks'
+    sparsity; the report records the distillation."""
+    corpus = write_corpus(tmp_path / "corpus")
+    a, ra = _distilled(tmp_path, corpus, 0.5)
+    b, _ = _distilled(tmp_path, corpus, 0.5)
+    c, rc = _distilled(tmp_path, corpus, 0.0)
+    sa, sb, sc = a.state_dict(), b.state_dict(), c.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert not all(torch.equal(sa[k], sc[k]) for k in sa)
+    assert ra.sparsity == pytest.approx(rc.sparsity)
+    assert ra.to_dict()["distill"] == 0.5 and ra.to_dict()["temperature"] == 2.0
+
+
+def test_early_stopping_keeps_the_best(tmp_path) -> None:
+    """Fine-tuning on noise while validating on speech: the validation NLL rises after the
+    schedule ends, fine-tuning stops after `patience` worse measurements, and the model returns
+    to the weights of the best measurement (its NLL equals the best recorded one)."""
+    from wncc.audio import read_wav
+    from wncc.prune import evaluate
+
+    corpus = write_corpus(tmp_path / "corpus")
+    speech = read_wav(ROOT / "examples" / "data" / "test_clip.wav")[:9600]
+    with wave.open(str(corpus / "wav" / "00003.wav"), "wb") as w:  # the validation utterance
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
+        w.writeframes((speech * 32767).astype("<i2").tobytes())
+    model, _, _ = load_model(TINY)
+    res = prune(model, 0.1, method="iterative", scope="layer", corpus=corpus, steps=60, events=1,
+                batch=2, frames=8, threads=1, lr=5e-3, val_every=2, val_seconds=0, patience=2)
+    vals = res.validation
+    n, dt = schedule_steps(60, 1)
+    assert vals and all(r["step"] > n * dt and (r["step"] - n * dt) % 2 == 0 for r in vals)
+    best = min(r["val_bits"] for r in vals)
+    assert [r["val_bits"] > best for r in vals[-2:]] == [True, True]
+    assert vals[-1]["step"] < 60  # stopped early
+    assert evaluate(model, corpus, 0) == pytest.approx(best, abs=1e-5)
+    assert res.sparsity == pytest.approx(0.1, abs=0.01)
 
 
 def test_bias_correction_moves_only_biases(tiny, tmp_path) -> None:

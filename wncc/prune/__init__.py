@@ -12,9 +12,9 @@ Needs torch (the ``examples`` extra); it is imported on first use of a name from
 from __future__ import annotations
 
 __all__ = ["METHODS", "NORMS", "SCOPES", "LayerSparsity", "Pattern", "PruneResult",
-           "check_sparsity", "compute_masks", "cubic_sparsity", "evaluate", "export_onnx",
-           "onnx_zeros", "parse_pattern", "prune", "save_checkpoint", "schedule_steps",
-           "sparsity_report", "targets"]
+           "check_sparsity", "compute_masks", "cubic_sparsity", "distillation_loss", "evaluate",
+           "export_onnx", "onnx_zeros", "parse_pattern", "prune", "save_checkpoint",
+           "schedule_steps", "sparsity_report", "targets"]
 
 
 def __getattr__(name: str):

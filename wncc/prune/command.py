@@ -61,7 +61,10 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
                             scope=args.scope, norm=args.norm, include_embedding=args.embedding,
                             corpus=args.data, steps=args.steps, lr=args.lr, batch=args.batch,
                             frames=args.frames, seed=args.seed,
-                            bias_correction=args.bias_correction, log=log)
+                            bias_correction=args.bias_correction, distill=args.distill,
+                            temperature=args.temperature, val_every=args.val_every,
+                            val_seconds=args.eval_seconds, patience=args.patience,
+                            log=log)
         if args.data and args.eval_seconds > 0:
             update("NLL after")
             after = core.evaluate(model, args.data, args.eval_seconds)
@@ -130,6 +133,16 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=300, help="fine-tuning steps (iterative)")
     p.add_argument("--lr", type=float, default=5e-4, help="fine-tuning learning rate (Adam, "
                    "cosine decay to 10%%)")
+    p.add_argument("--distill", type=float, default=0.0, metavar="ALPHA",
+                   help="knowledge distillation from the unpruned model (iterative): loss = "
+                        "(1 - ALPHA) data cross-entropy + ALPHA T^2 KL(teacher || student)")
+    p.add_argument("--temperature", type=float, default=1.0, help="distillation temperature T")
+    p.add_argument("--val-every", type=int, default=0, metavar="N",
+                   help="early stopping (iterative): once at the final sparsity, the validation "
+                        "NLL every N steps (--eval-seconds of audio, 0: the whole split); the best "
+                        "weights are kept")
+    p.add_argument("--patience", type=int, default=3,
+                   help="stop after this many validation NLLs without improvement")
     p.add_argument("--batch", type=int, default=16, help="crops per fine-tuning batch")
     p.add_argument("--frames", type=int, default=8, help="frames per crop")
     p.add_argument("--threads", type=int, default=2, help="torch threads (0: torch's default)")

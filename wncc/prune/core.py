@@ -28,6 +28,13 @@ the steps, the rest fine-tunes at s_f. Fine-tuning is examples/train.py's teache
 at 1.0, cosine lr decay to 10%); after every optimizer step the masks are re-applied (and the
 gradients of pruned weights are zeroed before it, so Adam's moments for them stay zero).
 
+Distillation (Hinton et al. 2015, ``distill`` = alpha > 0): the unpruned model, frozen, is the
+teacher; the loss is (1 - alpha) CE(student, data) + alpha T^2 KL(teacher_T || student_T) over the
+same unmasked positions, where ``_T`` is the softmax of the logits divided by the temperature T.
+Early stopping (``val_every`` > 0): once the schedule has reached s_f, the validation NLL is
+measured every ``val_every`` steps (``val_seconds`` of audio); fine-tuning stops after
+``patience`` measurements without improvement and the model returns to its best measured weights.
+
 The result has the zeros baked into the weights (no masks or reparametrization left), so
 ``state_dict()`` and ``examples/wavenet.py``'s export carry them.
 """
@@ -299,6 +306,9 @@ class PruneResult:
     history: list[dict] = field(default_factory=list)
     seconds: float = 0.0
     bias_correction: bool = False
+    distill: float = 0.0
+    temperature: float = 1.0
+    validation: list[dict] = field(default_factory=list)
 
     @property
     def params(self) -> int:
@@ -316,7 +326,9 @@ class PruneResult:
         return {"requested": self.requested, "achieved": self.sparsity, "method": self.method,
                 "pattern": self.pattern, "scope": self.scope, "norm": self.norm,
                 "include_embedding": self.include_embedding,
-                "bias_correction": self.bias_correction, "params": self.params,
+                "bias_correction": self.bias_correction, "distill": self.distill,
+                "temperature": self.temperature, "validation": self.validation,
+                "params": self.params,
                 "zeros": self.zeros, "seconds": round(self.seconds, 1),
                 "layers": [asdict(layer) for layer in self.layers], "history": self.history}
 
@@ -376,12 +388,34 @@ def evaluate(model: nn.Module, corpus: str | Path, seconds: float = 30.0,
     return bits
 
 
+def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, target: torch.Tensor,
+                      alpha: float, temperature: float = 1.0) -> torch.Tensor:
+    """(1 - alpha) CE(student, target) + alpha T^2 KL(softmax(teacher / T) || softmax(student /
+    T)), both means over the positions whose target is not -100; logits ``[B, classes, time]``,
+    targets ``[B, time]``. alpha = 0 is the plain cross-entropy."""
+    ce = F.cross_entropy(student, target, ignore_index=-100)
+    if alpha == 0:
+        return ce
+    keep = target != -100
+    log_s = F.log_softmax(student / temperature, dim=1).transpose(1, 2)[keep]
+    log_t = F.log_softmax(teacher / temperature, dim=1).transpose(1, 2)[keep]
+    kl = (log_t.exp() * (log_t - log_s)).sum(-1).mean()
+    return (1 - alpha) * ce + alpha * temperature ** 2 * kl
+
+
 def train_step(model: nn.Module, opt: torch.optim.Optimizer, batch, masks=None,
-               tgts: list[Target] | None = None) -> float:
+               tgts: list[Target] | None = None, teacher: nn.Module | None = None,
+               alpha: float = 0.0, temperature: float = 1.0) -> float:
     """examples/train.py's step (cross-entropy, targets -100 ignored, clip 1.0, Adam), with the
-    pruned weights' gradients zeroed before and the masks re-applied after the update."""
+    pruned weights' gradients zeroed before and the masks re-applied after the update; with a
+    ``teacher``, the ``distillation_loss``."""
     x, mel, t = batch
-    loss = F.cross_entropy(model(x, mel), t, ignore_index=-100)
+    if teacher is None or alpha == 0:
+        loss = F.cross_entropy(model(x, mel), t, ignore_index=-100)
+    else:
+        with torch.no_grad():
+            soft = teacher(x, mel)
+        loss = distillation_loss(model(x, mel), soft, t, alpha, temperature)
     opt.zero_grad(set_to_none=True)
     loss.backward()
     if masks is not None:
@@ -410,8 +444,9 @@ def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
           include_embedding: bool = False, corpus: str | Path | None = None, steps: int = 300,
           events: int = 10, ramp: float = 0.75, lr: float = 5e-4, batch: int = 16,
           frames: int = 8, seed: int = 0, threads: int | None = None,
-          bias_correction: bool = False, calib_crops: int = 32,
-          log: Callable[[dict], None] | None = None) -> PruneResult:
+          bias_correction: bool = False, calib_crops: int = 32, distill: float = 0.0,
+          temperature: float = 1.0, val_every: int = 0, val_seconds: float = 10.0,
+          patience: int = 3, log: Callable[[dict], None] | None = None) -> PruneResult:
     """Prune ``model`` (an examples/wavenet.py WaveNet) in place to ``sparsity`` of its
     Conv1d/ConvTranspose1d weights (plus the embedding with ``include_embedding``).
 
@@ -421,6 +456,10 @@ def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
     training NLL (bits) of the steps since the previous event. Returns a
     ``PruneResult`` (per-layer achieved sparsity in ``layers``, overall in ``sparsity``); the
     model is left in eval mode with zeros baked in.
+
+    ``distill`` (alpha in [0, 1]) and ``temperature``: distillation from the unpruned model;
+    ``val_every``, ``val_seconds``, ``patience``: early stopping on the validation NLL (see the
+    module docstring; its measurements go to ``validation``).
 
     ``bias_correction`` (needs ``corpus``): at every pruning event, layer by layer in forward
     order, the mean contribution of the weights being zeroed (input channel means over
@@ -437,6 +476,7 @@ def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
     tgts = targets(model, include_embedding)
     check_pattern(tgts, pat)
     history: list[dict] = []
+    validation: list[dict] = []
     if method == "iterative" and corpus is None:
         raise WnccError("iterative pruning fine-tunes on a corpus: pass --corpus DIR "
                         "(a folder written by examples/corpus.py)")
@@ -444,6 +484,13 @@ def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
         raise WnccError(f"iterative pruning needs at least 1 fine-tuning step, got {steps}")
     if bias_correction and corpus is None:
         raise WnccError("bias correction measures input means on a corpus: pass --corpus DIR")
+    if not 0.0 <= distill <= 1.0:
+        raise WnccError(f"distillation weight must be in [0, 1], got {distill}")
+    if not temperature > 0:
+        raise WnccError(f"distillation temperature must be positive, got {temperature}")
+    if val_every < 0 or patience < 1:
+        raise WnccError(f"early stopping needs val_every >= 0 and patience >= 1, got "
+                        f"{val_every} and {patience}")
     if threads:
         torch.set_num_threads(threads)
     calib = None
@@ -473,9 +520,14 @@ def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
         n, dt = schedule_steps(steps, events, ramp)
         masks = {t.name: torch.ones_like(t.param, dtype=torch.bool) for t in tgts}
         opt = torch.optim.Adam(model.parameters(), lr=lr)
+        teacher = _frozen_copy(model) if distill > 0 else None
+        stopper = _EarlyStop(model, corpus, val_every, val_seconds, patience, n * dt, log)
+        validation = stopper.records
         model.train()
         running, count = 0.0, 0
         for step in range(steps):
+            if stopper.stop(step):
+                break
             if step % dt == 0 and 0 < step // dt <= n:
                 target = cubic_sparsity(step, s_f, 0.0, 0, n, dt)
                 masks = cut(target, masks)
@@ -489,8 +541,10 @@ def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
             progress = step / steps
             for g in opt.param_groups:
                 g["lr"] = lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
-            running += train_step(model, opt, train.batch(rng, batch, frames, skip), masks, tgts)
+            running += train_step(model, opt, train.batch(rng, batch, frames, skip), masks, tgts,
+                                  teacher, distill, temperature)
             count += 1
+        stopper.restore_best(steps)
         # the final target (a no-op when the schedule already reached it)
         masks = cut(s_f, masks)
         rec = {"step": steps, "target": s_f, "achieved": round(_achieved(tgts), 6),
@@ -505,7 +559,57 @@ def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
                        include_embedding=include_embedding,
                        layers=sparsity_report(model, pat, include_embedding), masks=masks,
                        history=history, seconds=time.time() - start,
-                       bias_correction=bias_correction)
+                       bias_correction=bias_correction, distill=distill,
+                       temperature=temperature,
+                       validation=validation)
+
+
+def _frozen_copy(model: nn.Module) -> nn.Module:
+    import copy
+
+    teacher = copy.deepcopy(model).eval()
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    return teacher
+
+
+class _EarlyStop:
+    """Validation NLL every ``every`` steps from step ``start`` on (the schedule at its final
+    sparsity); ``stop(step)`` after ``patience`` measurements without improvement;
+    ``restore_best`` measures the last state too and loads the best weights."""
+
+    def __init__(self, model: nn.Module, corpus, every: int, seconds: float, patience: int,
+                 start: int, log: Callable[[dict], None] | None) -> None:
+        self.model, self.corpus, self.every, self.seconds = model, corpus, every, seconds
+        self.patience, self.start, self.log = patience, start, log
+        self.records: list[dict] = []
+        self.best, self.best_state, self.since = math.inf, None, 0
+
+    def _measure(self, step: int) -> None:
+        bits = evaluate(self.model, self.corpus, self.seconds)
+        rec = {"step": step, "val_bits": round(bits, 6)}
+        self.records.append(rec)
+        if self.log:
+            self.log(rec)
+        if bits < self.best:
+            self.best, self.since = bits, 0
+            self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        else:
+            self.since += 1
+
+    def stop(self, step: int) -> bool:
+        if not self.every or step <= self.start or (step - self.start) % self.every:
+            return False
+        self._measure(step)
+        return self.since >= self.patience
+
+    def restore_best(self, steps: int) -> None:
+        if not self.every:
+            return
+        if self.since < self.patience and (not self.records or self.records[-1]["step"] != steps):
+            self._measure(steps)
+        if self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
 
 
 def _achieved(tgts: list[Target]) -> float:
