@@ -17,8 +17,12 @@ hardware). The checkpoints hold every log record of every session (``history``).
 A run can span sessions: ``--resume`` continues from ``<out>/last.pt`` with its weights, Adam
 state, data position (crop RNG), step count, training wall time and lr schedule. A session on a
 fresh machine, where only the git repository survives, continues from ``--keep FILE`` (a
-compact last.pt written with it: Adam's moments in bfloat16, about 6.8 MB for ``base``; commit
-it) when ``<out>/last.pt`` is missing. The cosine decay
+compact last.pt written with it: Adam's moments in bfloat16; commit it) when ``<out>/last.pt``
+is missing. With ``--keep-weights STATE_DICT`` (the shipped ``examples/models/base.pt``) the kept
+file names that file and its SHA-256 instead of storing the weights whenever the run's weights
+equal it exactly (3.4 MB instead of 6.8 MB for ``base``); a resume checks the digest. To ship a
+run's last weights: copy them to the model file, then rewrite the kept file with an empty
+session (``--resume --steps`` at the current step count). The cosine decay
 spans ``--decay-steps`` steps and/or ``--decay-minutes`` of training wall time counted over all
 sessions (default: the first session's ``--steps`` / ``--minutes``), and is stored in the
 checkpoint; ``--steps`` is the total step count to stop at, ``--minutes`` this session's budget.
@@ -198,6 +202,34 @@ def cpu_name() -> str:
     return "unknown"
 
 
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def weights_reference(state: dict, path: Path | None) -> dict | None:
+    """{"path", "sha256"} of ``path`` (a state_dict file) when it holds exactly ``state``."""
+    if path is None or not path.exists():
+        return None
+    shipped = torch.load(path, map_location="cpu", weights_only=True)
+    if shipped.keys() != state.keys() or not all(torch.equal(shipped[k], state[k])
+                                                  for k in state):
+        return None
+    return {"path": str(path), "sha256": file_digest(path)}
+
+
+def resolve_weights(model: dict, where: Path) -> dict:
+    """A checkpoint's weights: stored, or read from the referenced file after checking its
+    digest (relative paths from the repository root, then from ``where``)."""
+    if "sha256" not in model:
+        return model
+    path = Path(model["path"])
+    path = next((p for p in (HERE.parent / path, where / path, path) if p.exists()), path)
+    if not path.exists() or file_digest(path) != model["sha256"]:
+        sys.exit(f"train.py: the kept checkpoint's weights are {model['path']} with SHA-256 "
+                 f"{model['sha256'][:12]}..., which is missing or has changed since")
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
 def save(path: Path, **payload: object) -> None:
     tmp = path.with_name(path.name + ".tmp")
     torch.save(payload, tmp)
@@ -236,6 +268,9 @@ def main() -> None:
                     "moments in bfloat16, the whole log inside): the file to commit so that a "
                     "fresh machine can continue; --resume starts from it when <out>/last.pt "
                     "is missing")
+    ap.add_argument("--keep-weights", type=Path, metavar="STATE_DICT",
+                    help="the --keep file refers to this state_dict file (by path and SHA-256) "
+                    "instead of storing the weights when they are equal")
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--val-every", type=int, default=500)
     ap.add_argument("--val-seconds", type=float, default=60.0, help="0: whole validation split")
@@ -275,7 +310,7 @@ def main() -> None:
         state = torch.load(args.init, map_location="cpu", weights_only=False)
         model.load_state_dict(state.get("model", state))
     if ck is not None:
-        model.load_state_dict(ck["model"])
+        model.load_state_dict(resolve_weights(ck["model"], Path.cwd()))
         opt.load_state_dict(ck["optimizer"])
         rng.bit_generator.state = ck["rng"]
         torch.set_rng_state(ck["torch_rng"])
@@ -303,7 +338,10 @@ def main() -> None:
         if compact:  # Adam's moments in bfloat16 (load_state_dict casts them back to fp32)
             optim["state"] = {k: {n: v.to(torch.bfloat16) if n.startswith("exp_avg") else v
                                   for n, v in st.items()} for k, st in optim["state"].items()}
-        save(path, model=model.state_dict(), config=asdict(cfg), step=step,
+        weights = model.state_dict()
+        if compact:
+            weights = weights_reference(weights, args.keep_weights) or weights
+        save(path, model=weights, config=asdict(cfg), step=step,
              optimizer=optim, rng=rng.bit_generator.state,
              torch_rng=torch.get_rng_state(), wall=wall_before + time.time() - start,
              best_val_bits=best, decay=decay, preemphasis=args.preemphasis, history=history,

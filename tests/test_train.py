@@ -120,6 +120,42 @@ def test_kept_checkpoint_resumes_on_a_fresh_machine(tmp_path: Path) -> None:
     assert [r["session_steps"] for r in history if r.get("done")] == [4, 4]
 
 
+def test_kept_checkpoint_refers_to_shipped_weights(tmp_path: Path) -> None:
+    """--keep-weights: when the run's weights equal the shipped state_dict, the kept file holds
+    its path and digest instead of the weights (smaller), and a fresh resume from it trains on
+    exactly like a resume from the full last.pt; a changed shipped file is refused."""
+    data = tmp_path / "corpus"
+    _synthetic_corpus(data)
+    shipped = tmp_path / "repo" / "model.pt"
+
+    def train(out: str, steps: int, kept: Path, *extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, EXAMPLES / "train.py", "--corpus", data,
+                               "--threads", "1", "--batch", "2", "--log-every", "1",
+                               "--val-every", "100", "--val-seconds", "1", "--decay-steps", "8",
+                               "--keep", kept, "--keep-weights", shipped, "--out", tmp_path / out,
+                               "--steps", str(steps), *extra], capture_output=True, text=True)
+
+    kept = tmp_path / "repo" / "last.pt"
+    assert train("a", 4, kept).returncode == 0
+    full = kept.stat().st_size
+    assert "sha256" not in torch.load(kept, weights_only=False)["model"]  # nothing shipped yet
+    torch.save(torch.load(tmp_path / "a" / "last.pt", weights_only=False)["model"], shipped)
+    assert train("a", 4, kept, "--resume").returncode == 0  # an empty session rewrites it
+    assert set(torch.load(kept, weights_only=False)["model"]) == {"path", "sha256"}
+    assert kept.stat().st_size < full - shipped.stat().st_size + 4096  # the weights are gone
+    for name in ("b.pt", "d.pt"):
+        shutil.copy(kept, tmp_path / name)
+    (tmp_path / "c").mkdir()
+    shutil.copy(tmp_path / "a" / "last.pt", tmp_path / "c" / "last.pt")
+    assert train("b", 6, tmp_path / "b.pt", "--resume").returncode == 0
+    assert train("c", 6, tmp_path / "c.pt", "--resume").returncode == 0
+    b, c = ([r["train_bits"] for r in _log(tmp_path / d) if "train_bits" in r] for d in "bc")
+    assert len(b) == 2 and b == c
+    torch.save({k: v + 1 for k, v in torch.load(shipped).items()}, shipped)
+    bad = train("d", 8, tmp_path / "d.pt", "--resume")
+    assert bad.returncode != 0 and "has changed" in bad.stderr
+
+
 def test_preemphasis_targets(tmp_path: Path) -> None:
     """--preemphasis trains on the classes of x[n] - a x[n-1] (own cache, same mel) and a
     resumed run keeps its checkpoint's coefficient."""

@@ -113,6 +113,9 @@ def load_model(source: str | Path, config: str | None = None, seed: int = 0):
     if not isinstance(ck, dict):
         raise WnccError("checkpoint is not a state_dict or a dict with 'model'", path=text)
     state = ck.get("model", ck)
+    if "sha256" in state:
+        raise WnccError(f"this kept training checkpoint refers to its weights in "
+                        f"{state.get('path')}: prune that file", path=text)
     cfg = config_for(state, config, ck.get("config") if "model" in ck else None)
     model = wn.build(cfg, seed)
     try:
