@@ -7,6 +7,7 @@ its bytes before loading, so recompiling a project in place never hands back a s
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import tempfile
@@ -90,8 +91,10 @@ class CModel:
         digest = hashlib.sha256(lib.read_bytes()).hexdigest()[:16]
         _LOADED.mkdir(exist_ok=True)
         private = _LOADED / f"libwn-{digest}.so"
-        if not private.exists():
-            shutil.copyfile(lib, private)
+        if not private.exists():  # copied whole, then renamed: a parallel load never sees half
+            partial = private.with_name(f"{private.name}.{os.getpid()}")
+            shutil.copyfile(lib, partial)
+            os.replace(partial, private)
         self.ffi = cffi.FFI()
         self.ffi.cdef(CDEF.format(input_t="float" if self.scalar else "int32_t"))
         self.lib = self.ffi.dlopen(str(private))

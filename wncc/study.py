@@ -5,16 +5,30 @@ on the given audio), compiled for the target with the storage the cost model pic
 run teacher-forced on held-out speech: the report gives the compression ratio (dense fp32 bytes
 of the parameters over every stored byte), the storage formats chosen, the C's teacher-forced
 negative log-likelihood in bits per sample, and whether the C equals the golden model exactly.
+
+Quality is judged by the MLPerf rule (``wncc.mlperf.accuracy``): a row's quality is its NLL as a
+fraction of the fp32 reference's, ``reference / row`` (higher is better), and it passes at 99 %
+(99.9 %) when that is at least 0.99 (0.999). The reference is the dense model's fp32 NLL on the
+same audio: the first model of the list that ``describe`` calls dense, or the one given. The
+headline: per threshold, the largest compression of a row that passes.
+
+Each (model, precision) variant is compiled and run in a temporary folder of its own, so the
+variants can run in parallel processes; the rows are the same either way (all but ``seconds``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
+import itertools
 import json
+import multiprocessing
 import re
 import tempfile
 import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable
 
@@ -27,10 +41,12 @@ from wncc.fidelity.evaluate import Utterance, utterance
 from wncc.fidelity.metrics import nll_bits
 from wncc.golden.model import GoldenModel
 from wncc.harness import CModel
+from wncc.mlperf.accuracy import PRIMARY, THRESHOLDS, fraction, verdicts
 
 METHOD_RE = re.compile(r"-(oneshot|iterative)\b")
 PATTERN_RE = re.compile(r"-(unstructured|b\d+x\d+)\b")
 SPARSITY_RE = re.compile(r"-s(\d+)$")
+PLOTS = ("study_quality.png", "study_pareto.png")
 
 
 @dataclasses.dataclass
@@ -47,6 +63,16 @@ class Row:
     nll_bits: float
     exact: bool
     seconds: float
+    quality: float | None = None  # the reference's NLL / this NLL; None until judged
+    verdict: dict[str, str] = dataclasses.field(default_factory=dict)  # "99%" -> PASS/FAIL
+
+
+@dataclasses.dataclass
+class Study:
+    """The rows (models x dtypes, in that order) and the fp32 reference they were judged by."""
+
+    reference: Row
+    rows: list[Row]
 
 
 def describe(path: Path) -> tuple[str, str, float]:
@@ -65,19 +91,22 @@ def real_logits(c: CModel, graph, logits: np.ndarray) -> np.ndarray:
 
 
 def study_one(model: Path, dtype: str, utt: Utterance, calib: Path, target: str,
-              workdir: Path, per_channel: bool = True) -> Row:
+              per_channel: bool = True) -> Row:
+    """One variant, quantized, compiled and built in a temporary folder of its own."""
     start = time.monotonic()
     source, scales = model, "-"
-    if dtype not in ("fp32", "fp16", "bf16"):
-        from wncc.quant.quantize import quantize
-        source = quantize(model, dtype, calib, workdir / f"{model.stem}-{dtype}.onnx",
-                          per_channel=per_channel)
-        scales = "per-channel" if per_channel else "per-tensor"
-    graph, project = compile_model(source, workdir / f"{model.stem}-{dtype}", target=target,
-                                   dtype=dtype)
-    report = json.loads((project / "report.json").read_text())
-    c = CModel(project)
-    logits = c.teacher_forced(utt.x, utt.mel)
+    with tempfile.TemporaryDirectory(prefix="wncc-study-") as tmp:
+        workdir = Path(tmp)
+        if dtype not in ("fp32", "fp16", "bf16"):
+            from wncc.quant.quantize import quantize
+            source = quantize(model, dtype, calib, workdir / f"{model.stem}-{dtype}.onnx",
+                              per_channel=per_channel)
+            scales = "per-channel" if per_channel else "per-tensor"
+        graph, project = compile_model(source, workdir / f"{model.stem}-{dtype}", target=target,
+                                       dtype=dtype)
+        report = json.loads((project / "report.json").read_text())
+        c = CModel(project)
+        logits = c.teacher_forced(utt.x, utt.mel)
     exact = bool(np.array_equal(logits, GoldenModel(graph).teacher_forced(utt.x, utt.mel)))
     storage = Counter(layer["storage"] for layer in report["layers"]
                       if layer["op"] in ("conv", "conv_ring"))
@@ -88,35 +117,198 @@ def study_one(model: Path, dtype: str, utt: Utterance, calib: Path, target: str,
                round(time.monotonic() - start, 1))
 
 
+def reference_model(models: list[Path], given: Path | None = None) -> Path:
+    """The model whose fp32 NLL the rows are judged by: ``given``, else the first dense one."""
+    if given is not None:
+        return given
+    dense = [m for m in models if describe(m)[0] == "dense"]
+    if not dense:
+        raise WnccError("no dense model to take the fp32 reference from (a pruned model's name "
+                        "ends in -METHOD-PATTERN-...-sNN): add the unpruned model to the list or "
+                        "pass --reference MODEL.onnx")
+    return dense[0]
+
+
+def judged(row: Row, reference_nll: float) -> Row:
+    """The row with its quality (fraction of the reference's NLL) and PASS/FAIL per threshold."""
+    quality = fraction(PRIMARY, row.nll_bits, reference_nll)
+    return dataclasses.replace(row, quality=quality, verdict=verdicts(quality))
+
+
+def measure(variants: list[tuple[Path, str]], utt: Utterance, calib: Path, target: str,
+            per_channel: bool, jobs: int, progress: Callable[[str], None]) -> list[Row]:
+    """``study_one`` of every (model, dtype), in order: in this process, or in ``jobs`` spawned
+    processes."""
+    with contextlib.ExitStack() as stack:
+        if jobs == 1:
+            pending = [functools.partial(study_one, m, d, utt, calib, target, per_channel)
+                       for m, d in variants]
+        else:
+            pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
+            stack.callback(pool.shutdown, cancel_futures=True)  # an error stops what has not begun
+            pending = [pool.submit(study_one, m, d, utt, calib, target, per_channel).result
+                       for m, d in variants]
+        rows = []
+        for (model, dtype), result in zip(variants, pending):
+            progress(f"{model.name} {dtype}")
+            rows.append(result())
+        return rows
+
+
 def run(models: list[Path], dtypes: list[str], audio: Path, calib: Path | None = None,
         target: str = "host", seconds: float = 2.0,
-        progress: Callable[[str], None] = lambda _: None, per_channel: bool = True) -> list[Row]:
+        progress: Callable[[str], None] = lambda _: None, per_channel: bool = True,
+        reference: Path | None = None, jobs: int = 1) -> Study:
+    """Every model at every dtype, judged by ``reference`` (default: the first dense model) at
+    fp32, which is studied too where fp32 is not among the dtypes."""
     if not models:
         raise WnccError("no models to study")
+    if jobs < 1:
+        raise WnccError(f"--jobs must be >= 1, got {jobs}")
+    reference = reference_model(models, reference)
     wav = read_wav(audio)
     hop = 200
     n = min(wav.size, int(seconds * 16000)) // hop * hop
     if n == 0:
         raise WnccError("evaluation audio is shorter than one frame", path=str(audio))
     utt = utterance(audio.stem, wav[:n])
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="wncc-study-") as tmp:
-        for model in models:
-            for dtype in dtypes:
-                progress(f"{model.name} {dtype}")
-                rows.append(study_one(model, dtype, utt, calib or audio, target, Path(tmp),
-                                      per_channel))
-    return rows
+    variants = [(model, dtype) for model in models for dtype in dtypes]
+    extra = [] if (reference, "fp32") in variants else [(reference, "fp32")]
+    measured = measure(variants + extra, utt, calib or audio, target, per_channel, jobs, progress)
+    ref = dict(zip(variants + extra, measured))[reference, "fp32"]
+    return Study(judged(ref, ref.nll_bits),
+                 [judged(r, ref.nll_bits) for r in measured[:len(variants)]])
+
+
+# ------------------------------------------------------------------------------ the headline
+
+def pareto(rows: list[Row]) -> list[Row]:
+    """The rows no other row beats (none has at least the compression and at least the quality,
+    one of them more; of equal rows the first), by compression ascending: the best quality for a
+    given compression."""
+    front: list[Row] = []
+    for r in sorted(rows, key=lambda r: (-r.compression_ratio, -r.quality)):  # stable
+        if not front or r.quality > front[-1].quality:
+            front.append(r)
+    return front[::-1]
+
+
+def headline(rows: list[Row]) -> dict[str, Row | None]:
+    """Per threshold of the rule: the row of largest compression that passes (of equal
+    compressions the best quality, then the first), or None."""
+    front = pareto(rows)
+    return {name: next((r for r in reversed(front) if r.quality >= t), None)
+            for name, t in THRESHOLDS.items()}
+
+
+def precision(r: Row) -> str:
+    """'int8 per-tensor', 'fp32'."""
+    return r.dtype if r.weight_scales == "-" else f"{r.dtype} {r.weight_scales}"
+
+
+def variant(r: Row) -> str:
+    """'90% sparsity, iterative b4x4, int8 per-tensor'."""
+    pattern = "dense" if r.method == "dense" else f"{r.method} {r.pattern}"
+    return f"{100 * r.sparsity:.0f}% sparsity, {pattern}, {precision(r)}"
+
+
+def summary(study: Study) -> list[str]:
+    """The reference and the headline, one line each."""
+    ref = study.reference
+    lines = [f"reference: {ref.model} at fp32, NLL {ref.nll_bits:.4f} bits/sample"]
+    for name, r in headline(study.rows).items():
+        best = f"{r.compression_ratio:.2f}x ({variant(r)})" if r else "none"
+        lines.append(f"largest compression at >= {name} of fp32 quality: {best}")
+    return lines
+
+
+def to_json(study: Study) -> dict:
+    """{"reference": row, "rows": [row, ...], "headline": {"99%": row or None, ...}}."""
+    return {"reference": dataclasses.asdict(study.reference),
+            "rows": [dataclasses.asdict(r) for r in study.rows],
+            "headline": {name: None if r is None else dataclasses.asdict(r)
+                         for name, r in headline(study.rows).items()}}
 
 
 def markdown(rows: list[Row]) -> str:
     lines = ["| model | method | pattern | sparsity | dtype | weight scales | compression | storage | "
-             "NLL bits | C = golden |",
-             "|---|---|---|---:|---|---|---:|---|---:|---|"]
+             "NLL bits | quality (fraction of fp32) | " + " | ".join(THRESHOLDS) + " | C = golden |",
+             "|---|---|---|---:|---|---|---:|---|---:|---:|" + "---|" * len(THRESHOLDS) + "---|"]
     for r in rows:
         storage = ", ".join(f"{k} x{v}" for k, v in sorted(r.storage.items()))
         lines.append(f"| {r.model} | {r.method} | {r.pattern} | {100 * r.sparsity:.0f}% | {r.dtype} | "
                      f"{r.weight_scales} | "
                      f"{r.compression_ratio:.2f}x | {storage} | {r.nll_bits:.3f} | "
-                     f"{'yes' if r.exact else 'NO'} |")
+                     f"{r.quality:.4f} | " + " | ".join(r.verdict[name] for name in THRESHOLDS) +
+                     f" | {'yes' if r.exact else 'NO'} |")
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------ plots
+
+def figure_class() -> type:
+    """matplotlib's Figure, drawn by Agg without pyplot (no display, no global backend), or a
+    one-line error."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise WnccError("--plots needs matplotlib: pip install matplotlib (or 'wncc[mlperf]', "
+                        "which brings it)") from None
+    return Figure
+
+
+def _axes(title: str):
+    """A figure with the axes of both plots: compression (x) against quality (y), and the
+    thresholds of the rule as horizontal lines."""
+    fig = figure_class()(figsize=(10, 4.5))
+    ax = fig.subplots()
+    for (name, t), style in zip(THRESHOLDS.items(), ("--", ":")):
+        ax.axhline(t, color="grey", linestyle=style, linewidth=1, label=f"{name} of fp32")
+    ax.set_xlabel("compression ratio (dense fp32 bytes / stored bytes)")
+    ax.set_ylabel("quality (fraction of fp32 NLL)")
+    ax.set_title(title, fontsize=10)
+    return fig, ax
+
+
+def _save(fig, ax, path: Path) -> None:
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the axes
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def plot_quality(rows: list[Row], path: Path) -> None:
+    """Compression against quality, one marker and colour per precision."""
+    fig, ax = _axes("wncc study: compression vs quality by the MLPerf rule")
+    series: dict[str, list[Row]] = {}
+    for r in rows:
+        series.setdefault(precision(r), []).append(r)
+    for (name, items), marker in zip(series.items(), itertools.cycle("osD^vPX*")):
+        ax.plot([r.compression_ratio for r in items], [r.quality for r in items], marker,
+                linestyle="none", label=name)
+    _save(fig, ax, path)
+
+
+def plot_pareto(rows: list[Row], path: Path) -> None:
+    """Every row, and the Pareto frontier (the best quality for a given compression), its points
+    numbered and named in the legend."""
+    fig, ax = _axes("wncc study: Pareto frontier of compression and quality")
+    ax.plot([r.compression_ratio for r in rows], [r.quality for r in rows], "o", color="0.75",
+            linestyle="none", label="all rows")
+    front = pareto(rows)
+    ax.step([r.compression_ratio for r in front], [r.quality for r in front], "o-", where="pre",
+            color="C3", label="frontier")
+    for i, r in enumerate(front, 1):  # numbered on the plot, named in the legend
+        ax.annotate(str(i), (r.compression_ratio, r.quality), xytext=(3, 3),
+                    textcoords="offset points", fontsize=7)
+        ax.plot([], [], linestyle="none",
+                label=f"{i}: {r.compression_ratio:.2f}x, {r.quality:.4f}, {variant(r)}")
+    _save(fig, ax, path)
+
+
+def plots(rows: list[Row], folder: Path) -> list[Path]:
+    """study_quality.png and study_pareto.png in ``folder`` (created)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / name for name in PLOTS]
+    for draw, path in zip((plot_quality, plot_pareto), paths):
+        draw(rows, path)
+    return paths

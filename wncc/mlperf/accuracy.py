@@ -14,7 +14,8 @@ generated for QSL sample ``qsl_idx``. Scored against the sample's reference audi
 The rule: a compressed model passes at 99 % (99.9 %) when its score is at least 0.99 (0.999) of
 the fp32 model's. The fraction is taken so that higher is better: ``fp32 / model`` for the
 lower-is-better metrics (NLL, LSD, MCD), ``model / fp32`` for the higher-is-better ones (PESQ,
-STOI). The verdict is the NLL's; the audio metrics' fractions are reported beside it.
+STOI). The verdict is the NLL's; the audio metrics' fractions are reported beside it. ``wncc
+study`` judges its rows by the same rule (``fraction``, ``verdicts``).
 """
 
 from __future__ import annotations
@@ -90,6 +91,12 @@ def fraction(metric: str, model: float, reference: float) -> float:
     return reference / model if LOWER_IS_BETTER[metric] else model / reference
 
 
+def verdicts(fraction_of_reference: float) -> dict[str, str]:
+    """PASS or FAIL at each threshold of the rule."""
+    return {name: "PASS" if fraction_of_reference >= t else "FAIL"
+            for name, t in THRESHOLDS.items()}
+
+
 def verdict(scores: dict, reference: dict) -> dict:
     """Per metric: the fraction of the fp32 reference and PASS/FAIL at 99 % and 99.9 %; the
     verdict is the primary metric's."""
@@ -99,8 +106,7 @@ def verdict(scores: dict, reference: dict) -> dict:
         if m is None or r is None or m == 0 or r == 0:
             continue
         f = fraction(metric, m, r)
-        per[metric] = {"model": m, "fp32": r, "fraction": f,
-                       **{name: "PASS" if f >= t else "FAIL" for name, t in THRESHOLDS.items()}}
+        per[metric] = {"model": m, "fp32": r, "fraction": f, **verdicts(f)}
     if PRIMARY not in per:
         raise WnccError("no NLL to compare with the reference")
     return {"primary": PRIMARY, "metrics": per,
