@@ -453,7 +453,8 @@ def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
     method "oneshot": rank once and zero. "iterative": fine-tune ``steps`` steps on ``corpus``'s
     train split, pruning on the cubic schedule (see the module docstring); ``history`` (and
     ``log``) get one record per pruning event: step, target, achieved sparsity and the mean
-    training NLL (bits) of the steps since the previous event. Returns a
+    training loss in bits (the NLL; with ``distill``, the distillation loss) of the steps since the
+    previous event. Returns a
     ``PruneResult`` (per-layer achieved sparsity in ``layers``, overall in ``sparsity``); the
     model is left in eval mode with zeros baked in.
 
