@@ -62,7 +62,7 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
                             corpus=args.data, steps=args.steps, lr=args.lr, batch=args.batch,
                             frames=args.frames, seed=args.seed,
                             bias_correction=args.bias_correction, distill=args.distill,
-                            temperature=args.temperature, val_every=args.val_every,
+                            temperature=args.distill_temperature, val_every=args.val_every,
                             val_seconds=args.eval_seconds, patience=args.patience,
                             log=log)
         if args.data and args.eval_seconds > 0:
@@ -136,7 +136,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--distill", type=float, default=0.0, metavar="ALPHA",
                    help="knowledge distillation from the unpruned model (iterative): loss = "
                         "(1 - ALPHA) data cross-entropy + ALPHA T^2 KL(teacher || student)")
-    p.add_argument("--temperature", type=float, default=1.0, help="distillation temperature T")
+    p.add_argument("--distill-temperature", type=float, default=1.0, metavar="T",
+                   help="distillation temperature T")
     p.add_argument("--val-every", type=int, default=0, metavar="N",
                    help="early stopping (iterative): once at the final sparsity, the validation "
                         "NLL every N steps (--eval-seconds of audio, 0: the whole split); the best "
