@@ -414,6 +414,7 @@ def main() -> None:
           "frames": args.frames, "cpu": cpu_name(),
           **({"signal": stop_signal[0]} if stop_signal else {})})
     keep()
+    log.close()
 
 
 if __name__ == "__main__":

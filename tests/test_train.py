@@ -3,6 +3,7 @@ trains 30 steps) and fast tests on a synthetic corpus (resume across sessions, b
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import wave
@@ -13,6 +14,8 @@ import pytest
 import torch
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+sys.path.insert(0, str(EXAMPLES))
+import train  # noqa: E402  (examples/train.py)
 
 
 @pytest.mark.slow
@@ -34,6 +37,21 @@ def test_train_resume_and_log(tmp_path: Path) -> None:
     ck = torch.load(out / "last.pt", map_location="cpu", weights_only=False)
     assert ck["step"] == 30 and ck["config"]["residual_channels"] == 16
     assert {"model", "config", "step", "optimizer"} <= set(ck)
+
+
+def _train(argv: list) -> None:
+    """``python examples/train.py ARGV`` in this process (no interpreter and torch start-up per
+    run); the thread count and signal handlers it sets are put back afterwards."""
+    saved = sys.argv, torch.get_num_threads(), [(s, signal.getsignal(s))
+                                                 for s in (signal.SIGTERM, signal.SIGINT)]
+    sys.argv = ["train.py", *map(str, argv)]
+    try:
+        train.main()
+    finally:
+        sys.argv = saved[0]
+        torch.set_num_threads(saved[1])
+        for s, handler in saved[2]:
+            signal.signal(s, handler)
 
 
 def _synthetic_corpus(root: Path, seconds: float = 1.0) -> None:
@@ -63,12 +81,12 @@ def test_resume_continues_schedule_and_data(tmp_path: Path) -> None:
     schedule position, same crops, same Adam state, hence the same losses."""
     data = tmp_path / "corpus"
     _synthetic_corpus(data)
-    common = [sys.executable, EXAMPLES / "train.py", "--corpus", data, "--threads", "1",
+    common = ["--corpus", data, "--threads", "1",
               "--batch", "2", "--log-every", "1", "--val-every", "100", "--val-seconds", "1"]
-    subprocess.run(common + ["--out", tmp_path / "one", "--steps", "8"], check=True)
+    _train(common + ["--out", tmp_path / "one", "--steps", "8"])
     split = common + ["--out", tmp_path / "two", "--decay-steps", "8"]
-    subprocess.run(split + ["--steps", "4"], check=True)
-    subprocess.run(split + ["--steps", "8", "--resume"], check=True)
+    _train(split + ["--steps", "4"])
+    _train(split + ["--steps", "8", "--resume"])
     one = [r for r in _log(tmp_path / "one") if "train_bits" in r]
     two = [r for r in _log(tmp_path / "two") if "train_bits" in r]
     assert [r["step"] for r in two] == list(range(1, 9))
@@ -81,9 +99,8 @@ def test_resume_continues_schedule_and_data(tmp_path: Path) -> None:
 def test_bf16_autocast_trains(tmp_path: Path) -> None:
     data, out = tmp_path / "corpus", tmp_path / "run"
     _synthetic_corpus(data)
-    subprocess.run([sys.executable, EXAMPLES / "train.py", "--corpus", data, "--out", out,
-                    "--threads", "1", "--batch", "2", "--log-every", "1", "--val-every", "3",
-                    "--val-seconds", "1", "--steps", "3", "--bf16"], check=True)
+    _train(["--corpus", data, "--out", out, "--threads", "1", "--batch", "2", "--log-every", "1",
+            "--val-every", "3", "--val-seconds", "1", "--steps", "3", "--bf16"])
     log = _log(out)
     bits = [r["train_bits"] for r in log if "train_bits" in r]
     assert len(bits) == 3 and all(0 < b < 8.5 for b in bits)
@@ -96,13 +113,13 @@ def test_kept_checkpoint_resumes_on_a_fresh_machine(tmp_path: Path) -> None:
     and crops, losses within bf16 rounding of one uninterrupted session."""
     data = tmp_path / "corpus"
     _synthetic_corpus(data)
-    common = [sys.executable, EXAMPLES / "train.py", "--corpus", data, "--threads", "1",
+    common = ["--corpus", data, "--threads", "1",
               "--batch", "2", "--log-every", "1", "--val-every", "4", "--val-seconds", "1"]
-    subprocess.run(common + ["--out", tmp_path / "one", "--steps", "8"], check=True)
+    _train(common + ["--out", tmp_path / "one", "--steps", "8"])
     kept = tmp_path / "repo" / "last.pt"
     split = common + ["--decay-steps", "8", "--keep", kept]
-    subprocess.run(split + ["--out", tmp_path / "a", "--steps", "4"], check=True)
-    subprocess.run(split + ["--out", tmp_path / "b", "--steps", "8", "--resume"], check=True)
+    _train(split + ["--out", tmp_path / "a", "--steps", "4"])
+    _train(split + ["--out", tmp_path / "b", "--steps", "8", "--resume"])
     one = [r for r in _log(tmp_path / "one") if "train_bits" in r]
     two = [r for r in _log(tmp_path / "a") + _log(tmp_path / "b") if "train_bits" in r]
     assert [r["step"] for r in two] == list(range(1, 9))
@@ -128,39 +145,35 @@ def test_kept_checkpoint_refers_to_shipped_weights(tmp_path: Path) -> None:
     _synthetic_corpus(data)
     shipped = tmp_path / "repo" / "model.pt"
 
-    def train(out: str, steps: int, kept: Path, *extra: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, EXAMPLES / "train.py", "--corpus", data,
-                               "--threads", "1", "--batch", "2", "--log-every", "1",
-                               "--val-every", "100", "--val-seconds", "1", "--decay-steps", "8",
-                               "--keep", kept, "--keep-weights", shipped, "--out", tmp_path / out,
-                               "--steps", str(steps), *extra], capture_output=True, text=True)
+    def train(out: str, steps: int, kept: Path, *extra: str) -> None:
+        _train(["--corpus", data, "--threads", "1", "--batch", "2", "--log-every", "1",
+                "--val-every", "100", "--val-seconds", "1", "--decay-steps", "8", "--keep", kept,
+                "--keep-weights", shipped, "--out", tmp_path / out, "--steps", steps, *extra])
 
     kept = tmp_path / "repo" / "last.pt"
-    assert train("a", 4, kept).returncode == 0
+    train("a", 4, kept)
     full = kept.stat().st_size
     assert "sha256" not in torch.load(kept, weights_only=False)["model"]  # nothing shipped yet
     torch.save(torch.load(tmp_path / "a" / "last.pt", weights_only=False)["model"], shipped)
-    assert train("a", 4, kept, "--resume").returncode == 0  # an empty session rewrites it
+    train("a", 4, kept, "--resume")  # an empty session rewrites it
     assert set(torch.load(kept, weights_only=False)["model"]) == {"path", "sha256"}
     assert kept.stat().st_size < full - shipped.stat().st_size + 4096  # the weights are gone
     for name in ("b.pt", "d.pt"):
         shutil.copy(kept, tmp_path / name)
     (tmp_path / "c").mkdir()
     shutil.copy(tmp_path / "a" / "last.pt", tmp_path / "c" / "last.pt")
-    assert train("b", 6, tmp_path / "b.pt", "--resume").returncode == 0
-    assert train("c", 6, tmp_path / "c.pt", "--resume").returncode == 0
+    train("b", 6, tmp_path / "b.pt", "--resume")
+    train("c", 6, tmp_path / "c.pt", "--resume")
     b, c = ([r["train_bits"] for r in _log(tmp_path / d) if "train_bits" in r] for d in "bc")
     assert len(b) == 2 and b == c
     torch.save({k: v + 1 for k, v in torch.load(shipped).items()}, shipped)
-    bad = train("d", 8, tmp_path / "d.pt", "--resume")
-    assert bad.returncode != 0 and "has changed" in bad.stderr
+    with pytest.raises(SystemExit, match="has changed"):
+        train("d", 8, tmp_path / "d.pt", "--resume")
 
 
 def test_preemphasis_targets(tmp_path: Path) -> None:
     """--preemphasis trains on the classes of x[n] - a x[n-1] (own cache, same mel) and a
     resumed run keeps its checkpoint's coefficient."""
-    sys.path.insert(0, str(EXAMPLES))
-    import train
     data = tmp_path / "corpus"
     _synthetic_corpus(data)
     plain, pre = train.feature_cache(data), train.feature_cache(data, preemphasis=0.85)
@@ -171,9 +184,9 @@ def test_preemphasis_targets(tmp_path: Path) -> None:
     n = int(plain["train_frames"][0]) * 200
     np.testing.assert_array_equal(pre["train_cls"][:n], train.mulaw.encode(y[:n]))
     out = tmp_path / "run"
-    common = [sys.executable, EXAMPLES / "train.py", "--corpus", data, "--out", out,
+    common = ["--corpus", data, "--out", out,
               "--threads", "1", "--batch", "2", "--val-every", "2", "--val-seconds", "1"]
-    subprocess.run(common + ["--steps", "2", "--preemphasis", "0.85"], check=True)
-    subprocess.run(common + ["--steps", "4", "--resume"], check=True)
+    _train(common + ["--steps", "2", "--preemphasis", "0.85"])
+    _train(common + ["--steps", "4", "--resume"])
     ck = torch.load(out / "last.pt", map_location="cpu", weights_only=False)
     assert ck["step"] == 4 and ck["preemphasis"] == 0.85
