@@ -73,6 +73,26 @@ def ends_model(tmp_path_factory, wavenet):
 
 
 @pytest.fixture(scope="session")
+def family_export(tmp_path_factory):
+    """A family of examples/families.py (seed 3) exported once per session and arguments:
+    ``family_export("kan-bayashi", "dynamo", dynamic=True)`` -> (torch model, ONNX path)."""
+    fam = load_example("families")
+    folder = tmp_path_factory.mktemp("families")
+    cache: dict[tuple[str, str, bool], tuple[object, Path]] = {}
+
+    def get(family: str, exporter: str = "dynamo", dynamic: bool = True) -> tuple[object, Path]:
+        key = (family, exporter, dynamic)
+        if key not in cache:
+            model = fam.build(family, seed=3)
+            path = folder / f"{family}-{exporter}-{'dynamic' if dynamic else 'static'}.onnx"
+            fam.export(model, path, exporter, dynamic=dynamic,
+                       output_name=fam.FAMILIES[family].output_name)
+            cache[key] = model, path
+        return cache[key]
+    return get
+
+
+@pytest.fixture(scope="session")
 def tiny_project(tmp_path_factory, models):
     from wncc.compiler import compile_model
 

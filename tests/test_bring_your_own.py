@@ -19,6 +19,8 @@ from wncc.pipeline import load
 from wncc.verify import verify
 
 fam = load_example("families")
+# one worker runs every family test, so the session's family exports are made once
+pytestmark = pytest.mark.xdist_group("families")
 
 KINDS = {"r9y9-mulaw": ("onehot", "categorical"), "r9y9-mol": ("scalar", "mol"),
          "r9y9-gaussian": ("scalar", "gaussian"), "kan-bayashi": ("onehot", "categorical"),
@@ -38,16 +40,9 @@ def _cases() -> list:
     return cases
 
 
-def _export(tmp_path, family: str, exporter: str = "dynamo", dynamic: bool = True):
-    path = tmp_path / f"{family}-{exporter}.onnx"
-    fam.export(fam.build(family, seed=4), path, exporter, dynamic=dynamic,
-               output_name=fam.FAMILIES[family].output_name)
-    return path
-
-
 @pytest.mark.parametrize("family,exporter,dynamic", _cases())
-def test_family_verifies_in_fp32(tmp_path, family, exporter, dynamic):
-    path = _export(tmp_path, family, exporter, dynamic)
+def test_family_verifies_in_fp32(family_export, family, exporter, dynamic):
+    _, path = family_export(family, exporter, dynamic)
     report = verify(path, dtype="fp32", seconds=0.1, golden_samples=400, stream_samples=96)
     failed = [f"{c.name}: {c.value}" for c in report.checks if not c.passed]
     assert not failed, failed
@@ -73,12 +68,12 @@ def _features(folder, graph, utterances: int = 3, frames: int = 24) -> None:
 @pytest.mark.parametrize("family", [f if f in ("r9y9-mulaw", "kan-bayashi")
                                     else pytest.param(f, marks=pytest.mark.long)
                                     for f in COMPILED])
-def test_family_verifies_in_int8_on_its_own_features(tmp_path, family):
+def test_family_verifies_in_int8_on_its_own_features(tmp_path, family_export, family):
     """wncc quantize calibrated on .npz pairs, then verify teacher-forcing one of them: C ==
     golden exactly, ONNX Runtime within one step."""
     from wncc.quant.quantize import quantize
 
-    path = _export(tmp_path, family)
+    _, path = family_export(family)
     _features(tmp_path / "features", load(path))
     q = quantize(path, "int8", tmp_path / "features", tmp_path / f"{family}-int8.onnx",
                  calib_crops=6, crop_frames=8)

@@ -7,6 +7,7 @@ import collections
 import json
 import subprocess
 import sys
+from typing import Callable
 
 import numpy as np
 import onnx
@@ -17,6 +18,8 @@ import torch
 from conftest import ROOT, load_example
 
 fam = load_example("families")
+# one worker runs every family test, so the session's family exports are made once
+pytestmark = pytest.mark.xdist_group("families")
 
 FAMILIES = sorted(fam.FAMILIES)
 # r9y9-mol and -gaussian differ from r9y9-mulaw only in the first and last conv: their static
@@ -74,16 +77,9 @@ def test_static_export_matches_torch(tmp_path, family, exporter):
     assert 0.05 < float(want.std()) < 50.0
 
 
-@pytest.fixture(scope="module")
-def dynamic_exports(tmp_path_factory) -> dict[tuple[str, str], tuple[torch.nn.Module, object]]:
-    """Every family, both exporters, dynamic time axes: exported once for the tests below."""
-    d = tmp_path_factory.mktemp("families")
-    return {(f, e): _export(d, f, e, dynamic=True) for f in FAMILIES for e in fam.EXPORTERS}
-
-
 @pytest.mark.parametrize("family,exporter", _cases(dynamic=True))
-def test_dynamic_export_matches_torch_at_other_lengths(dynamic_exports, family, exporter):
-    model, path = dynamic_exports[family, exporter]
+def test_dynamic_export_matches_torch_at_other_lengths(family_export, family, exporter):
+    model, path = family_export(family, exporter)
     for frames in (3, 9):
         want, got = _run(model, path, frames=frames, seed=frames)
         _assert_close(want, got)
@@ -95,9 +91,10 @@ def test_dynamic_export_matches_torch_at_other_lengths(dynamic_exports, family, 
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def graphs(dynamic_exports) -> dict[tuple[str, str], onnx.ModelProto]:
-    return {key: onnx.load(str(path)) for key, (_, path) in dynamic_exports.items()}
+@pytest.fixture()
+def graphs(family_export) -> Callable[[str, str], onnx.ModelProto]:
+    """The dynamic export of a family with an exporter, loaded."""
+    return lambda family, exporter: onnx.load(str(family_export(family, exporter)[1]))
 
 
 def _on_data(model: onnx.ModelProto, op_type: str) -> int:
@@ -116,7 +113,7 @@ def _io(model: onnx.ModelProto) -> dict[str, tuple[int, list]]:
 
 @pytest.mark.parametrize("exporter", fam.EXPORTERS)
 def test_r9y9_graph(graphs, exporter):
-    model = graphs["r9y9-mulaw", exporter]
+    model = graphs("r9y9-mulaw", exporter)
     ops = collections.Counter(n.op_type for n in model.graph.node)
     cfg = fam.config("r9y9-mulaw")
     io = _io(model)
@@ -141,7 +138,7 @@ def test_r9y9_graph(graphs, exporter):
 
 @pytest.mark.parametrize("exporter", fam.EXPORTERS)
 def test_kan_bayashi_graph(graphs, exporter):
-    model = graphs["kan-bayashi", exporter]
+    model = graphs("kan-bayashi", exporter)
     ops = collections.Counter(n.op_type for n in model.graph.node)
     cfg = fam.config("kan-bayashi")
     layers = cfg.dilation_depth * cfg.dilation_repeat
@@ -162,7 +159,7 @@ def test_kan_bayashi_graph(graphs, exporter):
 
 @pytest.mark.parametrize("exporter", fam.EXPORTERS)
 def test_nv_wavenet_graph(graphs, exporter):
-    model = graphs["nv-wavenet", exporter]
+    model = graphs("nv-wavenet", exporter)
     ops = collections.Counter(n.op_type for n in model.graph.node)
     cfg = fam.config("nv-wavenet")
     io = _io(model)
