@@ -314,6 +314,33 @@ def test_early_stopping_keeps_the_best(tmp_path) -> None:
     assert res.sparsity == pytest.approx(0.1, abs=0.01)
 
 
+@pytest.mark.long
+def test_torchrun_two_processes_equal_one(tmp_path) -> None:
+    """torchrun with 2 processes (DDP, gloo) fine-tunes to the weights one process gets with the
+    same global batch (up to float summation order), with the same masks; rank 0 alone writes."""
+    corpus = write_corpus(tmp_path / "corpus")
+    argv = ["prune", str(TINY), "--sparsity", "0.5", "--method", "iterative", "--data",
+            str(corpus), "--steps", "6", "--batch", "4", "--frames", "8", "--threads", "1",
+            "--distill", "0.5", "--eval-seconds", "0", "-q"]
+    one = subprocess.run([sys.executable, "-m", "wncc.cli", *argv, "-o", tmp_path / "one.onnx"],
+                         capture_output=True, text=True)
+    two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                          "--nproc-per-node", "2", "-m", "wncc.cli", *argv,
+                          "-o", tmp_path / "two.onnx"], capture_output=True, text=True)
+    assert one.returncode == 0, one.stderr
+    assert two.returncode == 0, two.stderr
+    assert two.stdout.count("requested 0.5") == 1  # one report, from rank 0
+    a = torch.load(tmp_path / "one.pt", weights_only=False)
+    b = torch.load(tmp_path / "two.pt", weights_only=False)
+    moved = 0
+    start, _, _ = load_model(TINY)
+    for k, w in a["model"].items():
+        assert torch.equal(w == 0, b["model"][k] == 0), k
+        torch.testing.assert_close(b["model"][k], w, atol=2e-6, rtol=0)
+        moved += int(not torch.equal(w, start.state_dict()[k]))
+    assert moved > 10  # the fine-tuning changed the weights
+
+
 def test_bias_correction_moves_only_biases(tiny, tmp_path) -> None:
     corpus = write_corpus(tmp_path / "corpus")
     before = {k: v.clone() for k, v in tiny.state_dict().items()}

@@ -2,7 +2,9 @@
 
 Writes OUT.onnx (examples/wavenet.py's export of the pruned model, ready for ``wncc quantize`` /
 ``wncc compile``) and the pruned checkpoint beside it (OUT.pt unless ``--checkpoint-out``), and
-prints the achieved sparsity per layer. torch is imported only when the command runs.
+prints the achieved sparsity per layer. torch is imported only when the command runs. Under
+``torchrun --nproc-per-node N -m wncc.cli prune ...`` the fine-tuning is data-parallel (see
+``wncc.prune.distributed``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
 
     from wncc.console import err, out as stdout, progress
     from wncc.errors import WnccError
-    from wncc.prune import core
+    from wncc.prune import core, distributed
     from wncc.prune.examples import load_model
 
     # cheap checks first: a request that cannot be met fails before any model is loaded
@@ -44,8 +46,10 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
 
         torch.set_num_threads(args.threads)
 
+    rank, _ = distributed.world()  # under torchrun: every process fine-tunes, rank 0 writes
+
     def log(rec: dict) -> None:
-        if not args.quiet:
+        if not (args.quiet or rank):
             err.print(json.dumps(rec), markup=False, highlight=False)
 
     before = after = None
@@ -68,6 +72,8 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
         if args.data and args.eval_seconds > 0:
             update("NLL after")
             after = core.evaluate(model, args.data, args.eval_seconds)
+        if rank:
+            return 0
         update(f"exporting {out}")
         core.save_checkpoint(model, result, ckpt_out, source=source)
         core.export_onnx(model, out)

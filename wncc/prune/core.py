@@ -35,6 +35,9 @@ Early stopping (``val_every`` > 0): once the schedule has reached s_f, the valid
 measured every ``val_every`` steps (``val_seconds`` of audio); fine-tuning stops after
 ``patience`` measurements without improvement and the model returns to its best measured weights.
 
+Under ``torchrun`` the fine-tuning is data-parallel (``wncc.prune.distributed``): the same
+result as one process with the same global ``batch``, which must split evenly over the processes.
+
 The result has the zeros baked into the weights (no masks or reparametrization left), so
 ``state_dict()`` and ``examples/wavenet.py``'s export carry them.
 """
@@ -54,6 +57,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from wncc.errors import WnccError
+from wncc.prune import distributed
 
 METHODS = ("oneshot", "iterative")
 SCOPES = ("global", "layer")
@@ -405,10 +409,10 @@ def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, target: torc
 
 def train_step(model: nn.Module, opt: torch.optim.Optimizer, batch, masks=None,
                tgts: list[Target] | None = None, teacher: nn.Module | None = None,
-               alpha: float = 0.0, temperature: float = 1.0) -> float:
+               alpha: float = 0.0, temperature: float = 1.0, scale: float = 1.0) -> float:
     """examples/train.py's step (cross-entropy, targets -100 ignored, clip 1.0, Adam), with the
     pruned weights' gradients zeroed before and the masks re-applied after the update; with a
-    ``teacher``, the ``distillation_loss``."""
+    ``teacher``, the ``distillation_loss``; the loss times ``scale`` (see ``distributed``)."""
     x, mel, t = batch
     if teacher is None or alpha == 0:
         loss = F.cross_entropy(model(x, mel), t, ignore_index=-100)
@@ -416,6 +420,7 @@ def train_step(model: nn.Module, opt: torch.optim.Optimizer, batch, masks=None,
         with torch.no_grad():
             soft = teacher(x, mel)
         loss = distillation_loss(model(x, mel), soft, t, alpha, temperature)
+    loss = loss * scale
     opt.zero_grad(set_to_none=True)
     loss.backward()
     if masks is not None:
@@ -522,6 +527,8 @@ def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
         masks = {t.name: torch.ones_like(t.param, dtype=torch.bool) for t in tgts}
         opt = torch.optim.Adam(model.parameters(), lr=lr)
         teacher = _frozen_copy(model) if distill > 0 else None
+        rank, size = distributed.world()
+        student = distributed.wrap(model, size)
         stopper = _EarlyStop(model, corpus, val_every, val_seconds, patience, n * dt, log)
         validation = stopper.records
         model.train()
@@ -542,8 +549,10 @@ def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
             progress = step / steps
             for g in opt.param_groups:
                 g["lr"] = lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
-            running += train_step(model, opt, train.batch(rng, batch, frames, skip), masks, tgts,
-                                  teacher, distill, temperature)
+            local, scale = distributed.shard(train.batch(rng, batch, frames, skip), rank, size)
+            running += distributed.global_mean(
+                train_step(student, opt, local, masks, tgts, teacher, distill, temperature, scale),
+                size)
             count += 1
         stopper.restore_best(steps)
         # the final target (a no-op when the schedule already reached it)
