@@ -308,7 +308,7 @@ def main() -> None:
     history: list[dict] = []  # every log record of every session (kept in the checkpoints)
     if args.init:
         state = torch.load(args.init, map_location="cpu", weights_only=False)
-        model.load_state_dict(state.get("model", state))
+        model.load_state_dict(resolve_weights(state.get("model", state), Path.cwd()))
     if ck is not None:
         model.load_state_dict(resolve_weights(ck["model"], Path.cwd()))
         opt.load_state_dict(ck["optimizer"])
