@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from wncc.audio import write_wav
+
 
 def wncc(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "wncc.cli", *map(str, args)], capture_output=True,
@@ -209,21 +211,13 @@ def test_vocode_writes_wav(models, tmp_path):
     np.testing.assert_array_equal(pcm, golden)
 
 
-def _write_wav(path: Path, pcm: np.ndarray) -> None:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(pcm.astype("<i2").tobytes())
-
-
 def test_vocode_from_wav_with_plain_progress(models, tmp_path):
     """A wav's log-mel (wncc.features) vocodes like the same mel given as .npy; with stderr not a
     terminal, progress comes as plain lines."""
     from wncc import features
     from wncc.audio import read_wav
     pcm = (np.random.default_rng(3).standard_normal(5 * 200 + 37) * 3000).astype(np.int16)
-    _write_wav(tmp_path / "in.wav", pcm)
+    write_wav(tmp_path / "in.wav", pcm)
     np.save(tmp_path / "in.npy", features.log_mel(read_wav(tmp_path / "in.wav")))
     written = []
     for source in ("in.wav", "in.npy"):
@@ -240,7 +234,7 @@ def test_vocode_from_wav_with_plain_progress(models, tmp_path):
 def test_wav_mel_for_a_model_with_other_mel_bins(tmp_path):
     from wncc.cli.common import load_mel
     from wncc.errors import WnccError
-    _write_wav(tmp_path / "in.wav", np.zeros(800, np.int16))
+    write_wav(tmp_path / "in.wav", np.zeros(800, np.int16))
     assert load_mel(str(tmp_path / "in.wav"), n_mels=80, hop=200).shape == (4, 80)
     with pytest.raises(WnccError, match=r"the model wants \[frames, 64\] mel frames, the wav's "
                        r"log-mel has 80 bins"):

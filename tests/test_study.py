@@ -75,6 +75,7 @@ def test_study_rows(sweep):
     assert 0 < dense32.nll_bits < 8 and dense8.nll_bits < dense32.nll_bits + 0.5
     assert "| tiny |" in study.markdown(rows)
     assert [r.weight_scales for r in rows] == ["-", "per-channel"] * 2
+    assert sweep.speech is None  # generated only when asked (for the report)
 
 
 def test_quality_and_verdict_from_real_nlls(sweep):

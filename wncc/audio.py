@@ -1,6 +1,7 @@
-"""Audio and corpus input, in one place: 16 kHz mono 16-bit wav files, folders of them, and the
-corpus folders that ``examples/corpus.py`` writes (``manifest.json`` + ``wav/``, utterances by
-split). Calibration, evaluation, verify, study and vocode read their audio through here."""
+"""Audio and corpus input (and wav output), in one place: 16 kHz mono 16-bit wav files, folders
+of them, and the corpus folders that ``examples/corpus.py`` writes (``manifest.json`` + ``wav/``,
+utterances by split). Calibration, evaluation, verify, study and vocode read their audio through
+here; vocode and the study's report write theirs with ``write_wav``."""
 
 from __future__ import annotations
 
@@ -41,6 +42,21 @@ def read_wav(path: str | Path, purpose: str = "input") -> np.ndarray:
     """16 kHz mono 16-bit PCM wav -> float64 audio in [-1, 1)."""
     data = _read(path, purpose, samples=True)[1]
     return np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2").astype(np.float64) / 32768.0
+
+
+def pcm16(audio: np.ndarray) -> np.ndarray:
+    """float audio in [-1, 1) -> int16 PCM: the exact inverse of ``read_wav``."""
+    return np.clip(np.round(np.asarray(audio) * 32768.0), -32768, 32767).astype(np.int16)
+
+
+def write_wav(path: Path, pcm: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:
+    """int16 PCM -> a mono 16-bit wav (its folder created)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(sample_rate)
+        wav.writeframes(np.asarray(pcm, "<i2").tobytes())
 
 
 def wav_sources(data: str | Path, split: str, purpose: str) -> list[tuple[str, Path]]:

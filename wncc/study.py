@@ -14,6 +14,8 @@ headline: per threshold, the largest compression of a row that passes.
 
 Each (model, precision) variant is compiled and run in a temporary folder of its own, so the
 variants can run in parallel processes; the rows are the same either way (all but ``seconds``).
+Asked for speech (the report, ``wncc.study_report``), each variant's C also generates audio there,
+sampled from the scored excerpt's mel with a fixed seed.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import numpy as np
 
 from wncc.compiler import compile_model
 from wncc.errors import WnccError
-from wncc.audio import read_wav
+from wncc.audio import pcm16, read_wav
 from wncc.fidelity.evaluate import Utterance, utterance
 from wncc.fidelity.metrics import nll_bits
 from wncc.golden.model import GoldenModel
@@ -47,6 +49,7 @@ METHOD_RE = re.compile(r"-(oneshot|iterative)\b")
 PATTERN_RE = re.compile(r"-(unstructured|b\d+x\d+)\b")
 SPARSITY_RE = re.compile(r"-s(\d+)$")
 PLOTS = ("study_quality.png", "study_pareto.png")
+SPEECH_SEED = 0  # of the speech each variant's C generates for the report (temperature 1)
 
 
 @dataclasses.dataclass
@@ -68,11 +71,23 @@ class Row:
 
 
 @dataclasses.dataclass
+class Speech:
+    """What the report plays, int16 PCM at 16 kHz: the scored excerpt of the recording, and what
+    the reference's C and each row's C generated from its mel."""
+
+    utterance: str  # the recording's name (its file's stem)
+    recording: np.ndarray
+    reference: np.ndarray
+    rows: list[np.ndarray]
+
+
+@dataclasses.dataclass
 class Study:
     """The rows (models x dtypes, in that order) and the fp32 reference they were judged by."""
 
     reference: Row
     rows: list[Row]
+    speech: Speech | None = None  # with run(..., speech=True); never in the JSON
 
 
 def describe(path: Path) -> tuple[str, str, float]:
@@ -91,8 +106,9 @@ def real_logits(c: CModel, graph, logits: np.ndarray) -> np.ndarray:
 
 
 def study_one(model: Path, dtype: str, utt: Utterance, calib: Path, target: str,
-              per_channel: bool = True) -> Row:
-    """One variant, quantized, compiled and built in a temporary folder of its own."""
+              per_channel: bool = True, speak: bool = False) -> tuple[Row, np.ndarray | None]:
+    """One variant, quantized, compiled and built in a temporary folder of its own; with
+    ``speak``, also the speech its C generates from the utterance's mel (int16 PCM)."""
     start = time.monotonic()
     source, scales = model, "-"
     with tempfile.TemporaryDirectory(prefix="wncc-study-") as tmp:
@@ -107,6 +123,7 @@ def study_one(model: Path, dtype: str, utt: Utterance, calib: Path, target: str,
         report = json.loads((project / "report.json").read_text())
         c = CModel(project)
         logits = c.teacher_forced(utt.x, utt.mel)
+        pcm = c.vocode(utt.mel, SPEECH_SEED)[1] if speak else None
     exact = bool(np.array_equal(logits, GoldenModel(graph).teacher_forced(utt.x, utt.mel)))
     storage = Counter(layer["storage"] for layer in report["layers"]
                       if layer["op"] in ("conv", "conv_ring"))
@@ -114,7 +131,7 @@ def study_one(model: Path, dtype: str, utt: Utterance, calib: Path, target: str,
     return Row(model.stem, method, pattern, sparsity, dtype, scales, report["compression_ratio"],
                report["weights_bytes"], dict(storage),
                round(nll_bits(real_logits(c, graph, logits).T, utt.target), 4), exact,
-               round(time.monotonic() - start, 1))
+               round(time.monotonic() - start, 1)), pcm
 
 
 def reference_model(models: list[Path], given: Path | None = None) -> Path:
@@ -136,31 +153,33 @@ def judged(row: Row, reference_nll: float) -> Row:
 
 
 def measure(variants: list[tuple[Path, str]], utt: Utterance, calib: Path, target: str,
-            per_channel: bool, jobs: int, progress: Callable[[str], None]) -> list[Row]:
+            per_channel: bool, jobs: int, progress: Callable[[str], None], speak: bool = False
+            ) -> list[tuple[Row, np.ndarray | None]]:
     """``study_one`` of every (model, dtype), in order: in this process, or in ``jobs`` spawned
     processes."""
     with contextlib.ExitStack() as stack:
         if jobs == 1:
-            pending = [functools.partial(study_one, m, d, utt, calib, target, per_channel)
+            pending = [functools.partial(study_one, m, d, utt, calib, target, per_channel, speak)
                        for m, d in variants]
         else:
             pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
             stack.callback(pool.shutdown, cancel_futures=True)  # an error stops what has not begun
-            pending = [pool.submit(study_one, m, d, utt, calib, target, per_channel).result
+            pending = [pool.submit(study_one, m, d, utt, calib, target, per_channel, speak).result
                        for m, d in variants]
-        rows = []
+        measured = []
         for (model, dtype), result in zip(variants, pending):
             progress(f"{model.name} {dtype}")
-            rows.append(result())
-        return rows
+            measured.append(result())
+        return measured
 
 
 def run(models: list[Path], dtypes: list[str], audio: Path, calib: Path | None = None,
         target: str = "host", seconds: float = 2.0,
         progress: Callable[[str], None] = lambda _: None, per_channel: bool = True,
-        reference: Path | None = None, jobs: int = 1) -> Study:
+        reference: Path | None = None, jobs: int = 1, speech: bool = False) -> Study:
     """Every model at every dtype, judged by ``reference`` (default: the first dense model) at
-    fp32, which is studied too where fp32 is not among the dtypes."""
+    fp32, which is studied too where fp32 is not among the dtypes; with ``speech``, what each
+    one's C generates too (``Study.speech``)."""
     if not models:
         raise WnccError("no models to study")
     if jobs < 1:
@@ -174,10 +193,13 @@ def run(models: list[Path], dtypes: list[str], audio: Path, calib: Path | None =
     utt = utterance(audio.stem, wav[:n])
     variants = [(model, dtype) for model in models for dtype in dtypes]
     extra = [] if (reference, "fp32") in variants else [(reference, "fp32")]
-    measured = measure(variants + extra, utt, calib or audio, target, per_channel, jobs, progress)
-    ref = dict(zip(variants + extra, measured))[reference, "fp32"]
-    return Study(judged(ref, ref.nll_bits),
-                 [judged(r, ref.nll_bits) for r in measured[:len(variants)]])
+    measured = measure(variants + extra, utt, calib or audio, target, per_channel, jobs, progress,
+                       speech)
+    ref, ref_pcm = dict(zip(variants + extra, measured))[reference, "fp32"]
+    rows = measured[:len(variants)]
+    return Study(judged(ref, ref.nll_bits), [judged(r, ref.nll_bits) for r, _ in rows],
+                 Speech(utt.name, pcm16(utt.audio), ref_pcm, [pcm for _, pcm in rows])
+                 if speech else None)
 
 
 # ------------------------------------------------------------------------------ the headline
@@ -230,17 +252,23 @@ def to_json(study: Study) -> dict:
                          for name, r in headline(study.rows).items()}}
 
 
+COLUMNS = ("model", "method", "pattern", "sparsity", "dtype", "weight scales", "compression",
+           "storage", "NLL bits", "quality (fraction of fp32)", *THRESHOLDS, "C = golden")
+NUMERIC = {"sparsity", "compression", "NLL bits", "quality (fraction of fp32)"}  # right-aligned
+
+
+def cells(r: Row) -> list[str]:
+    """The row's text under each of ``COLUMNS``."""
+    storage = ", ".join(f"{k} x{v}" for k, v in sorted(r.storage.items()))
+    return [r.model, r.method, r.pattern, f"{100 * r.sparsity:.0f}%", r.dtype, r.weight_scales,
+            f"{r.compression_ratio:.2f}x", storage, f"{r.nll_bits:.3f}", f"{r.quality:.4f}",
+            *(r.verdict[name] for name in THRESHOLDS), "yes" if r.exact else "NO"]
+
+
 def markdown(rows: list[Row]) -> str:
-    lines = ["| model | method | pattern | sparsity | dtype | weight scales | compression | storage | "
-             "NLL bits | quality (fraction of fp32) | " + " | ".join(THRESHOLDS) + " | C = golden |",
-             "|---|---|---|---:|---|---|---:|---|---:|---:|" + "---|" * len(THRESHOLDS) + "---|"]
-    for r in rows:
-        storage = ", ".join(f"{k} x{v}" for k, v in sorted(r.storage.items()))
-        lines.append(f"| {r.model} | {r.method} | {r.pattern} | {100 * r.sparsity:.0f}% | {r.dtype} | "
-                     f"{r.weight_scales} | "
-                     f"{r.compression_ratio:.2f}x | {storage} | {r.nll_bits:.3f} | "
-                     f"{r.quality:.4f} | " + " | ".join(r.verdict[name] for name in THRESHOLDS) +
-                     f" | {'yes' if r.exact else 'NO'} |")
+    lines = ["| " + " | ".join(COLUMNS) + " |",
+             "|" + "".join("---:|" if c in NUMERIC else "---|" for c in COLUMNS)]
+    lines += ["| " + " | ".join(cells(r)) + " |" for r in rows]
     return "\n".join(lines)
 
 
@@ -252,8 +280,8 @@ def figure_class() -> type:
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        raise WnccError("--plots needs matplotlib: pip install matplotlib (or 'wncc[mlperf]', "
-                        "which brings it)") from None
+        raise WnccError("--plots and --report need matplotlib: pip install matplotlib (or "
+                        "'wncc[mlperf]', which brings it)") from None
     return Figure
 
 

@@ -7,7 +7,6 @@ import argparse
 import contextlib
 import shlex
 import tempfile
-import wave
 from pathlib import Path
 from typing import Iterator
 
@@ -120,12 +119,3 @@ def user_data(args: argparse.Namespace) -> tuple[np.ndarray | None, np.ndarray |
     mel = load_mel(args.mel, n_mels=model_mels(args)) if args.mel else None
     audio = read_wav(wav_sources(args.data, "test", "input")[0][1]) if args.data else None
     return mel, audio
-
-
-def write_wav(path: Path, pcm: np.ndarray, sample_rate: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(sample_rate)
-        wav.writeframes(np.asarray(pcm, "<i2").tobytes())

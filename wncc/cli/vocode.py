@@ -8,7 +8,8 @@ import tempfile
 from pathlib import Path
 
 from wncc import options
-from wncc.cli.common import command_line, ends, load_mel, write_wav
+from wncc.audio import write_wav
+from wncc.cli.common import command_line, ends, load_mel
 from wncc.console import out, progress
 from wncc.errors import WnccError
 
