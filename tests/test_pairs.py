@@ -40,6 +40,21 @@ def test_npy_with_its_wav(tmp_path):
     assert pair.audio.size == 800 and not is_pairs(tmp_path / "u.wav")
 
 
+def test_corpus_folder_with_feature_caches_is_audio(tmp_path):
+    """examples/train.py caches features.npz inside the corpus folder: the folder still means
+    its manifest's wavs (calibration and --data read audio from it, not the caches)."""
+    from wncc.audio import wav_sources
+
+    (tmp_path / "wav").mkdir()
+    _wav(tmp_path / "wav" / "0.wav", np.linspace(-0.5, 0.5, 800))
+    (tmp_path / "manifest.json").write_text(
+        '{"sample_rate": 16000, "utterances": [{"id": "0", "path": "wav/0.wav", "seconds": 0.05, '
+        '"split": "train"}]}')
+    np.savez(tmp_path / "features.npz", train_mel=np.zeros((1, 80), np.float32))
+    assert not is_pairs(tmp_path)
+    assert [p.name for _, p in wav_sources(tmp_path, "train", "calibration")] == ["0.wav"]
+
+
 def test_fit_cuts_to_the_samples_the_model_makes(tmp_path):
     np.savez(tmp_path / "r.npz", mel=np.zeros((14, 80), np.float32), audio=np.zeros(2600))
     (pair,) = load(tmp_path / "r.npz", 80)

@@ -35,10 +35,13 @@ class Pair:
 
 
 def is_pairs(path: str | Path) -> bool:
-    """Whether a data argument names user features (not wav audio for wncc's extractor)."""
+    """Whether a data argument names user features (not wav audio for wncc's extractor). A
+    corpus folder (manifest.json) is audio, whatever caches lie beside it (examples/train.py
+    keeps its features.npz there)."""
     p = Path(path)
     if p.is_dir():
-        return any(f.suffix in SUFFIXES for f in p.iterdir())
+        return (not (p / "manifest.json").exists()
+                and any(f.suffix in SUFFIXES for f in p.iterdir()))
     return p.suffix in SUFFIXES
 
 
