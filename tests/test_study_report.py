@@ -1,4 +1,4 @@
-"""``wncc study --report DIR``: a page whose links all exist, WAVs of the scored excerpt (the
+"""``wncc study --html DIR``: a page whose links all exist, WAVs of the scored excerpt (the
 same speech with --jobs as without), escaped model names, and the page as Chromium renders it."""
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def report(model, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("report") / "report"
     proc = subprocess.run([sys.executable, "-m", "wncc.cli", "study", str(model), "--dtype",
                            "fp32", "--dtype", "int8", "--data", str(CLIP), "--seconds",
-                           str(SECONDS), "--jobs", "2", "--report", str(folder), "--json",
+                           str(SECONDS), "--jobs", "2", "--html", str(folder), "--json",
                            str(folder.with_suffix(".json"))],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr

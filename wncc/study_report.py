@@ -1,4 +1,4 @@
-"""The study as a page to listen to: ``wncc study ... --report DIR`` writes DIR/index.html.
+"""The study as a page to listen to: ``wncc study ... --html DIR`` writes DIR/index.html.
 
 One static page (inline CSS, no scripts, nothing fetched): the headline, the study's table with a
 player in each row, the two plots, and at the top the recording and the fp32 reference's speech.

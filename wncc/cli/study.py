@@ -24,14 +24,14 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
     missing = [m for m in [*models, reference] if m is not None and not m.exists()]
     if missing:
         raise WnccError("model not found", path=str(missing[0]))
-    if args.plots or args.report:
+    if args.plots or args.html:
         study.figure_class()  # no matplotlib: say so before the sweep, not after it
     wav = wav_sources(args.data, "test", "evaluation")[0][1]
     with progress("studying") as update:
         result = study.run(models, args.dtype or ["fp32", "int8"], wav,
                            Path(args.calib) if args.calib else None, args.target, args.seconds,
                            progress=update, per_channel=not args.per_tensor, reference=reference,
-                           jobs=args.jobs, speech=bool(args.report))
+                           jobs=args.jobs, speech=bool(args.html))
     out.print(study.markdown(result.rows), markup=False, highlight=False, soft_wrap=True)
     out.print("\n".join(study.summary(result)), markup=False, highlight=False)
     if args.json:
@@ -39,10 +39,10 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
     if args.plots:
         for path in study.plots(result.rows, Path(args.plots)):
             out.print(f"wrote {path}", markup=False, highlight=False)
-    if args.report:
+    if args.html:
         from wncc import study_report
 
-        page = study_report.write(result, Path(args.report))
+        page = study_report.write(result, Path(args.html))
         out.print(f"wrote {page}", markup=False, highlight=False)
     return 0 if all(r.exact for r in [result.reference, *result.rows]) else 1
 
@@ -69,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--plots", metavar="DIR",
                    help="write study_quality.png (compression vs quality per precision) and "
                    "study_pareto.png (the Pareto frontier) here; needs matplotlib")
-    p.add_argument("--report", metavar="DIR",
+    p.add_argument("--html", metavar="DIR",
                    help="write index.html here, a static page to listen to: the table, the "
                    "plots, and the speech each variant's C generates from the scored excerpt "
                    "(seed 0) beside the recording, with spectrograms; needs matplotlib")
