@@ -136,6 +136,19 @@ def test_jobs_give_the_serial_rows(pruned90, sweep):
     assert _unclocked([parallel.reference]) == _unclocked([sweep.reference])
 
 
+@pytest.mark.long
+def test_ray_gives_the_serial_rows(pruned90, sweep):
+    """The variants as tasks on a local Ray instance (the cluster extra): the serial rows."""
+    pytest.importorskip("ray")
+    on_ray = study.run([TINY, pruned90], ["fp32", "int8"], CLIP, seconds=0.5, ray="local")
+    assert _unclocked(on_ray.rows) == _unclocked(sweep.rows)
+    import ray
+
+    assert not ray.is_initialized()  # the study shut down the instance it started
+    with pytest.raises(WnccError, match="give one"):
+        study.run([TINY], ["fp32"], CLIP, seconds=0.5, ray="local", jobs=2)
+
+
 def _row(model: str, compression: float, quality: float) -> study.Row:
     return study.Row(model=model, method="iterative", pattern="b4x4", sparsity=0.9, dtype="int8",
                      weight_scales="per-tensor", compression_ratio=compression, weights_bytes=0,

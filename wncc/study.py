@@ -13,7 +13,8 @@ same audio: the first model of the list that ``describe`` calls dense, or the on
 headline: per threshold, the largest compression of a row that passes.
 
 Each (model, precision) variant is compiled and run in a temporary folder of its own, so the
-variants can run in parallel processes; the rows are the same either way (all but ``seconds``).
+variants can run in parallel processes, or as tasks on a Ray cluster (the ``cluster`` extra); the
+rows are the same either way (all but ``seconds``).
 Asked for speech (the report, ``wncc.study_report``), each variant's C also generates audio there,
 sampled from the scored excerpt's mel with a fixed seed.
 """
@@ -152,13 +153,32 @@ def judged(row: Row, reference_nll: float) -> Row:
     return dataclasses.replace(row, quality=quality, verdict=verdicts(quality))
 
 
+def _ray_tasks(stack: contextlib.ExitStack, address: str) -> Callable:
+    """``study_one`` as a Ray task on the cluster at ``address`` ("local": a Ray instance of
+    this machine's cores, started here and shut down afterwards); each call returns the task's
+    result getter."""
+    try:
+        import ray
+    except ImportError:
+        raise WnccError("--ray needs Ray: pip install 'wncc[cluster]'") from None
+    if not ray.is_initialized():
+        ray.init(address=None if address == "local" else address, include_dashboard=False,
+                 log_to_driver=False)
+        stack.callback(ray.shutdown)
+    task = ray.remote(study_one)
+    return lambda *args: functools.partial(ray.get, task.remote(*args))
+
+
 def measure(variants: list[tuple[Path, str]], utt: Utterance, calib: Path, target: str,
-            per_channel: bool, jobs: int, progress: Callable[[str], None], speak: bool = False
-            ) -> list[tuple[Row, np.ndarray | None]]:
-    """``study_one`` of every (model, dtype), in order: in this process, or in ``jobs`` spawned
-    processes."""
+            per_channel: bool, jobs: int, progress: Callable[[str], None], speak: bool = False,
+            ray: str | None = None) -> list[tuple[Row, np.ndarray | None]]:
+    """``study_one`` of every (model, dtype), in order: in this process, in ``jobs`` spawned
+    processes, or as tasks on the Ray cluster at ``ray``."""
     with contextlib.ExitStack() as stack:
-        if jobs == 1:
+        if ray is not None:
+            submit = _ray_tasks(stack, ray)
+            pending = [submit(m, d, utt, calib, target, per_channel, speak) for m, d in variants]
+        elif jobs == 1:
             pending = [functools.partial(study_one, m, d, utt, calib, target, per_channel, speak)
                        for m, d in variants]
         else:
@@ -176,14 +196,18 @@ def measure(variants: list[tuple[Path, str]], utt: Utterance, calib: Path, targe
 def run(models: list[Path], dtypes: list[str], audio: Path, calib: Path | None = None,
         target: str = "host", seconds: float = 2.0,
         progress: Callable[[str], None] = lambda _: None, per_channel: bool = True,
-        reference: Path | None = None, jobs: int = 1, speech: bool = False) -> Study:
+        reference: Path | None = None, jobs: int = 1, speech: bool = False,
+        ray: str | None = None) -> Study:
     """Every model at every dtype, judged by ``reference`` (default: the first dense model) at
     fp32, which is studied too where fp32 is not among the dtypes; with ``speech``, what each
-    one's C generates too (``Study.speech``)."""
+    one's C generates too (``Study.speech``). ``ray``: run the variants as tasks on that Ray
+    cluster (its nodes must read the model and audio paths, e.g. from a shared file system)."""
     if not models:
         raise WnccError("no models to study")
     if jobs < 1:
         raise WnccError(f"--jobs must be >= 1, got {jobs}")
+    if ray is not None and jobs > 1:
+        raise WnccError("--ray and --jobs both choose where the variants run: give one")
     reference = reference_model(models, reference)
     wav = read_wav(audio)
     hop = 200
@@ -194,7 +218,7 @@ def run(models: list[Path], dtypes: list[str], audio: Path, calib: Path | None =
     variants = [(model, dtype) for model in models for dtype in dtypes]
     extra = [] if (reference, "fp32") in variants else [(reference, "fp32")]
     measured = measure(variants + extra, utt, calib or audio, target, per_channel, jobs, progress,
-                       speech)
+                       speech, ray)
     ref, ref_pcm = dict(zip(variants + extra, measured))[reference, "fp32"]
     rows = measured[:len(variants)]
     return Study(judged(ref, ref.nll_bits), [judged(r, ref.nll_bits) for r, _ in rows],

@@ -31,7 +31,7 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
         result = study.run(models, args.dtype or ["fp32", "int8"], wav,
                            Path(args.calib) if args.calib else None, args.target, args.seconds,
                            progress=update, per_channel=not args.per_tensor, reference=reference,
-                           jobs=args.jobs, speech=bool(args.html))
+                           jobs=args.jobs, speech=bool(args.html), ray=args.ray)
     out.print(study.markdown(result.rows), markup=False, highlight=False, soft_wrap=True)
     out.print("\n".join(study.summary(result)), markup=False, highlight=False)
     if args.json:
@@ -66,6 +66,10 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    "unpruned MODEL, studied at fp32 even where --dtype leaves fp32 out)")
     p.add_argument("--jobs", type=options.number(int, "--jobs"), default=1,
                    help="(model, dtype) variants studied in parallel processes (default 1)")
+    p.add_argument("--ray", metavar="ADDRESS",
+                   help="run the variants as tasks on this Ray cluster ('auto', ray://HOST:PORT; "
+                   "'local': a Ray instance of this machine's cores); its nodes must read the "
+                   "model and audio paths; needs the cluster extra")
     p.add_argument("--plots", metavar="DIR",
                    help="write study_quality.png (compression vs quality per precision) and "
                    "study_pareto.png (the Pareto frontier) here; needs matplotlib")
