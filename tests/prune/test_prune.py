@@ -341,6 +341,48 @@ def test_torchrun_two_processes_equal_one(tmp_path) -> None:
     assert moved > 10  # the fine-tuning changed the weights
 
 
+def test_qat_int4_weights_are_what_quantize_stores(tmp_path) -> None:
+    """Quantization-aware fine-tuning (int4, with pruning): the exported conv weights sit on
+    the int4 grid of their channel scales, the pruned ones stay zero, and wncc quantize of the
+    export stores exactly those integers (scales equal to an ulp)."""
+    import onnx
+    from onnx import numpy_helper
+
+    from wncc.quant.quantize import quantize
+
+    corpus = write_corpus(tmp_path / "corpus")
+    model, _, _ = load_model(TINY)
+    res = prune(model, 0.5, method="iterative", scope="layer", corpus=corpus, steps=6, events=2,
+                batch=2, frames=8, threads=1, qat="int4")
+    assert res.to_dict()["qat"] == "int4" and res.sparsity == pytest.approx(0.5, abs=0.01)
+    grid = {}
+    for t in targets(model):
+        w = t.param.detach().double()
+        axis = 1 if t.kind == "convT" else 0
+        dims = [d for d in range(w.dim()) if d != axis]
+        s = w.abs().amax(dim=dims, keepdim=True) / 7
+        q = w / torch.where(s > 0, s, torch.ones_like(s))
+        assert torch.allclose(q, q.round(), atol=1e-4) and q.abs().max() <= 7 + 1e-4, t.name
+        assert bool((t.param[~res.masks[t.name]] == 0).all()), t.name
+        grid[t.name] = q.round().to(torch.int64).numpy()
+    onnx_path = export_onnx(model, tmp_path / "qat.onnx")
+    q_path = quantize(onnx_path, "int4", write_corpus(tmp_path / "calib", seed=1),
+                      tmp_path / "qat-int4.onnx", calib_crops=2, crop_frames=8)
+    inits = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(q_path)).graph.initializer}
+    checked = 0
+    for name, q in grid.items():
+        stored = inits.get(f"{name}_quantized")
+        if stored is not None:
+            np.testing.assert_array_equal(stored.astype(np.int64), q, err_msg=name)
+            checked += 1
+    assert checked >= len(grid) - 1  # every conv (an unread one may be dropped by the export)
+
+
+def test_qat_needs_fine_tuning(tiny) -> None:
+    with pytest.raises(WnccError, match="needs fine-tuning"):
+        prune(tiny, 0.5, qat="int4")
+
+
 def test_bias_correction_moves_only_biases(tiny, tmp_path) -> None:
     corpus = write_corpus(tmp_path / "corpus")
     before = {k: v.clone() for k, v in tiny.state_dict().items()}

@@ -67,7 +67,7 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
                             frames=args.frames, seed=args.seed,
                             bias_correction=args.bias_correction, distill=args.distill,
                             temperature=args.distill_temperature, val_every=args.val_every,
-                            val_seconds=args.eval_seconds, patience=args.patience,
+                            val_seconds=args.eval_seconds, patience=args.patience, qat=args.qat,
                             log=log)
         if args.data and args.eval_seconds > 0:
             update("NLL after")
@@ -150,6 +150,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         "weights are kept")
     p.add_argument("--patience", type=int, default=3,
                    help="stop after this many validation NLLs without improvement")
+    p.add_argument("--qat", choices=("int4", "int8"), help="quantization-aware fine-tuning "
+                   "(iterative; with --sparsity 0 alone): the conv weights trained as that "
+                   "precision stores them, exported on its grid for wncc quantize")
     p.add_argument("--batch", type=int, default=16, help="crops per fine-tuning batch")
     p.add_argument("--frames", type=int, default=8, help="frames per crop")
     p.add_argument("--threads", type=int, default=2, help="torch threads (0: torch's default)")

@@ -58,6 +58,7 @@ from torch.nn import functional as F
 
 from wncc.errors import WnccError
 from wncc.prune import distributed
+from wncc.prune import qat as qat_weights
 
 METHODS = ("oneshot", "iterative")
 SCOPES = ("global", "layer")
@@ -312,6 +313,7 @@ class PruneResult:
     bias_correction: bool = False
     distill: float = 0.0
     temperature: float = 1.0
+    qat: str | None = None
     validation: list[dict] = field(default_factory=list)
 
     @property
@@ -331,7 +333,8 @@ class PruneResult:
                 "pattern": self.pattern, "scope": self.scope, "norm": self.norm,
                 "include_embedding": self.include_embedding,
                 "bias_correction": self.bias_correction, "distill": self.distill,
-                "temperature": self.temperature, "validation": self.validation,
+                "temperature": self.temperature, "qat": self.qat,
+                "validation": self.validation,
                 "params": self.params,
                 "zeros": self.zeros, "seconds": round(self.seconds, 1),
                 "layers": [asdict(layer) for layer in self.layers], "history": self.history}
@@ -451,7 +454,8 @@ def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
           frames: int = 8, seed: int = 0, threads: int | None = None,
           bias_correction: bool = False, calib_crops: int = 32, distill: float = 0.0,
           temperature: float = 1.0, val_every: int = 0, val_seconds: float = 10.0,
-          patience: int = 3, log: Callable[[dict], None] | None = None) -> PruneResult:
+          patience: int = 3, qat: str | None = None,
+          log: Callable[[dict], None] | None = None) -> PruneResult:
     """Prune ``model`` (an examples/wavenet.py WaveNet) in place to ``sparsity`` of its
     Conv1d/ConvTranspose1d weights (plus the embedding with ``include_embedding``).
 
@@ -462,6 +466,10 @@ def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
     previous event. Returns a
     ``PruneResult`` (per-layer achieved sparsity in ``layers``, overall in ``sparsity``); the
     model is left in eval mode with zeros baked in.
+
+    ``qat`` ("int4" or "int8", iterative only): the fine-tuning sees the conv weights as that
+    precision will store them and ends with them on its grid (``wncc.prune.qat``); with sparsity
+    0 it is quantization-aware fine-tuning alone.
 
     ``distill`` (alpha in [0, 1]) and ``temperature``: distillation from the unpruned model;
     ``val_every``, ``val_seconds``, ``patience``: early stopping on the validation NLL (see the
@@ -494,6 +502,8 @@ def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
         raise WnccError(f"distillation weight must be in [0, 1], got {distill}")
     if not temperature > 0:
         raise WnccError(f"distillation temperature must be positive, got {temperature}")
+    if qat is not None and method != "iterative":
+        raise WnccError("quantization-aware fine-tuning needs fine-tuning: use --method iterative")
     if val_every < 0 or patience < 1:
         raise WnccError(f"early stopping needs val_every >= 0 and patience >= 1, got "
                         f"{val_every} and {patience}")
@@ -527,6 +537,8 @@ def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
         masks = {t.name: torch.ones_like(t.param, dtype=torch.bool) for t in tgts}
         opt = torch.optim.Adam(model.parameters(), lr=lr)
         teacher = _frozen_copy(model) if distill > 0 else None
+        if qat is not None:
+            qat_weights.attach(model, qat)
         rank, size = distributed.world()
         student = distributed.wrap(model, size)
         stopper = _EarlyStop(model, corpus, val_every, val_seconds, patience, n * dt, log)
@@ -555,6 +567,8 @@ def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
                 size)
             count += 1
         stopper.restore_best(steps)
+        if qat is not None:
+            qat_weights.bake(model)
         # the final target (a no-op when the schedule already reached it)
         masks = cut(s_f, masks)
         rec = {"step": steps, "target": s_f, "achieved": round(_achieved(tgts), 6),
@@ -570,8 +584,7 @@ def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
                        layers=sparsity_report(model, pat, include_embedding), masks=masks,
                        history=history, seconds=time.time() - start,
                        bias_correction=bias_correction, distill=distill,
-                       temperature=temperature,
-                       validation=validation)
+                       temperature=temperature, qat=qat, validation=validation)
 
 
 def _frozen_copy(model: nn.Module) -> nn.Module:
