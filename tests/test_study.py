@@ -130,6 +130,7 @@ def test_no_dense_model_no_reference(pruned90):
         study.run([pruned90], ["int8"], CLIP, seconds=0.5)
 
 
+@pytest.mark.long  # --jobs 2 also runs in the default suite: tests/test_study_report.py
 def test_jobs_give_the_serial_rows(pruned90, sweep):
     parallel = study.run([TINY, pruned90], ["fp32", "int8"], CLIP, seconds=0.5, jobs=2)
     assert _unclocked(parallel.rows) == _unclocked(sweep.rows)

@@ -16,6 +16,7 @@ torch = pytest.importorskip("torch")
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.long  # the largest model of the default suite; CI runs it with -m long
 def test_base_90_percent_blocks_int8_per_tensor_reaches_25x(tmp_path):
     from wncc.compiler import compile_model
     from wncc.golden.model import GoldenModel
