@@ -217,13 +217,13 @@ def weights_reference(state: dict, path: Path | None) -> dict | None:
     return {"path": str(path), "sha256": file_digest(path)}
 
 
-def resolve_weights(model: dict, where: Path) -> dict:
+def resolve_weights(model: dict) -> dict:
     """A checkpoint's weights: stored, or read from the referenced file after checking its
-    digest (relative paths from the repository root, then from ``where``)."""
+    digest (a relative path from the repository root, else from the working directory)."""
     if "sha256" not in model:
         return model
     path = Path(model["path"])
-    path = next((p for p in (HERE.parent / path, where / path, path) if p.exists()), path)
+    path = HERE.parent / path if (HERE.parent / path).exists() else path
     if not path.exists() or file_digest(path) != model["sha256"]:
         sys.exit(f"train.py: the kept checkpoint's weights are {model['path']} with SHA-256 "
                  f"{model['sha256'][:12]}..., which is missing or has changed since")
@@ -308,9 +308,9 @@ def main() -> None:
     history: list[dict] = []  # every log record of every session (kept in the checkpoints)
     if args.init:
         state = torch.load(args.init, map_location="cpu", weights_only=False)
-        model.load_state_dict(resolve_weights(state.get("model", state), Path.cwd()))
+        model.load_state_dict(resolve_weights(state.get("model", state)))
     if ck is not None:
-        model.load_state_dict(resolve_weights(ck["model"], Path.cwd()))
+        model.load_state_dict(resolve_weights(ck["model"]))
         opt.load_state_dict(ck["optimizer"])
         rng.bit_generator.state = ck["rng"]
         torch.set_rng_state(ck["torch_rng"])
