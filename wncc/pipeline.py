@@ -5,7 +5,8 @@ Each pass takes the graph and the options and changes the graph in place. The or
 causality is proven on the graph as imported; gates are fused before dead code goes; streaming
 turns causal convolutions into ring-buffer steps; shapes are inferred on the streaming graph;
 integer preparation turns scales into multipliers; the precision pass checks (or, for fp16 and
-bf16, applies) the requested precision; storage and the CMSIS-NN backend are chosen per target.
+bf16, applies) the requested precision; storage, the CMSIS-NN backend and the packed kernels are
+chosen per target.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from wncc.arith.precision import DTYPES, INTEGER
 from wncc.errors import WnccError
 from wncc.frontend.onnx import import_model
 from wncc.ir import Graph, Head
-from wncc.passes import (causality, dce, floatcast, gate, head, lowered, onehot, qprepare, shapes,
-                         storage, streaming, timeaxis)
+from wncc.passes import (causality, dce, floatcast, gate, head, lowered, onehot, packing, qprepare,
+                         shapes, storage, streaming, timeaxis)
 from wncc.targets import Target
 from wncc.targets import load as load_target
 
@@ -78,6 +79,7 @@ PASSES: list[tuple[str, Pass]] = [
     ("head", lambda g, o: head.choose(g, o.ends.head, o.ends.output)),
     ("storage", lambda g, o: storage.assign(g, o.target, o.sparse)),
     ("cmsis_nn", lambda g, o: cmsis.assign(g, o.cmsis_nn)),
+    ("packing", lambda g, o: packing.assign(g, o.target)),
     ("lowered", lambda g, o: lowered.lower(g)),
 ]
 

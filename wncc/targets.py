@@ -47,6 +47,9 @@ class Target:
     emulator_machine: str | None = None  # qemu-system: -M
     emulator_cpu: str | None = None  # qemu-user: -cpu
     cpu_flags: tuple[str, ...] = ()  # native: /proc/cpuinfo flags the build machine needs
+    # [isa] packed: the weight layout of the target's packed int8 convolutions ("vnni":
+    # wn_conv_vnni_s8), or None (wncc/passes/packing.py)
+    packed: str | None = None
 
     @property
     def bare_metal(self) -> bool:
@@ -93,9 +96,13 @@ def load(name: str) -> Target:
             linker_script=board.get("linker_script"),
             linker_includes=tuple(board.get("linker_includes", [])),
             emulator_binary=emu.get("binary"), emulator_machine=emu.get("machine"),
-            emulator_cpu=emu.get("cpu"), cpu_flags=tuple(emu.get("cpu_flags", [])))
+            emulator_cpu=emu.get("cpu"), cpu_flags=tuple(emu.get("cpu_flags", [])),
+            packed=isa.get("packed"))
     except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
         raise WnccError(f"malformed target file: {exc}", path=str(path)) from None
+    if target.packed not in (None, "vnni"):
+        raise WnccError(f"malformed target file: packed layout '{target.packed}' is not 'vnni'",
+                        path=str(path))
     if target.emulator not in ("native", "qemu-system", "qemu-user"):
         raise WnccError(f"malformed target file: emulator kind '{target.emulator}' is not native, "
                         "qemu-system or qemu-user", path=str(path))

@@ -7,6 +7,9 @@
 
 #include <immintrin.h>
 #include <stdint.h>
+#include <string.h>
+
+#include "wn_requant.h"
 
 #if !defined(__AVX2__)
 #error "runtime_c/avx2 needs AVX2 (-mavx2 or -march=haswell and later)"
@@ -44,6 +47,97 @@ static inline int32_t wn_dot_s8(const int8_t *w, const int8_t *x, int32_t n)
         acc += (int32_t)w[i] * (int32_t)x[i];
     }
     return acc;
+}
+#endif
+
+/* the four int32 sums of a0..a3's lanes as one vector (lane r: row r), modulo 2^32: pairwise
+ * horizontal adds, then the two 128-bit halves */
+static inline __m128i wn_sum4_epi32(__m256i a0, __m256i a1, __m256i a2, __m256i a3)
+{
+    const __m256i s = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3));
+    return _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+}
+
+/* acc[0..3] += v, modulo 2^32 (a vector add: no signed overflow in C) */
+static inline void wn_add4_epi32(int32_t acc[4], __m128i v)
+{
+    _mm_storeu_si128((__m128i *)acc, _mm_add_epi32(_mm_loadu_si128((const __m128i *)acc), v));
+}
+
+#ifndef WN_HAVE_DOT4_S8
+#define WN_HAVE_DOT4_S8
+/* four rows against one x: each 16 elements of x are sign-extended once for the four rows, the
+ * rows' int32 lanes stay apart until one transposed reduction at the end */
+static inline void wn_dot4_s8(const int8_t *w0, const int8_t *w1, const int8_t *w2,
+                              const int8_t *w3, const int8_t *x, int32_t n, int32_t acc[4])
+{
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+    int32_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m256i xv = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(x + i)));
+#define WN_ROW_STEP(a, w) \
+    a = _mm256_add_epi32(a, _mm256_madd_epi16( \
+        _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)((w) + i))), xv))
+        WN_ROW_STEP(a0, w0);
+        WN_ROW_STEP(a1, w1);
+        WN_ROW_STEP(a2, w2);
+        WN_ROW_STEP(a3, w3);
+#undef WN_ROW_STEP
+    }
+    for (; i < n; ++i) { /* the last n % 16, each row's sum on its own as in wn_dot_s8 */
+        t0 += (int32_t)w0[i] * (int32_t)x[i];
+        t1 += (int32_t)w1[i] * (int32_t)x[i];
+        t2 += (int32_t)w2[i] * (int32_t)x[i];
+        t3 += (int32_t)w3[i] * (int32_t)x[i];
+    }
+    wn_add4_epi32(acc, _mm_add_epi32(wn_sum4_epi32(a0, a1, a2, a3),
+                                     _mm_setr_epi32(t0, t1, t2, t3)));
+}
+#endif
+
+#ifndef WN_HAVE_RQ_OUT8X4
+#define WN_HAVE_RQ_OUT8X4
+/* wn_rq_out8 of four accumulators in vector lanes, when every shift of the four is <= -1 under
+ * single rounding (a multiplier below 1, as almost every layer has): wn_requant's path without
+ * saturation, the high word of acc * mult + 2^(30 - shift) shifted right by -1 - shift, in
+ * 64-bit lanes (VPMULDQ of the sign-extended values is the exact product); then wn_clamp_zp.
+ * Any other case (a shift >= 0, double rounding) takes the scalar wn_rq_out8. */
+static inline void wn_rq_out8x4(int8_t *y, const int32_t acc[4], const wn_rq *q, int32_t o)
+{
+    int32_t r;
+#if WN_SINGLE_ROUNDING
+    __m128i mult, shift;
+    if (q->per_channel) {
+        int32_t s4;
+        memcpy(&s4, q->shift + o, sizeof s4);
+        mult = _mm_loadu_si128((const __m128i *)(q->mult + o));
+        shift = _mm_cvtepi8_epi32(_mm_cvtsi32_si128(s4));
+    } else {
+        mult = _mm_set1_epi32(q->mult[0]);
+        shift = _mm_set1_epi32(q->shift[0]);
+    }
+    if (_mm_movemask_epi8(_mm_cmpgt_epi32(shift, _mm_set1_epi32(-1))) == 0) {
+        const __m256i prod = _mm256_mul_epi32(
+            _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)acc)),
+            _mm256_cvtepi32_epi64(mult));
+        const __m256i round = _mm256_sllv_epi64(
+            _mm256_set1_epi64x(1), _mm256_cvtepi32_epi64(_mm_sub_epi32(_mm_set1_epi32(30), shift)));
+        const __m256i high = _mm256_permutevar8x32_epi32(_mm256_add_epi64(prod, round),
+                                                         _mm256_setr_epi32(1, 3, 5, 7, 1, 3, 5, 7));
+        const __m128i res = _mm_srav_epi32(_mm256_castsi256_si128(high),
+                                           _mm_sub_epi32(_mm_set1_epi32(-1), shift));
+        const __m128i zp = _mm_set1_epi32(q->zp_out);
+        const __m128i out = _mm_add_epi32(
+            _mm_min_epi32(_mm_max_epi32(res, _mm_sub_epi32(_mm_set1_epi32(-128), zp)),
+                          _mm_sub_epi32(_mm_set1_epi32(127), zp)), zp);
+        const int32_t bytes = _mm_cvtsi128_si32(_mm_packs_epi16(_mm_packs_epi32(out, out), out));
+        memcpy(y, &bytes, sizeof bytes);
+        return;
+    }
+#endif
+    for (r = 0; r < 4; ++r) {
+        y[r] = (int8_t)wn_rq_out8(acc[r], q, o + r);
+    }
 }
 #endif
 

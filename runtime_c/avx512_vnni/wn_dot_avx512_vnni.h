@@ -81,6 +81,50 @@ static inline int32_t wn_dot_s8(const int8_t *w, const int8_t *x, int32_t n)
 }
 #endif
 
+#ifndef WN_HAVE_DOT4_S8
+#define WN_HAVE_DOT4_S8
+/* four rows against one x, the operands the other way round: the weights are the biased ones,
+ * w ^ 0x80 = w + 128 (0..255), against the signed activations, so the bias term, sum 128 * x,
+ * is the same for the four rows and made once (accx). Each row gains sum (w + 128) * x, and
+ * row - accx = sum w * x modulo 2^32, as in wn_dot_s8. The tail's masked-off bytes load as 0:
+ * their activations are 0, so they add nothing to a row (128 * 0) or to accx. The rows' lanes
+ * stay apart until one transposed reduction (two horizontal-add levels) at the end. */
+static inline void wn_dot4_s8(const int8_t *w0, const int8_t *w1, const int8_t *w2,
+                              const int8_t *w3, const int8_t *x, int32_t n, int32_t acc[4])
+{
+    const __m512i bias = _mm512_set1_epi8(-128);
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, accx = a0, xv;
+    __m256i h0, h1, h2, h3, s;
+    __m128i sum;
+    __mmask64 m = ~(__mmask64)0;
+    int32_t i = 0;
+    for (; i < n; i += 64) {
+        if (n - i < 64) { /* 1..63 left */
+            m = wn_avx512_mask64(n - i);
+        }
+        xv = _mm512_maskz_loadu_epi8(m, x + i);
+        accx = _mm512_dpbusd_epi32(accx, bias, xv);
+#define WN_ROW_STEP(a, w) \
+    a = _mm512_dpbusd_epi32(a, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, (w) + i), bias), xv)
+        WN_ROW_STEP(a0, w0);
+        WN_ROW_STEP(a1, w1);
+        WN_ROW_STEP(a2, w2);
+        WN_ROW_STEP(a3, w3);
+#undef WN_ROW_STEP
+    }
+#define WN_HALVES(a) _mm256_add_epi32(_mm512_castsi512_si256(_mm512_sub_epi32(a, accx)), \
+                                      _mm512_extracti64x4_epi64(_mm512_sub_epi32(a, accx), 1))
+    h0 = WN_HALVES(a0);
+    h1 = WN_HALVES(a1);
+    h2 = WN_HALVES(a2);
+    h3 = WN_HALVES(a3);
+#undef WN_HALVES
+    s = _mm256_hadd_epi32(_mm256_hadd_epi32(h0, h1), _mm256_hadd_epi32(h2, h3));
+    sum = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+    _mm_storeu_si128((__m128i *)acc, _mm_add_epi32(_mm_loadu_si128((const __m128i *)acc), sum));
+}
+#endif
+
 #ifndef WN_HAVE_DOT_S4
 #define WN_HAVE_DOT_S4
 /* Element order: 32 weight bytes zero-extended to 16-bit lanes (0x00HL: L the even element, H

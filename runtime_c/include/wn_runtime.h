@@ -143,6 +143,19 @@ static inline int64_t wn_rq_bias(const wn_rq *q, int32_t o)
     }
 }
 
+/* wn_rq_bias of the channels o..o+3 (one test of the stored width for the four) */
+static inline void wn_rq_bias4(const wn_rq *q, int32_t o, int64_t b[4])
+{
+    int32_t r;
+    switch (q->bias_bytes) {
+    case 1: for (r = 0; r < 4; ++r) { b[r] = ((const int8_t *)q->bias)[o + r]; } break;
+    case 2: for (r = 0; r < 4; ++r) { b[r] = ((const int16_t *)q->bias)[o + r]; } break;
+    case 4: for (r = 0; r < 4; ++r) { b[r] = ((const int32_t *)q->bias)[o + r]; } break;
+    case 8: for (r = 0; r < 4; ++r) { b[r] = ((const int64_t *)q->bias)[o + r]; } break;
+    default: for (r = 0; r < 4; ++r) { b[r] = 0; } break;
+    }
+}
+
 void wn_spmv_csr_f32(float *y, const float *x, const wn_sparse *m, const float *values,
                      const float *bias);
 void wn_spmv_bsr_f32(float *y, const float *x, const wn_sparse *m, const float *values,
@@ -246,6 +259,12 @@ void wn_conv_ring_s8(int8_t *y, int8_t *ring, int32_t *pos, const int8_t *x, con
                      int32_t ring_len);
 void wn_convt_s8(int8_t *table, const int8_t *x, const int8_t *w, const wn_rq *q, int32_t cin,
                  int32_t cout, int32_t hop);
+/* the same on weights packed for AVX-512 VNNI (runtime_c/avx512_vnni/wn_conv_vnni_s8.c) */
+void wn_conv_vnni_s8(int8_t *y, const int8_t *x, const int8_t *w, const wn_rq *q, int32_t cin,
+                     int32_t cout);
+void wn_conv_ring_vnni_s8(int8_t *y, int8_t *ring, int32_t *pos, const int8_t *x,
+                          const int8_t *w, const wn_rq *q, int32_t cin, int32_t cout,
+                          int32_t kernel, int32_t dilation, int32_t ring_len);
 void wn_conv_s4(int8_t *y, const int8_t *x, const uint8_t *w, const wn_rq *q, int32_t cin,
                 int32_t cout);
 void wn_conv_ring_s4(int8_t *y, int8_t *ring, int32_t *pos, const int8_t *x, const uint8_t *w,

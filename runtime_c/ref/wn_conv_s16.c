@@ -14,8 +14,18 @@ void wn_conv_s16(int16_t *y, const int16_t *x, const int16_t *w, const wn_rq *qp
                  int32_t cout)
 {
     const wn_rq rq = *qp, *q = &rq;
-    int32_t o;
-    for (o = 0; o < cout; o += 2) {
+    int32_t o, r;
+    for (o = 0; o + 4 <= cout; o += 4) {
+        int64_t a[4];
+        int64_t b[4];
+        wn_rq_bias4(q, o, b);
+        for (r = 0; r < 4; ++r) {
+            a[r] = (int64_t)b[r];
+        }
+        ((((a)[0]) += wn_dot_s16((w) + (o * cin), x, cin), ((a)[1]) += wn_dot_s16((w) + ((o + 1) * cin), x, cin)), (((a)[2]) += wn_dot_s16((w) + ((o + 2) * cin), x, cin), ((a)[3]) += wn_dot_s16((w) + ((o + 3) * cin), x, cin)));
+        for (r = 0; r < 4; ++r) { (y + o)[r] = (int16_t)wn_rq_out16((a)[r], q, (o) + r); };
+    }
+    for (; o < cout; o += 2) { /* the last cout % 4 rows */
         const int32_t o1 = o + 1 < cout ? o + 1 : o; /* an odd last row pairs with itself */
         int64_t a0 = (int64_t)wn_rq_bias(q, o), a1 = (int64_t)wn_rq_bias(q, o1);
         ((a0) += wn_dot_s16((w) + (o * cin), x, cin), (a1) += wn_dot_s16((w) + (o1 * cin), x, cin));
@@ -32,11 +42,24 @@ void wn_conv_ring_s16(int16_t *y, int16_t *ring, int32_t *pos, const int16_t *x,
     const wn_rq rq = *qp, *q = &rq;
     const int32_t p = wn_ring_advance(pos, ring_len);
     int16_t *slot = ring + (size_t)p * (size_t)cin;
-    int32_t i, k, o;
+    int32_t i, k, o, r;
     for (i = 0; i < cin; ++i) {
         slot[i] = x[i];
     }
-    for (o = 0; o < cout; o += 2) {
+    for (o = 0; o + 4 <= cout; o += 4) {
+        int64_t a[4];
+        int64_t b[4];
+        wn_rq_bias4(q, o, b);
+        for (r = 0; r < 4; ++r) {
+            a[r] = (int64_t)b[r];
+        }
+        for (k = 0; k < kernel; ++k) {
+            const int32_t row = wn_ring_tap(p, k, kernel, dilation, ring_len);
+            ((((a)[0]) += wn_dot_s16((w) + ((o * kernel + k) * cin), ring + (size_t)row * (size_t)cin, cin), ((a)[1]) += wn_dot_s16((w) + (((o + 1) * kernel + k) * cin), ring + (size_t)row * (size_t)cin, cin)), (((a)[2]) += wn_dot_s16((w) + (((o + 2) * kernel + k) * cin), ring + (size_t)row * (size_t)cin, cin), ((a)[3]) += wn_dot_s16((w) + (((o + 3) * kernel + k) * cin), ring + (size_t)row * (size_t)cin, cin)));
+        }
+        for (r = 0; r < 4; ++r) { (y + o)[r] = (int16_t)wn_rq_out16((a)[r], q, (o) + r); };
+    }
+    for (; o < cout; o += 2) { /* the last cout % 4 rows */
         const int32_t o1 = o + 1 < cout ? o + 1 : o; /* an odd last row pairs with itself */
         int64_t a0 = (int64_t)wn_rq_bias(q, o), a1 = (int64_t)wn_rq_bias(q, o1);
         for (k = 0; k < kernel; ++k) {

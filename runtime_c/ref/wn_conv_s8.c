@@ -14,8 +14,18 @@ void wn_conv_s8(int8_t *y, const int8_t *x, const int8_t *w, const wn_rq *qp, in
                 int32_t cout)
 {
     const wn_rq rq = *qp, *q = &rq;
-    int32_t o;
-    for (o = 0; o < cout; o += 2) {
+    int32_t o, r;
+    for (o = 0; o + 4 <= cout; o += 4) {
+        int32_t a[4];
+        int64_t b[4];
+        wn_rq_bias4(q, o, b);
+        for (r = 0; r < 4; ++r) {
+            a[r] = (int32_t)b[r];
+        }
+        wn_dot4_s8((w) + (o * cin), (w) + ((o + 1) * cin), (w) + ((o + 2) * cin), (w) + ((o + 3) * cin), x, cin, a);
+        wn_rq_out8x4(y + o, a, q, o);
+    }
+    for (; o < cout; o += 2) { /* the last cout % 4 rows */
         const int32_t o1 = o + 1 < cout ? o + 1 : o; /* an odd last row pairs with itself */
         int32_t a0 = (int32_t)wn_rq_bias(q, o), a1 = (int32_t)wn_rq_bias(q, o1);
         wn_dot2_s8((w) + (o * cin), (w) + (o1 * cin), x, cin, &(a0), &(a1));
@@ -32,11 +42,24 @@ void wn_conv_ring_s8(int8_t *y, int8_t *ring, int32_t *pos, const int8_t *x, con
     const wn_rq rq = *qp, *q = &rq;
     const int32_t p = wn_ring_advance(pos, ring_len);
     int8_t *slot = ring + (size_t)p * (size_t)cin;
-    int32_t i, k, o;
+    int32_t i, k, o, r;
     for (i = 0; i < cin; ++i) {
         slot[i] = x[i];
     }
-    for (o = 0; o < cout; o += 2) {
+    for (o = 0; o + 4 <= cout; o += 4) {
+        int32_t a[4];
+        int64_t b[4];
+        wn_rq_bias4(q, o, b);
+        for (r = 0; r < 4; ++r) {
+            a[r] = (int32_t)b[r];
+        }
+        for (k = 0; k < kernel; ++k) {
+            const int32_t row = wn_ring_tap(p, k, kernel, dilation, ring_len);
+            wn_dot4_s8((w) + ((o * kernel + k) * cin), (w) + (((o + 1) * kernel + k) * cin), (w) + (((o + 2) * kernel + k) * cin), (w) + (((o + 3) * kernel + k) * cin), ring + (size_t)row * (size_t)cin, cin, a);
+        }
+        wn_rq_out8x4(y + o, a, q, o);
+    }
+    for (; o < cout; o += 2) { /* the last cout % 4 rows */
         const int32_t o1 = o + 1 < cout ? o + 1 : o; /* an odd last row pairs with itself */
         int32_t a0 = (int32_t)wn_rq_bias(q, o), a1 = (int32_t)wn_rq_bias(q, o1);
         for (k = 0; k < kernel; ++k) {

@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "wn_requant.h"
+
 /* element j of int4 values packed two per byte: byte j / 2, low nibble when j is even
  * (before the ISA headers, whose odd starts and tails use it) */
 static inline int32_t wn_s4_at(const uint8_t *w, int32_t j)
@@ -50,6 +52,17 @@ static inline void wn_dot2_s8(const int8_t *w0, const int8_t *w1, const int8_t *
 }
 #endif
 
+#ifndef WN_HAVE_DOT4_S8
+/* four weight rows against the same x, added to acc[0..3] (x86 shares every load of x between
+ * the rows and sums the four accumulators in one transposed reduction) */
+static inline void wn_dot4_s8(const int8_t *w0, const int8_t *w1, const int8_t *w2,
+                              const int8_t *w3, const int8_t *x, int32_t n, int32_t acc[4])
+{
+    wn_dot2_s8(w0, w1, x, n, &acc[0], &acc[1]);
+    wn_dot2_s8(w2, w3, x, n, &acc[2], &acc[3]);
+}
+#endif
+
 #ifndef WN_HAVE_DOT_S4
 /* int4 weights from element `first` */
 static inline int32_t wn_dot_s4(const uint8_t *w, int32_t first, const int8_t *x, int32_t n)
@@ -79,6 +92,18 @@ static inline int64_t wn_dot_s8s16(const int8_t *w, const int16_t *x, int32_t n)
         acc += (int32_t)w[i] * (int32_t)x[i];
     }
     return acc;
+}
+#endif
+
+#ifndef WN_HAVE_RQ_OUT8X4
+/* y[0..3] = wn_rq_out8 of acc[0..3] for the output channels o..o+3 (x86 requantizes the four
+ * in vector lanes) */
+static inline void wn_rq_out8x4(int8_t *y, const int32_t acc[4], const wn_rq *q, int32_t o)
+{
+    int32_t r;
+    for (r = 0; r < 4; ++r) {
+        y[r] = (int8_t)wn_rq_out8(acc[r], q, o + r);
+    }
 }
 #endif
 

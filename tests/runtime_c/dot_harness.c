@@ -40,7 +40,8 @@
  * s16 (wrong only when all four values are -32768), 6 an int32 accumulator in s16, 7 an int32
  * accumulator in s8s16 (wrong only past 2^31 / 2^22 = 512 extreme products), 8 the odd `first`
  * of s4 taken as even, 9 the DSP's 16 * w * x int32 sum of s4 without its flush (wrong only past
- * 2^17 extreme products). Wrapping arithmetic is done in uint32_t (no undefined overflow). */
+ * 2^17 extreme products), 10 two rows of wn_dot4_s8 swapped. Wrapping arithmetic is done in
+ * uint32_t (no undefined overflow). */
 static int64_t broken_s16(const int16_t *w, const int16_t *x, int32_t n)
 {
     int64_t acc = 0;
@@ -82,12 +83,16 @@ static int32_t broken_s4(const uint8_t *w, int32_t first, const int8_t *x, int32
 
 int32_t WRAP(dot_s8)(const int8_t *w, const int8_t *x, int32_t n)
 {
-    /* wn_dot2_s8 too (the two-row kernels' dot): row 0 is w, row 1 the activations themselves,
-     * both added to non-zero accumulators; a wrong row shows as an off-by-one of the result */
-    int32_t a0 = 3, a1 = -3;
+    /* wn_dot2_s8 and wn_dot4_s8 too (the multi-row kernels' dots): rows w and the activations
+     * themselves in a known order, added to non-zero accumulators; a wrong row shows as an
+     * off-by-one of the result (-DWN_DOT_BREAK=10 swaps two of the four rows) */
+    int32_t a0 = 3, a1 = -3, a4[4] = {5, -5, 7, -7};
+    const int8_t *r2 = WN_DOT_BREAK == 10 ? w : x, *r3 = WN_DOT_BREAK == 10 ? x : w;
+    const int32_t wx = wn_dot_s8(w, x, n), xx = wn_dot_s8(x, x, n);
     wn_dot2_s8(w, x, x, n, &a0, &a1);
-    return wn_dot_s8(w, x, n) + (WN_DOT_BREAK == 1) + (a0 - 3 != wn_dot_s8(w, x, n)) +
-           (a1 + 3 != wn_dot_s8(x, x, n));
+    wn_dot4_s8(w, x, r2, r3, x, n, a4);
+    return wx + (WN_DOT_BREAK == 1) + (a0 - 3 != wx) + (a1 + 3 != xx) + (a4[0] - 5 != wx) +
+           (a4[1] + 5 != xx) + (a4[2] - 7 != xx) + (a4[3] + 7 != wx);
 }
 
 int32_t WRAP(dot_s4)(const uint8_t *w, int32_t first, const int8_t *x, int32_t n)

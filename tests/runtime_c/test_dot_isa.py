@@ -100,6 +100,7 @@ BREAKS = {
     7: ("s8s16", lambda c: int(c["n"]) >= 512),         # int32 accumulator: 512 * 128 * 32768
     8: ("s4", lambda c: int(c["first"]) % 2 == 1),      # odd first taken as even
     9: ("s4", lambda c: c["n"] == "131081"),            # DSP 16*w*x sum without its flush
+    10: ("s8", lambda c: True),                         # two rows of wn_dot4_s8 swapped
 }
 
 

@@ -114,6 +114,9 @@ def report(graph: Graph, target: Target, table_list) -> dict:
             entry["cmsis_nn"] = cmsis_nn.FUNCTION
         elif node.attrs.get("cmsis_nn_reason"):
             entry["cmsis_nn_reason"] = node.attrs["cmsis_nn_reason"]
+        if node.attrs.get("packed"):  # the zero weights that pad blocks and quads
+            entry["packed"] = {"layout": node.attrs["packed"],
+                               "padding_bytes": entry["weight_bytes"] - node.attrs["q"].w.size}
         choice = node.attrs.get("storage")
         if choice is not None:
             if node.op == "embed":  # entries other than the value of 0.0

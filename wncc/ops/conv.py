@@ -17,7 +17,7 @@ from wncc.errors import WnccError
 from wncc.ir import Graph, Len, Node, QuantParams
 from wncc.ops.base import (Context, Entry, Eval, WindowOp, conv_suffix, float_kernel, is_sparse,
                            multipliers, register)
-from wncc.ops.layout import ACT_BITS, conv_entries
+from wncc.ops.layout import ACT_BITS, conv_entries, lanes_entries
 
 F = np.float32
 I = np.int64
@@ -96,6 +96,14 @@ def _cmsis(node: Node, ctx: Context, y: str, x: str, cin: int, cout: int) -> str
             f"{w(node, 'shift')}, {cin}, {cout}, {node.attrs['q'].zp_out});")
 
 
+def _int_kernel(node: Node, sfx: str) -> str:
+    """The integer kernel of a dense convolution: the reference one, or the target's packed one
+    (wncc/passes/packing.py)."""
+    ring = "_ring" if node.op == "conv_ring" else ""
+    packed = node.attrs.get("packed")
+    return f"wn_conv{ring}_{packed}_s8" if packed else f"wn_conv{ring}_{sfx}"
+
+
 def _spmv(node: Node, ctx: Context, y: str, x: str) -> str:
     sfx = conv_suffix(node, ctx)
     w = ctx.weight
@@ -156,7 +164,7 @@ class Conv(WindowOp):
         if sfx == "f32":
             fn, fmt = float_kernel(ctx, "conv")
             return f"{fn}({y}, {x}, {ctx.weight(node, 'w')}, {ctx.weight(node, 'b')}, {cin}, {cout}{fmt});"
-        return f"wn_conv_{sfx}({y}, {x}, {ctx.weight(node, 'w')}, &{ctx.weight(node, 'rq')}, {cin}, {cout});"
+        return f"{_int_kernel(node, sfx)}({y}, {x}, {ctx.weight(node, 'w')}, &{ctx.weight(node, 'rq')}, {cin}, {cout});"
 
     def _emit_ring(self, node: Node, ctx: Context, y: str, x: str, cin: int, cout: int,
                    sfx: str) -> str:
@@ -176,7 +184,7 @@ class Conv(WindowOp):
             fn, fmt = float_kernel(ctx, "conv_ring")
             return (f"{fn}({y}, {ring}, {x}, {ctx.weight(node, 'w')}, {ctx.weight(node, 'b')}, "
                     f"{geometry}{fmt});")
-        return (f"wn_conv_ring_{sfx}({y}, {ring}, {x}, {ctx.weight(node, 'w')}, "
+        return (f"{_int_kernel(node, sfx)}({y}, {ring}, {x}, {ctx.weight(node, 'w')}, "
                 f"&{ctx.weight(node, 'rq')}, {geometry});")
 
     def kernels(self, node: Node, ctx: Context) -> tuple[str, ...]:
@@ -185,6 +193,8 @@ class Conv(WindowOp):
         if node.attrs.get("cmsis_nn"):
             return ("wn_cmsis_s8.c",) + gather
         sfx = conv_suffix(node, ctx)
+        if node.attrs.get("packed"):
+            return (f"wn_conv_{node.attrs['packed']}_s8.c",)
         if is_sparse(node):
             return (f"wn_sparse_{sfx}.c",) + gather
         if sfx == "f32":
@@ -196,6 +206,8 @@ class Conv(WindowOp):
         q = node.attrs["q"]
         if node.attrs.get("cmsis_nn"):
             return _cmsis_entries(q)
+        if node.attrs.get("packed"):  # [Cout, K, Cin]: a ring's taps are its segments
+            return lanes_entries(q, np.transpose(q.w, (0, 2, 1)))
         acc = 64 if ACT_BITS[graph.tensors[node.outputs[0]].dtype] == 16 else 32
         return conv_entries(q, np.transpose(q.w, (0, 2, 1)), node, acc)
 
@@ -227,7 +239,7 @@ class Conv(WindowOp):
             fn, fmt = float_kernel(ctx, "conv")
             return code + (f"{fn}({y}, {x}, {ctx.weight(node, 'w')}, {ctx.weight(node, 'b')}, "
                            f"{k * cin}, {cout}{fmt});")
-        return code + (f"wn_conv_{sfx}({y}, {x}, {ctx.weight(node, 'w')}, "
+        return code + (f"{_int_kernel(node, sfx)}({y}, {x}, {ctx.weight(node, 'w')}, "
                        f"&{ctx.weight(node, 'rq')}, {k * cin}, {cout});")
 
     def length(self, node: Node, n: Len) -> Len:

@@ -88,6 +88,46 @@ def struct(key: str, q: CStruct) -> Entry:
     return (key, q.C_NAME, q.c_values(), "params", True)
 
 
+LANES, QUAD, PASS = 16, 4, 8  # runtime_c/avx512_vnni/wn_conv_vnni_s8.c's blocks, quads, passes
+
+
+def pack_lanes(w: np.ndarray) -> np.ndarray:
+    """int8 weights [cout, segments, n] in the order wn_conv_vnni_s8 reads them: rows padded to
+    blocks of LANES, each segment to whole quads, then per pass of up to PASS blocks
+    [segment][quad][block][lane][4] (zero weights in the padding)."""
+    cout, segments, n = w.shape
+    blocks, quads = -(-cout // LANES), -(-n // QUAD)
+    padded = np.zeros((blocks * LANES, segments, quads * QUAD), np.int8)
+    padded[:cout, :, :n] = w
+    parts = []
+    for first in range(0, blocks, PASS):
+        nb = min(PASS, blocks - first)
+        part = padded[first * LANES:(first + nb) * LANES].reshape(nb, LANES, segments, quads, QUAD)
+        parts.append(part.transpose(2, 3, 0, 1, 4).reshape(-1))
+    return np.concatenate(parts)
+
+
+def lanes_entries(q: ConvQ, layout: np.ndarray) -> list[Entry]:
+    """A packed int8 convolution's tables (layout [cout, segments, n]): the packed weights, the
+    int32 biases less 128 * sum w per row (the kernel's activations carry + 128; modulo 2^32, as
+    the kernel's sums are), and per-channel multipliers and shifts, all padded to whole blocks."""
+    cout = layout.shape[0]
+    rows = -(-cout // LANES) * LANES
+
+    def padded(values: np.ndarray, dtype: str) -> np.ndarray:
+        out = np.zeros(rows, np.int64)
+        out[:cout] = np.broadcast_to(np.asarray(values, np.int64).reshape(-1), (cout,))
+        return out.astype(dtype)
+
+    bias = padded(q.bias, "int64") - 128 * np.pad(layout.astype(np.int64).sum(axis=(1, 2)),
+                                                  (0, rows - cout))
+    wrapped = ((bias + 2 ** 31) % 2 ** 32 - 2 ** 31).astype(np.int32)
+    return [("w", "int8_t", pack_lanes(layout.astype(np.int8)), "weight", False),
+            ("b", "int32_t", wrapped, "bias", False),
+            ("mult", "int32_t", padded(q.mult, "int32"), "scale", False),
+            ("shift", "int8_t", padded(q.shift, "int8"), "scale", False)]
+
+
 def conv_entries(q: ConvQ, layout: np.ndarray, node: Node, acc_bits: int) -> list[Entry]:
     """An integer convolution's weights (dense in kernel order, packed int4, or sparse), its
     narrowest biases and its (shared) multipliers and shifts: the arrays of its wn_rq."""
