@@ -33,6 +33,8 @@
 #include <immintrin.h>
 #include <stdint.h>
 
+#include "wn_requant.h"
+
 #if !defined(__AVX512F__) || !defined(__AVX512BW__) || !defined(__AVX512VL__) \
     || !defined(__AVX512VNNI__)
 #error "runtime_c/avx512_vnni needs AVX-512 F, BW, VL, VNNI (-mavx512f -mavx512bw -mavx512vl -mavx512vnni)"
@@ -169,6 +171,95 @@ static inline int32_t wn_dot_s4(const uint8_t *w, int32_t first, const int8_t *x
         accx = _mm512_dpbusd_epi32(accx, eight, xv);
     }
     return wn_avx512_sum_epi32(_mm512_sub_epi32(acc, accx));
+}
+#endif
+
+
+/* ---- the bulk of the int8 add and gate, 16 elements in the int32 lanes of a zmm ---- */
+#ifndef WN_HAVE_ELTWISE_S8
+#define WN_HAVE_ELTWISE_S8
+
+/* wn_requant (single rounding) of 16 lanes by one multiplier and shift: in 64-bit lanes, even
+ * and odd lanes apart, sat32(floor((v * mult + 2^(30 - shift)) / 2^(31 - shift))) */
+static inline __m512i wn_avx512_requant16(__m512i v, int32_t mult, int32_t shift)
+{
+    const __m512i m = _mm512_set1_epi64(mult), round = _mm512_set1_epi64((int64_t)1 << (30 - shift));
+    const __m512i lo = _mm512_set1_epi64(INT32_MIN), hi = _mm512_set1_epi64(INT32_MAX);
+    const __m128i count = _mm_cvtsi32_si128(31 - shift);
+    const __m512i e = _mm512_sra_epi64(_mm512_add_epi64(_mm512_mul_epi32(v, m), round), count);
+    const __m512i o = _mm512_sra_epi64(
+        _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), m), round), count);
+    return _mm512_mask_blend_epi32((__mmask16)0xAAAA, _mm512_min_epi64(_mm512_max_epi64(e, lo), hi),
+                                   _mm512_slli_epi64(_mm512_min_epi64(_mm512_max_epi64(o, lo), hi),
+                                                     32));
+}
+
+/* wn_clamp_zp(v, zp, -128, 127) of 16 lanes, as int8 */
+static inline __m128i wn_avx512_out8(__m512i v, int32_t zp)
+{
+    const __m512i z = _mm512_set1_epi32(zp);
+    return _mm512_cvtepi32_epi8(_mm512_add_epi32(
+        _mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(-128 - zp)),
+                         _mm512_set1_epi32(127 - zp)), z));
+}
+
+/* y[0..n) and x[0..n) are the same or apart (a partial overlap leaves it to the scalar loop,
+ * whose element order it depends on) */
+static inline int wn_avx512_apart(const int8_t *y, const int8_t *x, int32_t n)
+{
+    const uintptr_t a = (uintptr_t)y, b = (uintptr_t)x;
+    return a == b || a + (uintptr_t)n <= b || b + (uintptr_t)n <= a;
+}
+
+/* wn_add_s8 of the first n - n % 16 elements (single rounding; double rounding: none) */
+static inline int32_t wn_add_bulk_s8(int8_t *y, const int8_t *a, const int8_t *b, int32_t n,
+                                     const wn_add_q *q)
+{
+    const __m128i left = _mm_cvtsi32_si128(q->left_shift);
+    const __m512i zpa = _mm512_set1_epi32(q->zp_a), zpb = _mm512_set1_epi32(q->zp_b);
+    int32_t i = 0;
+    if (!WN_SINGLE_ROUNDING || !wn_avx512_apart(y, a, n) || !wn_avx512_apart(y, b, n)) {
+        return 0;
+    }
+    for (; i + 16 <= n; i += 16) {
+        const __m512i av = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(a + i)));
+        const __m512i bv = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(b + i)));
+        const __m512i sum = _mm512_add_epi32(
+            wn_avx512_requant16(_mm512_sll_epi32(_mm512_sub_epi32(av, zpa), left), q->a_mult,
+                                q->a_shift),
+            wn_avx512_requant16(_mm512_sll_epi32(_mm512_sub_epi32(bv, zpb), left), q->b_mult,
+                                q->b_shift));
+        _mm_storeu_si128((__m128i *)(y + i),
+                         wn_avx512_out8(wn_avx512_requant16(sum, q->out_mult, q->out_shift),
+                                        q->zp_out));
+    }
+    return i;
+}
+
+/* wn_gate_s8 of the first half - half % 16 elements: the table lookups one by one, the
+ * product and its requantization in vector lanes (single rounding; double rounding: none) */
+static inline int32_t wn_gate_bulk_s8(int8_t *y, const int8_t *a, int32_t half, int32_t tanh_at,
+                                      int32_t sigmoid_at, const wn_lut8 *lut_tanh,
+                                      const wn_lut8 *lut_sigmoid, const wn_mul_q *q)
+{
+    int32_t t[16], s[16], i = 0, j;
+    if (!WN_SINGLE_ROUNDING || !wn_avx512_apart(y, a + tanh_at, half) ||
+        !wn_avx512_apart(y, a + sigmoid_at, half)) {
+        return 0;
+    }
+    for (; i + 16 <= half; i += 16) {
+        for (j = 0; j < 16; ++j) {
+            t[j] = wn_lut8_at(lut_tanh, a[tanh_at + i + j]);
+            s[j] = wn_lut8_at(lut_sigmoid, a[sigmoid_at + i + j]);
+        }
+        _mm_storeu_si128((__m128i *)(y + i), wn_avx512_out8(wn_avx512_requant16(
+            _mm512_mullo_epi32(_mm512_sub_epi32(_mm512_loadu_si512((const void *)t),
+                                                _mm512_set1_epi32(q->zp_a)),
+                               _mm512_sub_epi32(_mm512_loadu_si512((const void *)s),
+                                                _mm512_set1_epi32(q->zp_b))),
+            q->mult, q->shift), q->zp_out));
+    }
+    return i;
 }
 #endif
 

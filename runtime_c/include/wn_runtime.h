@@ -243,6 +243,14 @@ typedef struct {
     int32_t first, last;
 } wn_lut8;
 
+/* tanh / sigmoid: entry x + 128 of the 256-entry table, of which entries first..last are stored
+ * (the ones outside repeat the stored ends: the function's saturated tails) */
+static inline int32_t wn_lut8_at(const wn_lut8 *lut, int8_t x)
+{
+    const int32_t i = (int32_t)x + 128;
+    return lut->values[(i < lut->first ? lut->first : (i > lut->last ? lut->last : i)) - lut->first];
+}
+
 void wn_lut_s8(int8_t *y, const int8_t *x, int32_t n, const wn_lut8 *lut);
 void wn_gate_s8(int8_t *y, const int8_t *a, int32_t half, int32_t tanh_at, int32_t sigmoid_at,
                 const wn_lut8 *lut_tanh, const wn_lut8 *lut_sigmoid, const wn_mul_q *q);

@@ -1,5 +1,6 @@
-/* Dot products of the integer kernels: a weight row against an activation vector.
- * Exact integer sums, so any ISA may reorder them. A target's kernel folder (runtime_c/dsp,
+/* Dot products of the integer kernels: a weight row against an activation vector, and the
+ * other vector hooks of the integer kernels (requantization of four channels, the bulk of the
+ * int8 add and gate). Exact integer arithmetic, so any ISA may reorder the sums. A target's kernel folder (runtime_c/dsp,
  * mve, neon, neon_dotprod, avx2, avx512_vnni) provides wn_dot_isa.h with faster versions of some
  * of them (defining WN_HAVE_DOT_S8 and so on); the portable loops below serve for the rest. */
 #ifndef WN_DOT_H
@@ -104,6 +105,26 @@ static inline void wn_rq_out8x4(int8_t *y, const int32_t acc[4], const wn_rq *q,
     for (r = 0; r < 4; ++r) {
         y[r] = (int8_t)wn_rq_out8(acc[r], q, o + r);
     }
+}
+#endif
+
+#ifndef WN_HAVE_ELTWISE_S8
+/* the bulk of wn_add_s8 and wn_gate_s8: how many leading elements the ISA computed (x86:
+ * multiples of 16 in vector lanes); the kernel's own loop does the rest. Portable: none. */
+static inline int32_t wn_add_bulk_s8(int8_t *y, const int8_t *a, const int8_t *b, int32_t n,
+                                     const wn_add_q *q)
+{
+    (void)y, (void)a, (void)b, (void)n, (void)q;
+    return 0;
+}
+
+static inline int32_t wn_gate_bulk_s8(int8_t *y, const int8_t *a, int32_t half, int32_t tanh_at,
+                                      int32_t sigmoid_at, const wn_lut8 *lut_tanh,
+                                      const wn_lut8 *lut_sigmoid, const wn_mul_q *q)
+{
+    (void)y, (void)a, (void)half, (void)tanh_at, (void)sigmoid_at, (void)lut_tanh;
+    (void)lut_sigmoid, (void)q;
+    return 0;
 }
 #endif
 

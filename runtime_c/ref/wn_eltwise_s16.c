@@ -5,6 +5,7 @@
  * bit-exact with the golden model's integer ops (wncc/ops/, wncc/arith/qmath.py). */
 #include "wn_runtime.h"
 #include "wn_requant.h"
+#include "wn_dot.h"
 #include "wn_sparse.h"
 
 void wn_embed_s16(int16_t *y, const int16_t *table, int32_t index, int32_t channels)
@@ -53,14 +54,14 @@ static inline int16_t wn_add_one_s16(int32_t a, int32_t b, const wn_add_q *q, in
 void wn_add_s16(int16_t *y, const int16_t *a, const int16_t *b, int32_t n, const wn_add_q *qp)
 {
     const wn_add_q qc = *qp, *q = &qc; /* a copy: int8 stores may alias *qp */
-    int32_t i;
+    int32_t i = 0; /* the elements an ISA did in vector lanes */
     if (wn_requant_hi_serves(q->a_shift, q->b_shift, q->out_shift)) {
-        for (i = 0; i < n; ++i) {
+        for (; i < n; ++i) {
             y[i] = wn_add_one_s16(a[i], b[i], q, 1);
         }
         return;
     }
-    for (i = 0; i < n; ++i) {
+    for (; i < n; ++i) {
         y[i] = wn_add_one_s16(a[i], b[i], q, 0);
     }
 }

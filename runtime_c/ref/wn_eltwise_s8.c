@@ -5,6 +5,7 @@
  * bit-exact with the golden model's integer ops (wncc/ops/, wncc/arith/qmath.py). */
 #include "wn_runtime.h"
 #include "wn_requant.h"
+#include "wn_dot.h"
 #include "wn_sparse.h"
 
 void wn_embed_s8(int8_t *y, const int8_t *table, int32_t index, int32_t channels)
@@ -53,14 +54,14 @@ static inline int8_t wn_add_one_s8(int32_t a, int32_t b, const wn_add_q *q, int 
 void wn_add_s8(int8_t *y, const int8_t *a, const int8_t *b, int32_t n, const wn_add_q *qp)
 {
     const wn_add_q qc = *qp, *q = &qc; /* a copy: int8 stores may alias *qp */
-    int32_t i;
+    int32_t i = wn_add_bulk_s8(y, a, b, n, q); /* the elements an ISA did in vector lanes */
     if (wn_requant_hi_serves(q->a_shift, q->b_shift, q->out_shift)) {
-        for (i = 0; i < n; ++i) {
+        for (; i < n; ++i) {
             y[i] = wn_add_one_s8(a[i], b[i], q, 1);
         }
         return;
     }
-    for (i = 0; i < n; ++i) {
+    for (; i < n; ++i) {
         y[i] = wn_add_one_s8(a[i], b[i], q, 0);
     }
 }
@@ -131,20 +132,12 @@ int32_t wn_sample_s8(const int8_t *logits, int32_t n, int32_t zp, const int32_t 
     return best;
 }
 
-/* tanh / sigmoid: entry x + 128 of the 256-entry table, of which entries first..last are stored
- * (the ones outside repeat the stored ends: the function's saturated tails) */
-static int32_t wn_lut_one_s8(const wn_lut8 *lut, int8_t x)
-{
-    const int32_t i = (int32_t)x + 128;
-    return lut->values[(i < lut->first ? lut->first : (i > lut->last ? lut->last : i)) - lut->first];
-}
-
 void wn_lut_s8(int8_t *y, const int8_t *x, int32_t n, const wn_lut8 *lutp)
 {
     const wn_lut8 copy = *lutp, *lut = &copy; /* a copy: int8 stores may alias *lutp */
     int32_t i;
     for (i = 0; i < n; ++i) {
-        y[i] = (int8_t)wn_lut_one_s8(lut, x[i]);
+        y[i] = (int8_t)wn_lut8_at(lut, x[i]);
     }
 }
 
@@ -156,10 +149,10 @@ void wn_gate_s8(int8_t *y, const int8_t *a, int32_t half, int32_t tanh_at, int32
     /* copies: int8 stores may alias the parameter blocks */
     const wn_lut8 t_copy = *tanh_p, s_copy = *sigmoid_p, *lut_tanh = &t_copy, *lut_sigmoid = &s_copy;
     const wn_mul_q qc = *qp, *q = &qc;
-    int32_t i;
-    for (i = 0; i < half; ++i) {
-        const int32_t t = wn_lut_one_s8(lut_tanh, a[tanh_at + i]) - q->zp_a;
-        const int32_t s = wn_lut_one_s8(lut_sigmoid, a[sigmoid_at + i]) - q->zp_b;
+    int32_t i = wn_gate_bulk_s8(y, a, half, tanh_at, sigmoid_at, lut_tanh, lut_sigmoid, q);
+    for (; i < half; ++i) {
+        const int32_t t = wn_lut8_at(lut_tanh, a[tanh_at + i]) - q->zp_a;
+        const int32_t s = wn_lut8_at(lut_sigmoid, a[sigmoid_at + i]) - q->zp_b;
         y[i] = (int8_t)wn_clamp_zp(wn_requant(t * s, q->mult, q->shift), q->zp_out, (-128), 127);
     }
 }

@@ -1,6 +1,11 @@
 """Integer reference kernels against the golden arithmetic, on the edges: negative ties,
 INT32_MIN saturation, shifts at both extremes, zero points at both ends, odd channel counts,
-int4 packing with odd lengths; random shapes for every conv variant."""
+int4 packing with odd lengths; random shapes for every conv variant.
+
+The same kernel files are also built with the x86 targets' vector hooks (wn_dot_isa.h of x86 and
+x86-vnni: four-row dots, four-channel requantization, the bulk of the int8 add and gate) where
+this CPU runs them: every golden test runs on those builds too, and the add and the gate are
+compared with the portable build on random parameters."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import cffi
 import numpy as np
 import pytest
 
+from wncc import emulate
 from wncc.arith import qmath
 from wncc.arith.params import ConvQ, QuantizeQ
 from wncc.arith.qmath import INT32_MAX, INT32_MIN, quantize_multiplier
@@ -20,6 +26,8 @@ from wncc.ops.base import Eval
 from wncc.ops.conv import taps_int
 from wncc.ops.layout import narrow_bias, pack_int4, shared_requant
 from wncc.ops.quantize import quantize_int
+from wncc.codegen.project import isa_dot_headers
+from wncc.targets import load as load_target
 
 RUNTIME = Path(__file__).resolve().parents[2] / "runtime_c"
 
@@ -41,7 +49,14 @@ void wn_conv_ring_s4(int8_t *y, int8_t *ring, int32_t *pos, const int8_t *x, con
                      int32_t ring_len);
 typedef struct { int32_t left_shift, a_mult, a_shift, b_mult, b_shift, out_mult, out_shift, zp_a, zp_b, zp_out; } wn_add_q;
 void wn_add_s8(int8_t *y, const int8_t *a, const int8_t *b, int32_t n, const wn_add_q *q);
+typedef struct { int32_t mult, shift, zp_a, zp_b, zp_out, c; } wn_mul_q;
+typedef struct { const int8_t *values; int32_t first, last; } wn_lut8;
+void wn_gate_s8(int8_t *y, const int8_t *a, int32_t half, int32_t tanh_at, int32_t sigmoid_at,
+                const wn_lut8 *lut_tanh, const wn_lut8 *lut_sigmoid, const wn_mul_q *q);
 """
+ISAS = ["portable", "x86", "x86-vnni"]
+FFI = cffi.FFI()  # one for every library, so that their structs mix
+FFI.cdef(CDEF)
 
 SHIM = """
 #include "wn_requant.h"
@@ -56,25 +71,46 @@ def _buf(ffi, a: np.ndarray):
     return ffi.from_buffer(f"{a.dtype.name}_t[]", a)
 
 
-def _build(tmp: Path, single: int):
+def _build(tmp: Path, single: int, isa: str = "portable"):
+    """The kernels built portably, or with an x86 target's flags and vector hooks (skipped
+    unless this CPU runs them)."""
     shim = tmp / "shim.c"
     shim.write_text(SHIM)
     out = tmp / f"libint{single}.so"
     srcs = [str(RUNTIME / "ref" / f) for f in ("wn_conv_s8.c", "wn_conv_s4.c", "wn_conv_s16.c",
                                                "wn_conv_s8s16.c", "wn_eltwise_s8.c", "wn_sample.c")]
-    subprocess.run(["cc", "-std=c99", "-O2", "-fPIC", "-shared", f"-DWN_SINGLE_ROUNDING={single}",
-                    "-fsanitize=undefined", "-fno-sanitize-recover=all",
+    flags, includes = ["-O2"], []
+    if isa != "portable":
+        target = load_target(isa)
+        lacking = [f for f in target.cpu_flags if f not in emulate.host_cpu_flags()]
+        if lacking:
+            pytest.skip(f"this CPU lacks {', '.join(lacking)}")
+        for name, text in isa_dot_headers(target).items():
+            (tmp / name).write_text(text)
+        flags, includes = list(target.cflags), [f"-I{tmp}"]
+    subprocess.run(["cc", "-std=c99", *flags, "-fPIC", "-shared", f"-DWN_SINGLE_ROUNDING={single}",
+                    "-fsanitize=undefined", "-fno-sanitize-recover=all", *includes,
                     f"-I{RUNTIME / 'include'}", f"-I{RUNTIME / 'ref'}", "-o", str(out), str(shim),
                     *srcs], check=True)
-    ffi = cffi.FFI()
-    ffi.cdef(CDEF)
-    return ffi, ffi.dlopen(str(out))
+    return FFI, FFI.dlopen(str(out))
+
+
+@pytest.fixture(scope="module", params=[(s, isa) for isa in ISAS for s in (0, 1)],
+                ids=[f"{isa}-{r}" for isa in ISAS for r in ("double", "single")])
+def lib(request, tmp_path_factory):
+    single, isa = request.param
+    ffi, c = _build(tmp_path_factory.mktemp(f"int{single}{isa}"), single, isa)
+    return ffi, c, "single" if single else "double"
 
 
 @pytest.fixture(scope="module", params=[0, 1], ids=["double", "single"])
-def lib(request, tmp_path_factory):
-    ffi, c = _build(tmp_path_factory.mktemp(f"int{request.param}"), request.param)
-    return ffi, c, "single" if request.param else "double"
+def isa_pair(request, tmp_path_factory):
+    """(ffi, portable library, x86-vnni library) in one rounding mode."""
+    ref_dir = tmp_path_factory.mktemp(f"pair{request.param}ref")
+    vnni_dir = tmp_path_factory.mktemp(f"pair{request.param}vnni")
+    ffi, ref = _build(ref_dir, request.param)
+    _, vnni = _build(vnni_dir, request.param, "x86-vnni")
+    return ffi, ref, vnni
 
 
 def _edge_accs(rng) -> np.ndarray:
@@ -226,3 +262,50 @@ def test_pack_int4_odd_length():
     v = np.array([-7, 7, -1, 3, 5])
     packed = pack_int4(v)
     assert packed.tolist() == [(9) | (7 << 4), (15) | (3 << 4), 5]
+
+
+def _random_add_q(rng) -> list[int]:
+    """wn_add_q fields: inputs left-shifted by 20 and scaled back by 2^-21..2^-24, output shifts
+    -2..2 (the positive ones take single rounding's saturating branch), multipliers in
+    [2^30, 2^31), zero points anywhere in int8: outputs spread over the int8 range."""
+    mults = rng.integers(1 << 30, (1 << 31) - 1, 3)
+    zps = rng.integers(-128, 128, 3)
+    return [20, mults[0], int(rng.integers(-23, -19)), mults[1], int(rng.integers(-23, -19)),
+            mults[2], int(rng.integers(-2, 3)), zps[0], zps[1], zps[2]]
+
+
+def test_add_isa_equals_portable(isa_pair):
+    ffi, ref, vnni = isa_pair
+    rng = np.random.default_rng(3)
+    varied = 0
+    for n in [*range(0, 70), 128, 255, 1000]:
+        q = ffi.new("wn_add_q *", [int(v) for v in _random_add_q(rng)])
+        a = rng.integers(-128, 128, n).astype(np.int8)
+        b = rng.integers(-128, 128, n).astype(np.int8)
+        want, got = np.zeros(n, np.int8), np.zeros(n, np.int8)
+        ref.wn_add_s8(_buf(ffi, want), _buf(ffi, a), _buf(ffi, b), n, q)
+        vnni.wn_add_s8(_buf(ffi, got), _buf(ffi, a), _buf(ffi, b), n, q)
+        np.testing.assert_array_equal(got, want, err_msg=f"n={n}")
+        varied += len(np.unique(want)) > 4
+    assert varied > 50  # of the 57 lengths from 16 on
+
+
+def test_gate_isa_equals_portable(isa_pair):
+    ffi, ref, vnni = isa_pair
+    rng = np.random.default_rng(4)
+    varied = 0
+    for half in [*range(0, 40), 64, 100, 128]:
+        first, last = sorted(rng.integers(0, 256, 2))
+        tables = [rng.integers(-128, 128, last - first + 1).astype(np.int8) for _ in range(2)]
+        luts = [ffi.new("wn_lut8 *", [ffi.from_buffer("int8_t[]", v), int(first), int(last)])
+                for v in tables]
+        q = ffi.new("wn_mul_q *", [int(rng.integers(1 << 30, (1 << 31) - 1)),
+                                   int(rng.integers(-11, -5)), *map(int, rng.integers(-128, 128, 3)),
+                                   0])
+        a = rng.integers(-128, 128, 2 * half).astype(np.int8)
+        want, got = np.zeros(half, np.int8), np.zeros(half, np.int8)
+        for lib_, out in ((ref, want), (vnni, got)):
+            lib_.wn_gate_s8(_buf(ffi, out), _buf(ffi, a), half, 0, half, luts[0], luts[1], q)
+        np.testing.assert_array_equal(got, want, err_msg=f"half={half}")
+        varied += len(np.unique(want)) > 4
+    assert varied > 25  # of the 27 halves from 16 on
