@@ -73,17 +73,21 @@ class Report:
         return all(c.passed for c in self.checks)
 
 
-def onnxruntime_logits(model: Path, x: np.ndarray, mel: np.ndarray, plain: bool = False,
-                       graph: Graph | None = None) -> np.ndarray:
-    """Full-sequence logits [T, classes] from ONNX Runtime, x [T] sample inputs, mel
-    [F, n_mels]. plain: graph optimizations disabled, i.e. plain QDQ semantics (float-simulated)
-    for quantized models. graph: which input is which and what the samples input takes (a
-    class, a one-hot of it or a value); without it an integer input takes x, a float one mel."""
+def ort_session(model: Path, plain: bool = False) -> ort.InferenceSession:
+    """ONNX Runtime on one thread; plain: graph optimizations disabled, i.e. plain QDQ semantics
+    (float-simulated) for quantized models."""
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     if plain:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    sess = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
+
+
+def ort_feeds(sess: ort.InferenceSession, x: np.ndarray, mel: np.ndarray,
+              graph: Graph | None = None) -> dict[str, np.ndarray]:
+    """The full-sequence inputs: x [T] sample inputs, mel [F, n_mels]. graph: which input is
+    which and what the samples input takes (a class, a one-hot of it or a value); without it an
+    integer input takes x, a float one mel."""
     feeds = {}
     for inp in sess.get_inputs():
         if graph is not None and graph.onnx_inputs:
@@ -99,7 +103,14 @@ def onnxruntime_logits(model: Path, x: np.ndarray, mel: np.ndarray, plain: bool 
         else:  # a one-hot input
             onehot = np.arange(inp.shape[1])[:, None] == x.reshape(1, -1).astype(np.int64)
             feeds[inp.name] = onehot[None].astype(np.float32)
-    out = sess.run(None, feeds)[0][0]
+    return feeds
+
+
+def onnxruntime_logits(model: Path, x: np.ndarray, mel: np.ndarray, plain: bool = False,
+                       graph: Graph | None = None) -> np.ndarray:
+    """Full-sequence logits [T, classes] from ONNX Runtime (ort_session, ort_feeds)."""
+    sess = ort_session(model, plain)
+    out = sess.run(None, ort_feeds(sess, x, mel, graph))[0][0]
     return np.ascontiguousarray(out if graph is not None and graph.time_major else out.T)
 
 

@@ -1,5 +1,6 @@
 """``wncc bench``: generation speed on this machine against ONNX Runtime and PyTorch in the same
-run (ratios, one thread), or with ``--target`` instruction counts on emulated cores."""
+run (ratios, one thread); with ``--model`` alone, one model's C on every native target against
+ONNX Runtime's teacher-forced pass; with ``--target`` instruction counts on emulated cores."""
 
 from __future__ import annotations
 
@@ -47,6 +48,21 @@ def speed(args: argparse.Namespace) -> int:
     return 0
 
 
+def native(args: argparse.Namespace) -> int:
+    from wncc.bench.native import NATIVE, markdown, measure, runnable
+
+    targets = runnable(tuple(args.native or NATIVE))
+    with progress("timing") as update, quantized_input(args, update) as model:
+        update(", ".join(t.name for t in targets))
+        row = measure(model, args.dtype, targets, int(_setting(args, "samples")),
+                      int(_setting(args, "repeats")), args.seed, args.temperature, args.sparse,
+                      ends(args))
+    out.print(markdown([row]), markup=False, highlight=False)
+    if args.json:
+        Path(args.json).write_text(json.dumps(row.to_dict(), indent=2) + "\n")
+    return 0
+
+
 def instructions(args: argparse.Namespace) -> int:
     from wncc.bench.target import bench, markdown, profile_markdown
 
@@ -72,8 +88,7 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
     if args.target and not args.model:
         raise WnccError("bench --target counts the instructions of a model: pass --model")
     if args.model and not args.target:
-        raise WnccError("bench --model is for instruction counts: pass --target too (without "
-                        "it, bench times --configs on this machine)")
+        return native(args)
     return instructions(args) if args.target else speed(args)
 
 
@@ -91,9 +106,11 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--target instruction counts on emulated cores",
         description="Without --target: autoregressive generation speed of the compiled C against "
         "naive ONNX Runtime and PyTorch re-computation, single thread, in the same run (the "
-        "ratios are the figures to quote; needs torch). With --target T --model M: instructions "
-        "per sample and per MAC on the target's emulated core, flash and RAM, estimated "
-        "real-time factor.")
+        "ratios are the figures to quote; needs torch). With --model M alone: M's C on every "
+        "native target this CPU runs (host, x86, x86-vnni; outputs checked identical) against "
+        "ONNX Runtime's teacher-forced full-sequence pass of M, per sample, in the same run. "
+        "With --target T --model M: instructions per sample and per MAC on the target's "
+        "emulated core, flash and RAM, estimated real-time factor.")
     host = p.add_argument_group("host speed vs peers (without --target)")
     host.add_argument("--configs", nargs="+", default=["tiny", "base"], metavar="CONFIG",
                       help="model configs of examples/wavenet.py (default tiny base)")
@@ -117,6 +134,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     host.add_argument("--workdir", type=Path,
                       help="keep the built models here (default: a temporary folder)")
     host.add_argument("--markdown", action="store_true", help="also print README-ready markdown")
+    host.add_argument("--native", nargs="+", metavar="TARGET",
+                      help="with --model and no --target: the native targets to time (default: "
+                      "host x86 x86-vnni, those this CPU runs)")
     options.sampling(p, sample_rate=False)
     counts = p.add_argument_group("instruction counts on targets (--target)")
     options.target(counts, repeatable=True, note=": count instructions of --model on it "

@@ -1,0 +1,37 @@
+"""`wncc bench --model M`: M's C on every native target against ONNX Runtime's teacher-forced
+pass, in one run (the outputs of the builds must be identical)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from wncc.bench.native import markdown, measure, runnable
+from wncc.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ROOT / "examples" / "models" / "tiny.onnx"
+
+
+def test_every_runnable_target_times_the_same_samples(shipped_quantized):
+    targets = runnable()
+    assert [t.name for t in targets][:1] == ["host"]  # the portable build runs everywhere
+    row = measure(shipped_quantized("int8"), "int8", targets, samples=800, repeats=1)
+    assert set(row.c_us_per_sample) == {t.name for t in targets}
+    assert all(us > 0 for us in row.c_us_per_sample.values()) and row.ort_tf_us_per_sample > 0
+    assert row.ratios["host"] == pytest.approx(row.c_us_per_sample["host"]
+                                               / row.ort_tf_us_per_sample, abs=1e-3)
+    assert row.macs_per_sample > 0 and row.samples == 800
+    assert "| tiny" in markdown([row])
+
+
+def test_cli_writes_json(tmp_path):
+    out = tmp_path / "speed.json"
+    assert main(["bench", "--model", str(TINY), "--native", "host", "--samples", "400",
+                 "--repeats", "1", "--json", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert list(data["c_us_per_sample"]) == ["host"] and data["dtype"] == "fp32"
+    assert set(data["c_over_ort_tf"]) == {"host"}
+

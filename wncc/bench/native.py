@@ -1,0 +1,125 @@
+"""Generation speed of one model on this machine: `wncc bench --model M` (no --target).
+
+The model is compiled for every native target this CPU runs (``host``: the reference kernels
+with -march=native; ``x86``: AVX2 kernels; ``x86-vnni``: AVX-512 VNNI kernels, packed int8
+convolutions) and each C generates the same samples from the same seeded mel and seed; their
+outputs must be identical (every build is bit-exact with the golden model, so a difference is a
+bug). Beside them, in the same run, ONNX Runtime (one thread) runs the model's own full-sequence
+graph on teacher-forced inputs of the same length: a forward pass batched over time, which
+autoregressive generation cannot be. Its time per sample is the yardstick the issue's goals are
+stated in (C / ORT teacher-forced), because absolute times drift between machines.
+
+Repeats interleave the peers so that machine noise hits all alike; each peer's best is kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from wncc import emulate
+from wncc.bench.generate import c_generate, random_mel
+from wncc.compiler import compile_model
+from wncc.errors import WnccError
+from wncc.passes import lowered
+from wncc.pipeline import Ends
+from wncc.targets import Target
+from wncc.targets import load as load_target
+from wncc.verify import inputs, ort_feeds, ort_session
+
+NATIVE = ("host", "x86", "x86-vnni")
+
+
+def runnable(names: tuple[str, ...] = NATIVE) -> list[Target]:
+    """The native targets whose compiler exists and whose CPU flags this machine has."""
+    flags = emulate.host_cpu_flags()
+    out = []
+    for name in names:
+        target = load_target(name)
+        if shutil.which(target.cc) and all(f in flags for f in target.cpu_flags):
+            out.append(target)
+    return out
+
+
+@dataclasses.dataclass
+class NativeSpeed:
+    model: str
+    dtype: str
+    samples: int
+    macs_per_sample: int
+    c_us_per_sample: dict[str, float]  # target -> best of repeats
+    ort_tf_us_per_sample: float  # one full-sequence forward of `samples` samples, per sample
+    repeats: int
+
+    @property
+    def ratios(self) -> dict[str, float]:
+        """C time per sample over ONNX Runtime's teacher-forced time per sample."""
+        return {t: round(us / self.ort_tf_us_per_sample, 3) for t, us in self.c_us_per_sample.items()}
+
+    def to_dict(self) -> dict:
+        return {**dataclasses.asdict(self), "c_over_ort_tf": self.ratios}
+
+
+def measure(model: str | Path, dtype: str, targets: list[Target], samples: int = 20000,
+            repeats: int = 3, seed: int = 0, temperature: float = 1.0,
+            sparse: list[str] | None = None, ends: Ends | None = None) -> NativeSpeed:
+    """Time the model's C on each target and ONNX Runtime's teacher-forced forward pass."""
+    from wncc.harness import CModel
+
+    if not targets:
+        raise WnccError("no native target runs on this machine (host, x86, x86-vnni)")
+    with tempfile.TemporaryDirectory(prefix="wncc-bench-") as tmp:
+        models, graph = {}, None
+        for target in targets:
+            graph, project = compile_model(model, Path(tmp) / target.name, target=target.name,
+                                           dtype=dtype, sparse=sparse, ends=ends)
+            models[target.name] = CModel(project)
+        assert graph is not None
+        first = next(iter(models.values()))
+        frames = -(-samples // first.hop)
+        mel = random_mel(frames, first.n_mels, seed)
+        outputs = {name: c_generate(cm, mel, samples, seed, temperature)
+                   for name, cm in models.items()}
+        reference = next(iter(outputs))
+        for name, pcm in outputs.items():
+            if not np.array_equal(pcm, outputs[reference]):
+                raise WnccError(f"the {name} build generated other samples than the "
+                                f"{reference} build: a kernel is not exact")
+        session = ort_session(Path(model))
+        x, tf_mel = inputs(graph, frames, seed, None)
+        feeds = ort_feeds(session, x, tf_mel, graph)
+        session.run(None, feeds)  # warm-up
+        best = {name: float("inf") for name in models}
+        best_ort = float("inf")
+        for _ in range(repeats):
+            for name, cm in models.items():
+                began = time.perf_counter()
+                c_generate(cm, mel, samples, seed, temperature)
+                best[name] = min(best[name], time.perf_counter() - began)
+            began = time.perf_counter()
+            session.run(None, feeds)
+            best_ort = min(best_ort, time.perf_counter() - began)
+    st = lowered.of(graph).stats
+    tf_samples = int(np.asarray(x).size)
+    return NativeSpeed(Path(model).name, dtype, samples, st.macs_per_sample,
+                       {n: round(1e6 * b / samples, 3) for n, b in best.items()},
+                       round(1e6 * best_ort / tf_samples, 3), repeats)
+
+
+def markdown(rows: list[NativeSpeed]) -> str:
+    """Rows: model, dtype, each target's us/sample and its ratio to ORT teacher-forced."""
+    targets = sorted({t for r in rows for t in r.c_us_per_sample}, key=NATIVE.index)
+    lines = ["| model | dtype | " + " | ".join(f"C {t} µs/sample" for t in targets)
+             + " | ORT teacher-forced µs/sample | " + " | ".join(f"{t} / ORT TF" for t in targets)
+             + " |", "|---|---|" + "---:|" * (2 * len(targets) + 1)]
+    for r in rows:
+        us = [f"{r.c_us_per_sample[t]:.2f}" if t in r.c_us_per_sample else "" for t in targets]
+        ratio = [f"{r.ratios[t]:.2f}x" if t in r.ratios else "" for t in targets]
+        lines.append(f"| {r.model} | {r.dtype} | " + " | ".join(us)
+                     + f" | {r.ort_tf_us_per_sample:.2f} | " + " | ".join(ratio) + " |")
+    return "\n".join(lines)
