@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from wncc.errors import WnccError
+from wncc.ops.layout import LAYOUTS
 from wncc.resources import TARGETS
 
 if sys.version_info >= (3, 11):
@@ -47,8 +48,8 @@ class Target:
     emulator_machine: str | None = None  # qemu-system: -M
     emulator_cpu: str | None = None  # qemu-user: -cpu
     cpu_flags: tuple[str, ...] = ()  # native: /proc/cpuinfo flags the build machine needs
-    # [isa] packed: the weight layout of the target's packed int8 convolutions ("vnni":
-    # wn_conv_vnni_s8), or None (wncc/passes/packing.py)
+    # [isa] packed: the weight layout of the target's packed int8 convolutions (wncc/ops/layout.py
+    # LAYOUTS: "vnni", "dsp4", "mve4"), or None (wncc/passes/packing.py)
     packed: str | None = None
 
     @property
@@ -100,9 +101,9 @@ def load(name: str) -> Target:
             packed=isa.get("packed"))
     except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
         raise WnccError(f"malformed target file: {exc}", path=str(path)) from None
-    if target.packed not in (None, "vnni"):
-        raise WnccError(f"malformed target file: packed layout '{target.packed}' is not 'vnni'",
-                        path=str(path))
+    if target.packed is not None and target.packed not in LAYOUTS:
+        raise WnccError(f"malformed target file: packed layout '{target.packed}' is not one of "
+                        f"{', '.join(LAYOUTS)}", path=str(path))
     if target.emulator not in ("native", "qemu-system", "qemu-user"):
         raise WnccError(f"malformed target file: emulator kind '{target.emulator}' is not native, "
                         "qemu-system or qemu-user", path=str(path))

@@ -25,8 +25,7 @@
 #include <string.h>
 
 #include "wn_runtime.h"
-#include "wn_requant.h"
-#include "wn_ring.h"
+#include "wn_packed.h"
 
 #if !defined(__AVX512F__) || !defined(__AVX512BW__) || !defined(__AVX512VL__) \
     || !defined(__AVX512VNNI__)
@@ -147,17 +146,12 @@ void wn_conv_vnni_s8(int8_t *y, const int8_t *x, const int8_t *w, const wn_rq *q
     wn_passes(y, &x, 1, cin, w, q, cout);
 }
 
-/* one step of a causal dilated convolution over a ring buffer (wn_ring.h); kernel <= 16 */
+/* one step of a causal dilated convolution over a ring buffer (wn_ring.h) */
 void wn_conv_ring_vnni_s8(int8_t *y, int8_t *ring, int32_t *pos, const int8_t *x,
                           const int8_t *w, const wn_rq *q, int32_t cin, int32_t cout,
                           int32_t kernel, int32_t dilation, int32_t ring_len)
 {
-    const int32_t p = wn_ring_advance(pos, ring_len);
-    const int8_t *taps[16];
-    int32_t k;
-    memcpy(ring + (size_t)p * (size_t)cin, x, (size_t)cin);
-    for (k = 0; k < kernel; ++k) {
-        taps[k] = ring + (size_t)wn_ring_tap(p, k, kernel, dilation, ring_len) * (size_t)cin;
-    }
+    const int8_t *taps[WN_PACKED_TAPS];
+    wn_packed_taps(taps, ring, pos, x, cin, kernel, dilation, ring_len);
     wn_passes(y, taps, kernel, cin, w, q, cout);
 }

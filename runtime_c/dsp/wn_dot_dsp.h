@@ -124,6 +124,43 @@ static inline void wn_dot2_s8(const int8_t *w0, const int8_t *w1, const int8_t *
 }
 #endif
 
+#ifndef WN_HAVE_DOT4_S8
+#define WN_HAVE_DOT4_S8
+/* four weight rows against the same x: each word of x is loaded and sign-extended once for the
+ * four rows, each row's word twice (SXTB16, SXTB16 ROR 8), then two SMLADs per row */
+static inline void wn_dot4_s8(const int8_t *w0, const int8_t *w1, const int8_t *w2,
+                              const int8_t *w3, const int8_t *x, int32_t n, int32_t acc[4])
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const int32_t xv = (int32_t)wn_read32(x + i);
+        const int32_t x02 = __sxtb16(xv), x13 = wn_sxtb16_ror8(xv);
+        int32_t u = (int32_t)wn_read32(w0 + i);
+        a0 = __smlad(__sxtb16(u), x02, a0);
+        a0 = __smlad(wn_sxtb16_ror8(u), x13, a0);
+        u = (int32_t)wn_read32(w1 + i);
+        a1 = __smlad(__sxtb16(u), x02, a1);
+        a1 = __smlad(wn_sxtb16_ror8(u), x13, a1);
+        u = (int32_t)wn_read32(w2 + i);
+        a2 = __smlad(__sxtb16(u), x02, a2);
+        a2 = __smlad(wn_sxtb16_ror8(u), x13, a2);
+        u = (int32_t)wn_read32(w3 + i);
+        a3 = __smlad(__sxtb16(u), x02, a3);
+        a3 = __smlad(wn_sxtb16_ror8(u), x13, a3);
+    }
+    for (; i < n; ++i) {
+        a0 += (int32_t)w0[i] * (int32_t)x[i];
+        a1 += (int32_t)w1[i] * (int32_t)x[i];
+        a2 += (int32_t)w2[i] * (int32_t)x[i];
+        a3 += (int32_t)w3[i] * (int32_t)x[i];
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+#endif
+
 #ifndef WN_HAVE_DOT_S16
 #define WN_HAVE_DOT_S16
 /* SMLALD: two 16 x 16 products added into a 64-bit accumulator, exact for every int16 input.

@@ -17,7 +17,7 @@ from wncc.errors import WnccError
 from wncc.ir import Graph, Len, Node, QuantParams
 from wncc.ops.base import (Context, Entry, Eval, WindowOp, conv_suffix, float_kernel, is_sparse,
                            multipliers, register)
-from wncc.ops.layout import ACT_BITS, conv_entries, lanes_entries
+from wncc.ops.layout import ACT_BITS, LAYOUTS, conv_entries, packed_entries
 
 F = np.float32
 I = np.int64
@@ -207,7 +207,7 @@ class Conv(WindowOp):
         if node.attrs.get("cmsis_nn"):
             return _cmsis_entries(q)
         if node.attrs.get("packed"):  # [Cout, K, Cin]: a ring's taps are its segments
-            return lanes_entries(q, np.transpose(q.w, (0, 2, 1)))
+            return packed_entries(q, np.transpose(q.w, (0, 2, 1)), LAYOUTS[node.attrs["packed"]])
         acc = 64 if ACT_BITS[graph.tensors[node.outputs[0]].dtype] == 16 else 32
         return conv_entries(q, np.transpose(q.w, (0, 2, 1)), node, acc)
 

@@ -3,6 +3,8 @@ every op module's ``entries`` shares (codegen/weights.py assembles the tables)."
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from wncc.arith.params import ConvQ, CStruct
@@ -88,44 +90,79 @@ def struct(key: str, q: CStruct) -> Entry:
     return (key, q.C_NAME, q.c_values(), "params", True)
 
 
-LANES, QUAD, PASS = 16, 4, 8  # runtime_c/avx512_vnni/wn_conv_vnni_s8.c's blocks, quads, passes
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """The order a target's packed int8 convolution reads its weights in
+    (runtime_c/<isa>/wn_conv_<name>_s8.c): rows (output channels) in blocks of ``rows``, padded
+    with zero rows; each input segment (a ring convolution's tap, or a pointwise one's input) in
+    groups of ``group`` bytes, padded with zero weights; blocks taken in passes of up to
+    ``pass_blocks``, and within a pass [segment][group][block][row][byte]. ``biased``: the
+    kernel's activations carry + 128 (VPDPBUSD's unsigned operand), so the biases take
+    128 * sum w off."""
+
+    name: str
+    rows: int
+    group: int
+    pass_blocks: int
+    biased: bool
 
 
-def pack_lanes(w: np.ndarray) -> np.ndarray:
-    """int8 weights [cout, segments, n] in the order wn_conv_vnni_s8 reads them: rows padded to
-    blocks of LANES, each segment to whole quads, then per pass of up to PASS blocks
-    [segment][quad][block][lane][4] (zero weights in the padding)."""
+LAYOUTS = {
+    "vnni": Layout("vnni", 16, 4, 8, True),  # AVX-512 VNNI: 16 int32 lanes, VPDPBUSD quads
+    "dsp4": Layout("dsp4", 4, 4, 1, False),  # Armv7E-M DSP: 4 rows, a word (SXTB16 + SMLAD)
+    "mve4": Layout("mve4", 4, 16, 1, False),  # Helium: 4 rows, a vector (VMLADAVA)
+}
+
+
+def pack_lanes(w: np.ndarray, layout: Layout) -> np.ndarray:
+    """int8 weights [cout, segments, n] in the layout's order (zero weights in the padding)."""
     cout, segments, n = w.shape
-    blocks, quads = -(-cout // LANES), -(-n // QUAD)
-    padded = np.zeros((blocks * LANES, segments, quads * QUAD), np.int8)
+    rows, group = layout.rows, layout.group
+    blocks, groups = -(-cout // rows), -(-n // group)
+    padded = np.zeros((blocks * rows, segments, groups * group), np.int8)
     padded[:cout, :, :n] = w
     parts = []
-    for first in range(0, blocks, PASS):
-        nb = min(PASS, blocks - first)
-        part = padded[first * LANES:(first + nb) * LANES].reshape(nb, LANES, segments, quads, QUAD)
+    for first in range(0, blocks, layout.pass_blocks):
+        nb = min(layout.pass_blocks, blocks - first)
+        part = padded[first * rows:(first + nb) * rows].reshape(nb, rows, segments, groups, group)
         parts.append(part.transpose(2, 3, 0, 1, 4).reshape(-1))
     return np.concatenate(parts)
 
 
-def lanes_entries(q: ConvQ, layout: np.ndarray) -> list[Entry]:
-    """A packed int8 convolution's tables (layout [cout, segments, n]): the packed weights, the
-    int32 biases less 128 * sum w per row (the kernel's activations carry + 128; modulo 2^32, as
-    the kernel's sums are), and per-channel multipliers and shifts, all padded to whole blocks."""
-    cout = layout.shape[0]
-    rows = -(-cout // LANES) * LANES
+def packed_entries(q: ConvQ, w: np.ndarray, layout: Layout) -> list[Entry]:
+    """A packed int8 convolution's tables (w [cout, segments, n]): the packed weights, int32
+    biases and per-channel multipliers and shifts, all padded to whole blocks (the kernels read a
+    block's parameters without tests). A biased layout's biases take 128 * sum w off (modulo
+    2^32, as the kernel's sums are)."""
+    cout = w.shape[0]
+    rows = -(-cout // layout.rows) * layout.rows
 
     def padded(values: np.ndarray, dtype: str) -> np.ndarray:
         out = np.zeros(rows, np.int64)
         out[:cout] = np.broadcast_to(np.asarray(values, np.int64).reshape(-1), (cout,))
         return out.astype(dtype)
 
-    bias = padded(q.bias, "int64") - 128 * np.pad(layout.astype(np.int64).sum(axis=(1, 2)),
-                                                  (0, rows - cout))
+    bias = padded(q.bias, "int64")
+    if layout.biased:
+        bias -= 128 * np.pad(w.astype(np.int64).sum(axis=(1, 2)), (0, rows - cout))
     wrapped = ((bias + 2 ** 31) % 2 ** 32 - 2 ** 31).astype(np.int32)
-    return [("w", "int8_t", pack_lanes(layout.astype(np.int8)), "weight", False),
+    return [("w", "int8_t", pack_lanes(w.astype(np.int8), layout), "weight", False),
             ("b", "int32_t", wrapped, "bias", False),
             ("mult", "int32_t", padded(q.mult, "int32"), "scale", False),
             ("shift", "int8_t", padded(q.shift, "int8"), "scale", False)]
+
+
+def requant_entries(q: ConvQ, acc_bits: int) -> list[Entry]:
+    """The arrays of an integer convolution's wn_rq besides its weights: the narrowest biases
+    (none when all are zero) and the (shared) multipliers and shifts."""
+    out: list[Entry] = []
+    bias = narrow_bias(q.bias, acc_bits)
+    if bias.size:
+        out.append(("b", INT_CTYPES[8 * bias.itemsize], bias, "bias", False))
+    mult, shift = shared_requant(q.mult, q.shift)
+    out.append(("mult", "int32_t", mult, "scale", False))
+    out.append(("shift", "int8_t", shift, "scale", False))
+    return out
 
 
 def conv_entries(q: ConvQ, layout: np.ndarray, node: Node, acc_bits: int) -> list[Entry]:
@@ -139,10 +176,4 @@ def conv_entries(q: ConvQ, layout: np.ndarray, node: Node, acc_bits: int) -> lis
     else:
         bits = 16 if q.w_bits == 16 else 8
         out.append(("w", INT_CTYPES[bits], layout.reshape(-1).astype(f"int{bits}"), "weight", False))
-    bias = narrow_bias(q.bias, acc_bits)
-    if bias.size:
-        out.append(("b", INT_CTYPES[8 * bias.itemsize], bias, "bias", False))
-    mult, shift = shared_requant(q.mult, q.shift)
-    out.append(("mult", "int32_t", mult, "scale", False))
-    out.append(("shift", "int8_t", shift, "scale", False))
-    return out
+    return out + requant_entries(q, acc_bits)

@@ -1,9 +1,10 @@
 """Packed convolutions: the dense int8 convolutions that run on a target's packed kernel.
 
-A target whose ``[isa] packed`` names a layout ("vnni": runtime_c/avx512_vnni/wn_conv_vnni_s8.c)
-gets its dense int8 pointwise and ring convolutions marked ``attrs["packed"]``: their weights
-are stored in the order that kernel reads them (wncc/ops/layout.py, pack_lanes) and the emitted
-C calls it instead of the reference kernel. The arithmetic is the reference's, bit for bit (the
+A target whose ``[isa] packed`` names a layout (wncc/ops/layout.py LAYOUTS: "vnni" for
+runtime_c/avx512_vnni/wn_conv_vnni_s8.c, "dsp4" for runtime_c/dsp/wn_conv_dsp4_s8.c, "mve4" for
+runtime_c/mve/wn_conv_mve4_s8.c) gets its dense int8 pointwise and ring convolutions marked
+``attrs["packed"]``: their weights are stored in the order that kernel reads them (pack_lanes)
+and the emitted C calls it instead of the reference kernel. The arithmetic is the reference's, bit for bit (the
 kernel's comment says why). Everything else keeps the reference layout: sparse storage,
 CMSIS-NN layers, transposed and multi-tap frame-rate convolutions, other precisions.
 """
@@ -14,8 +15,7 @@ from wncc.ir import Graph, Node
 from wncc.ops.base import is_sparse
 from wncc.targets import Target
 
-LAYOUTS = ("vnni",)
-MAX_TAPS = 16  # wn_conv_ring_vnni_s8's tap pointers
+MAX_TAPS = 16  # the packed ring kernels' tap pointers
 
 
 def packable(graph: Graph, node: Node) -> bool:

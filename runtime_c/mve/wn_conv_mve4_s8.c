@@ -1,0 +1,63 @@
+/* int8 convolutions for Helium (MVE) over weights packed at compile time (wncc/ops/layout.py,
+ * layout "mve4"): four output channels at a time, their weights interleaved vector by vector
+ * ([segment][16 bytes][row][16]), so one pointer walks them all and each 16 bytes of the input
+ * are loaded once for the four rows' VMLADAVAs.
+ *
+ * Rows are padded with zero rows to whole blocks of 4 and each input segment (a ring
+ * convolution's tap, a pointwise one's input) with zero weights to whole vectors; the input's
+ * last vector is a predicated load, which reads nothing past the segment and gives 0 there.
+ * VMLADAVA adds sixteen products into the int32 accumulator modulo 2^32, exact wherever the
+ * reference's int32 sum is (runtime_c/mve/wn_dot_mve.h), so the outputs equal the reference
+ * kernels' bit for bit; the biases and the requantization are the reference's. */
+#include <arm_mve.h>
+#include <string.h>
+
+#include "wn_runtime.h"
+#include "wn_packed.h"
+
+#define WN_ROWS 4
+
+/* acc[0..3] += the block's products with the segment x[0..n); returns the weights after it */
+static inline const int8_t *wn_block_segment(int32_t acc[WN_ROWS], const int8_t *w,
+                                             const int8_t *x, int32_t n)
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    int8x16_t xv;
+    for (; n >= 16; n -= 16, x += 16, w += 16 * WN_ROWS) { /* whole vectors, unpredicated */
+        xv = vldrbq_s8(x);
+        a0 = vmladavaq_s8(a0, vldrbq_s8(w), xv);
+        a1 = vmladavaq_s8(a1, vldrbq_s8(w + 16), xv);
+        a2 = vmladavaq_s8(a2, vldrbq_s8(w + 32), xv);
+        a3 = vmladavaq_s8(a3, vldrbq_s8(w + 48), xv);
+    }
+    if (n > 0) { /* the last 1..15 inputs: a predicated load, 0 past the end */
+        xv = vldrbq_z_s8(x, vctp8q((uint32_t)n));
+        a0 = vmladavaq_s8(a0, vldrbq_s8(w), xv);
+        a1 = vmladavaq_s8(a1, vldrbq_s8(w + 16), xv);
+        a2 = vmladavaq_s8(a2, vldrbq_s8(w + 32), xv);
+        a3 = vmladavaq_s8(a3, vldrbq_s8(w + 48), xv);
+        w += 16 * WN_ROWS;
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+    return w;
+}
+
+/* pointwise (1x1) convolution of one time step */
+void wn_conv_mve4_s8(int8_t *y, const int8_t *x, const int8_t *w, const wn_rq *q, int32_t cin,
+                     int32_t cout)
+{
+    wn_packed_blocks4(y, &x, 1, cin, w, q, cout, wn_block_segment);
+}
+
+/* one step of a causal dilated convolution over a ring buffer (wn_ring.h) */
+void wn_conv_ring_mve4_s8(int8_t *y, int8_t *ring, int32_t *pos, const int8_t *x,
+                          const int8_t *w, const wn_rq *q, int32_t cin, int32_t cout,
+                          int32_t kernel, int32_t dilation, int32_t ring_len)
+{
+    const int8_t *taps[WN_PACKED_TAPS];
+    wn_packed_taps(taps, ring, pos, x, cin, kernel, dilation, ring_len);
+    wn_packed_blocks4(y, taps, kernel, cin, w, q, cout, wn_block_segment);
+}
