@@ -79,7 +79,8 @@ def test_bench_help_lists_both_modes():
 
 
 def test_bench_modes_check_their_options(models):
-    for args, expected in ((["--model", models["tiny"]], "pass --target too"),
+    for args, expected in ((["--model", models["tiny"], "--target", "host", "--native", "x86"],
+                            "pick one"),
                            (["--target", "host"], "pass --model")):
         proc = wncc("bench", *args)
         assert proc.returncode == 2 and expected in proc.stderr

@@ -13,6 +13,39 @@
 #include <string.h>
 
 #include "wn_runtime.h"
+#include "wn_requant.h"
+
+#if WN_SINGLE_ROUNDING
+#define WN_HAVE_PACKED_OUT4
+static inline int8_t wn_packed_out8(int32_t acc, const wn_rq *q, int32_t c);
+
+/* the four channels of a block requantized in vector lanes when all four shifts are <= -1 (as
+ * nearly every layer's are): VQDMULH gives h = floor(acc * mult / 2^31) (it saturates only
+ * for two INT32_MIN operands; multipliers are positive), and VRSHL by the shift, a rounding
+ * right shift by -shift, gives floor((h + 2^(-1 - shift)) / 2^-shift), which is single
+ * rounding's floor((acc * mult + 2^(30 - shift)) / 2^(31 - shift)): acc * mult / 2^31 is h plus
+ * a fraction below 1, which cannot carry the sum past a multiple of 2^-shift. The value is below
+ * 2^30 in magnitude, so adding the zero point and clamping to int8 is wn_clamp_zp. Other
+ * blocks go channel by channel (wn_packed_out8). */
+static inline void wn_packed_out4(int8_t *y, const int32_t acc[4], const wn_rq *q, int32_t c,
+                                  int32_t rows)
+{
+    const int32x4_t shift = vldrbq_s32(q->shift + c);
+    int32_t r;
+    if (vcmpgtq_n_s32(shift, -1) == 0) {
+        const int32x4_t v = vrshlq_s32(vqdmulhq_s32(vldrwq_s32(acc), vldrwq_s32(q->mult + c)),
+                                       shift);
+        const int32x4_t out = vminq_s32(vmaxq_s32(vaddq_n_s32(v, q->zp_out), vdupq_n_s32(-128)),
+                                        vdupq_n_s32(127));
+        vstrbq_p_s32(y, out, vctp32q((uint32_t)rows));
+        return;
+    }
+    for (r = 0; r < rows; ++r) {
+        y[r] = wn_packed_out8(acc[r], q, c + r);
+    }
+}
+#endif
+
 #include "wn_packed.h"
 
 #define WN_ROWS 4

@@ -50,12 +50,25 @@ static inline int8_t wn_packed_out8(int32_t acc, const wn_rq *q, int32_t c)
     return (int8_t)wn_rq_out8(acc, q, c);
 }
 
+#ifndef WN_HAVE_PACKED_OUT4
+/* y[0..rows) of one block of 4 channels from c on (an ISA may requantize the four in vector
+ * lanes: define WN_HAVE_PACKED_OUT4 and this function before including this header) */
+static inline void wn_packed_out4(int8_t *y, const int32_t acc[4], const wn_rq *q, int32_t c,
+                                  int32_t rows)
+{
+    int32_t r;
+    for (r = 0; r < rows; ++r) {
+        y[r] = wn_packed_out8(acc[r], q, c + r);
+    }
+}
+#endif
+
 /* an ISA's step of a 4-row layout: acc[0..3] += the block's products with the segment x[0..n),
  * returning the weights after it */
 typedef const int8_t *(*wn_segment4)(int32_t acc[4], const int8_t *w, const int8_t *x, int32_t n);
 
 /* y[0..cout) of a 4-row layout: per block of 4 rows the biases, every segment through `step`,
- * the requantization (wn_packed_out8). The tables are padded to whole blocks (int32 biases,
+ * the requantization (wn_packed_out4). The tables are padded to whole blocks (int32 biases,
  * per-channel multipliers and shifts: wncc/ops/layout.py packed_entries), so a block's four
  * are read without tests; a padded row is not stored. */
 static inline void wn_packed_blocks4(int8_t *y, const int8_t *const *seg, int32_t segments,
@@ -64,7 +77,7 @@ static inline void wn_packed_blocks4(int8_t *y, const int8_t *const *seg, int32_
 {
     const wn_rq rq = *qp, *q = &rq; /* a copy: int8 stores may alias *qp */
     const int32_t *bias = (const int32_t *)q->bias;
-    int32_t o, r, k;
+    int32_t o, k;
     for (o = 0; o < cout; o += 4) {
         int32_t acc[4];
         acc[0] = bias[o];
@@ -74,9 +87,7 @@ static inline void wn_packed_blocks4(int8_t *y, const int8_t *const *seg, int32_
         for (k = 0; k < segments; ++k) {
             w = step(acc, w, seg[k], n);
         }
-        for (r = 0; r < 4 && o + r < cout; ++r) {
-            y[o + r] = wn_packed_out8(acc[r], q, o + r);
-        }
+        wn_packed_out4(y + o, acc, q, o, cout - o < 4 ? cout - o : 4);
     }
 }
 

@@ -87,6 +87,9 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
 
     if args.target and not args.model:
         raise WnccError("bench --target counts the instructions of a model: pass --model")
+    if args.target and args.native:
+        raise WnccError("bench --native times a model on this machine, --target counts its "
+                        "instructions on a core: pick one")
     if args.model and not args.target:
         return native(args)
     return instructions(args) if args.target else speed(args)
