@@ -62,7 +62,7 @@ static inline const int8_t *wn_block_segment(int32_t acc[WN_ROWS], const int8_t 
 void wn_conv_dsp4_s8(int8_t *y, const int8_t *x, const int8_t *w, const wn_rq *q, int32_t cin,
                      int32_t cout)
 {
-    wn_packed_blocks4(y, &x, 1, cin, w, q, cout, wn_block_segment);
+    wn_packed_conv4(y, x, w, q, cin, cout, wn_block_segment);
 }
 
 /* one step of a causal dilated convolution over a ring buffer (wn_ring.h) */
@@ -70,7 +70,6 @@ void wn_conv_ring_dsp4_s8(int8_t *y, int8_t *ring, int32_t *pos, const int8_t *x
                           const int8_t *w, const wn_rq *q, int32_t cin, int32_t cout,
                           int32_t kernel, int32_t dilation, int32_t ring_len)
 {
-    const int8_t *taps[WN_PACKED_TAPS];
-    wn_packed_taps(taps, ring, pos, x, cin, kernel, dilation, ring_len);
-    wn_packed_blocks4(y, taps, kernel, cin, w, q, cout, wn_block_segment);
+    wn_packed_ring4(y, ring, pos, x, w, q, cin, cout, kernel, dilation, ring_len,
+                    wn_block_segment);
 }

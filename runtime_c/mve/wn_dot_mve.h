@@ -58,18 +58,6 @@ static inline void wn_dot2_s8(const int8_t *w0, const int8_t *w1, const int8_t *
 }
 #endif
 
-#ifndef WN_HAVE_DOT4_S8
-#define WN_HAVE_DOT4_S8
-/* four rows: two wn_dot2_s8 (a four-row loop here spills on the M55's registers; the DSP
- * folder's four-row SMLAD loop, next in line, would be slower than Helium) */
-static inline void wn_dot4_s8(const int8_t *w0, const int8_t *w1, const int8_t *w2,
-                              const int8_t *w3, const int8_t *x, int32_t n, int32_t acc[4])
-{
-    wn_dot2_s8(w0, w1, x, n, &acc[0], &acc[1]);
-    wn_dot2_s8(w2, w3, x, n, &acc[2], &acc[3]);
-}
-#endif
-
 #ifndef WN_HAVE_DOT_S4
 #define WN_HAVE_DOT_S4
 /* Eight weight bytes widened to 16-bit lanes (0x00HL: L the even element, H the odd one) become

@@ -9,19 +9,26 @@
 #include "wn_requant.h"
 #include "wn_ring.h"
 
+/* a[0..3] = the biases of channels o..o+3 */
+static inline void wn_bias4_s8(int32_t a[4], const wn_rq *q, int32_t o)
+{
+    int64_t b[4];
+    int32_t r;
+    wn_rq_bias4(q, o, b);
+    for (r = 0; r < 4; ++r) {
+        a[r] = (int32_t)b[r];
+    }
+}
+
 /* pointwise (1x1) convolution of one time step */
 void wn_conv_s8(int8_t *y, const int8_t *x, const int8_t *w, const wn_rq *qp, int32_t cin,
                 int32_t cout)
 {
     const wn_rq rq = *qp, *q = &rq;
-    int32_t o, r;
+    int32_t o;
     for (o = 0; o + 4 <= cout; o += 4) {
         int32_t a[4];
-        int64_t b[4];
-        wn_rq_bias4(q, o, b);
-        for (r = 0; r < 4; ++r) {
-            a[r] = (int32_t)b[r];
-        }
+        wn_bias4_s8(a, q, o);
         wn_dot4_s8((w) + (o * cin), (w) + ((o + 1) * cin), (w) + ((o + 2) * cin), (w) + ((o + 3) * cin), x, cin, a);
         wn_rq_out8x4(y + o, a, q, o);
     }
@@ -42,17 +49,13 @@ void wn_conv_ring_s8(int8_t *y, int8_t *ring, int32_t *pos, const int8_t *x, con
     const wn_rq rq = *qp, *q = &rq;
     const int32_t p = wn_ring_advance(pos, ring_len);
     int8_t *slot = ring + (size_t)p * (size_t)cin;
-    int32_t i, k, o, r;
+    int32_t i, k, o;
     for (i = 0; i < cin; ++i) {
         slot[i] = x[i];
     }
     for (o = 0; o + 4 <= cout; o += 4) {
         int32_t a[4];
-        int64_t b[4];
-        wn_rq_bias4(q, o, b);
-        for (r = 0; r < 4; ++r) {
-            a[r] = (int32_t)b[r];
-        }
+        wn_bias4_s8(a, q, o);
         for (k = 0; k < kernel; ++k) {
             const int32_t row = wn_ring_tap(p, k, kernel, dilation, ring_len);
             wn_dot4_s8((w) + ((o * kernel + k) * cin), (w) + (((o + 1) * kernel + k) * cin), (w) + (((o + 2) * kernel + k) * cin), (w) + (((o + 3) * kernel + k) * cin), ring + (size_t)row * (size_t)cin, cin, a);

@@ -9,21 +9,28 @@
 #include "wn_requant.h"
 #include "wn_ring.h"
 
+/* a[0..3] = the biases of channels o..o+3 */
+static inline void wn_bias4_s8s16(int64_t a[4], const wn_rq *q, int32_t o)
+{
+    int64_t b[4];
+    int32_t r;
+    wn_rq_bias4(q, o, b);
+    for (r = 0; r < 4; ++r) {
+        a[r] = (int64_t)b[r];
+    }
+}
+
 /* pointwise (1x1) convolution of one time step */
 void wn_conv_s8s16(int16_t *y, const int16_t *x, const int8_t *w, const wn_rq *qp, int32_t cin,
                    int32_t cout)
 {
     const wn_rq rq = *qp, *q = &rq;
-    int32_t o, r;
+    int32_t o;
     for (o = 0; o + 4 <= cout; o += 4) {
         int64_t a[4];
-        int64_t b[4];
-        wn_rq_bias4(q, o, b);
-        for (r = 0; r < 4; ++r) {
-            a[r] = (int64_t)b[r];
-        }
+        wn_bias4_s8s16(a, q, o);
         ((((a)[0]) += wn_dot_s8s16((w) + (o * cin), x, cin), ((a)[1]) += wn_dot_s8s16((w) + ((o + 1) * cin), x, cin)), (((a)[2]) += wn_dot_s8s16((w) + ((o + 2) * cin), x, cin), ((a)[3]) += wn_dot_s8s16((w) + ((o + 3) * cin), x, cin)));
-        for (r = 0; r < 4; ++r) { (y + o)[r] = (int16_t)wn_rq_out16((a)[r], q, (o) + r); };
+        wn_rq_out16x4(y + o, a, q, o);
     }
     for (; o < cout; o += 2) { /* the last cout % 4 rows */
         const int32_t o1 = o + 1 < cout ? o + 1 : o; /* an odd last row pairs with itself */
@@ -42,22 +49,18 @@ void wn_conv_ring_s8s16(int16_t *y, int16_t *ring, int32_t *pos, const int16_t *
     const wn_rq rq = *qp, *q = &rq;
     const int32_t p = wn_ring_advance(pos, ring_len);
     int16_t *slot = ring + (size_t)p * (size_t)cin;
-    int32_t i, k, o, r;
+    int32_t i, k, o;
     for (i = 0; i < cin; ++i) {
         slot[i] = x[i];
     }
     for (o = 0; o + 4 <= cout; o += 4) {
         int64_t a[4];
-        int64_t b[4];
-        wn_rq_bias4(q, o, b);
-        for (r = 0; r < 4; ++r) {
-            a[r] = (int64_t)b[r];
-        }
+        wn_bias4_s8s16(a, q, o);
         for (k = 0; k < kernel; ++k) {
             const int32_t row = wn_ring_tap(p, k, kernel, dilation, ring_len);
             ((((a)[0]) += wn_dot_s8s16((w) + ((o * kernel + k) * cin), ring + (size_t)row * (size_t)cin, cin), ((a)[1]) += wn_dot_s8s16((w) + (((o + 1) * kernel + k) * cin), ring + (size_t)row * (size_t)cin, cin)), (((a)[2]) += wn_dot_s8s16((w) + (((o + 2) * kernel + k) * cin), ring + (size_t)row * (size_t)cin, cin), ((a)[3]) += wn_dot_s8s16((w) + (((o + 3) * kernel + k) * cin), ring + (size_t)row * (size_t)cin, cin)));
         }
-        for (r = 0; r < 4; ++r) { (y + o)[r] = (int16_t)wn_rq_out16((a)[r], q, (o) + r); };
+        wn_rq_out16x4(y + o, a, q, o);
     }
     for (; o < cout; o += 2) { /* the last cout % 4 rows */
         const int32_t o1 = o + 1 < cout ? o + 1 : o; /* an odd last row pairs with itself */

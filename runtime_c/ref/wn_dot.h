@@ -108,6 +108,15 @@ static inline void wn_rq_out8x4(int8_t *y, const int32_t acc[4], const wn_rq *q,
 }
 #endif
 
+/* y[0..3] = wn_rq_out16 of acc[0..3] for the output channels o..o+3 */
+static inline void wn_rq_out16x4(int16_t *y, const int64_t acc[4], const wn_rq *q, int32_t o)
+{
+    int32_t r;
+    for (r = 0; r < 4; ++r) {
+        y[r] = (int16_t)wn_rq_out16(acc[r], q, o + r);
+    }
+}
+
 #ifndef WN_HAVE_ELTWISE_S8
 /* the bulk of wn_add_s8 and wn_gate_s8: how many leading elements the ISA computed (x86:
  * multiples of 16 in vector lanes); the kernel's own loop does the rest. Portable: none. */

@@ -91,4 +91,22 @@ static inline void wn_packed_blocks4(int8_t *y, const int8_t *const *seg, int32_
     }
 }
 
+/* the pointwise convolution and the ring step of a 4-row layout (the ISA file's public
+ * functions call these with its step) */
+static inline void wn_packed_conv4(int8_t *y, const int8_t *x, const int8_t *w, const wn_rq *q,
+                                   int32_t cin, int32_t cout, wn_segment4 step)
+{
+    wn_packed_blocks4(y, &x, 1, cin, w, q, cout, step);
+}
+
+static inline void wn_packed_ring4(int8_t *y, int8_t *ring, int32_t *pos, const int8_t *x,
+                                   const int8_t *w, const wn_rq *q, int32_t cin, int32_t cout,
+                                   int32_t kernel, int32_t dilation, int32_t ring_len,
+                                   wn_segment4 step)
+{
+    const int8_t *taps[WN_PACKED_TAPS];
+    wn_packed_taps(taps, ring, pos, x, cin, kernel, dilation, ring_len);
+    wn_packed_blocks4(y, taps, kernel, cin, w, q, cout, step);
+}
+
 #endif
