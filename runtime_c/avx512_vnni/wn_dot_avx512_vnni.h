@@ -203,14 +203,6 @@ static inline __m128i wn_avx512_out8(__m512i v, int32_t zp)
                          _mm512_set1_epi32(127 - zp)), z));
 }
 
-/* y[0..n) and x[0..n) are the same or apart (a partial overlap leaves it to the scalar loop,
- * whose element order it depends on) */
-static inline int wn_avx512_apart(const int8_t *y, const int8_t *x, int32_t n)
-{
-    const uintptr_t a = (uintptr_t)y, b = (uintptr_t)x;
-    return a == b || a + (uintptr_t)n <= b || b + (uintptr_t)n <= a;
-}
-
 /* wn_add_s8 of the first n - n % 16 elements (single rounding; double rounding: none) */
 static inline int32_t wn_add_bulk_s8(int8_t *y, const int8_t *a, const int8_t *b, int32_t n,
                                      const wn_add_q *q)
@@ -218,7 +210,7 @@ static inline int32_t wn_add_bulk_s8(int8_t *y, const int8_t *a, const int8_t *b
     const __m128i left = _mm_cvtsi32_si128(q->left_shift);
     const __m512i zpa = _mm512_set1_epi32(q->zp_a), zpb = _mm512_set1_epi32(q->zp_b);
     int32_t i = 0;
-    if (!WN_SINGLE_ROUNDING || !wn_avx512_apart(y, a, n) || !wn_avx512_apart(y, b, n)) {
+    if (!WN_SINGLE_ROUNDING || !wn_apart(y, a, n) || !wn_apart(y, b, n)) {
         return 0;
     }
     for (; i + 16 <= n; i += 16) {
@@ -243,8 +235,8 @@ static inline int32_t wn_gate_bulk_s8(int8_t *y, const int8_t *a, int32_t half, 
                                       const wn_lut8 *lut_sigmoid, const wn_mul_q *q)
 {
     int32_t t[16], s[16], i = 0, j;
-    if (!WN_SINGLE_ROUNDING || !wn_avx512_apart(y, a + tanh_at, half) ||
-        !wn_avx512_apart(y, a + sigmoid_at, half)) {
+    if (!WN_SINGLE_ROUNDING || !wn_apart(y, a + tanh_at, half) ||
+        !wn_apart(y, a + sigmoid_at, half)) {
         return 0;
     }
     for (; i + 16 <= half; i += 16) {

@@ -1,6 +1,7 @@
-/* mve: the dot products of the integer kernels for this ISA (the project's wn_dot_isa.h includes
- * this for the target; runtime_c/ref/wn_dot.h then skips its portable loops for the dot
- * products defined here; the kernels themselves are the reference ones).
+/* mve: the dot products of the integer kernels for this ISA and the bulk of the int8 add and
+ * gate (the project's wn_dot_isa.h includes this for the target; runtime_c/ref/wn_dot.h then
+ * skips its portable loops for the functions defined here; the kernels themselves are the
+ * reference ones).
  * Integer sums are exact, so the results equal the reference bit for bit. */
 #ifndef WN_DOT_MVE_H
 #define WN_DOT_MVE_H
@@ -127,6 +128,76 @@ static inline int64_t wn_dot_s8s16(const int8_t *w, const int16_t *x, int32_t n)
         acc = vmlaldavaq_s16(acc, vldrbq_z_s16(w, p), vldrhq_z_s16(x, p));
     }
     return acc;
+}
+#endif
+
+
+/* ---- the bulk of the int8 add and gate, 4 elements in the int32 lanes of a vector ---- */
+#ifndef WN_HAVE_ELTWISE_S8
+#define WN_HAVE_ELTWISE_S8
+
+/* single rounding with shift <= 0 of 4 lanes, floor((v * mult + 2^(30 - shift)) / 2^(31 - shift)),
+ * wn_requant's value: for shift 0 VQRDMULH, (2 v mult + 2^31) >> 32; below, VQDMULH
+ * (floor(v * mult / 2^31)) then VRSHL by the shift (a rounding right shift by -shift), since the
+ * fraction VQDMULH drops cannot carry the rounded sum past a multiple of 2^-shift. Both saturate
+ * only for two INT32_MIN operands, and multipliers are positive. */
+static inline int32x4_t wn_mve_requant4(int32x4_t v, int32_t mult, int32_t shift)
+{
+    return shift == 0 ? vqrdmulhq_n_s32(v, mult) : vrshlq_n_s32(vqdmulhq_n_s32(v, mult), shift);
+}
+
+/* wn_clamp_zp(v, zp, -128, 127) of 4 lanes stored as int8 (|v| < 2^30: no overflow) */
+static inline void wn_mve_out4(int8_t *y, int32x4_t v, int32_t zp)
+{
+    vstrbq_s32(y, vminq_s32(vmaxq_s32(vaddq_n_s32(v, zp), vdupq_n_s32(-128)), vdupq_n_s32(127)));
+}
+
+/* wn_add_s8 of the first n - n % 4 elements, when single rounding and all three shifts <= 0
+ * (else none): each input scaled to the common left-shifted domain (|(x - zp) << 20| < 2^28),
+ * requantized, summed (no overflow), requantized again */
+static inline int32_t wn_add_bulk_s8(int8_t *y, const int8_t *a, const int8_t *b, int32_t n,
+                                     const wn_add_q *q)
+{
+    int32_t i = 0;
+    if (!WN_SINGLE_ROUNDING || q->a_shift > 0 || q->b_shift > 0 || q->out_shift > 0 ||
+        !wn_apart(y, a, n) || !wn_apart(y, b, n)) {
+        return 0;
+    }
+    for (; i + 4 <= n; i += 4) {
+        const int32x4_t sa = vshlq_r_s32(vsubq_n_s32(vldrbq_s32(a + i), q->zp_a), q->left_shift);
+        const int32x4_t sb = vshlq_r_s32(vsubq_n_s32(vldrbq_s32(b + i), q->zp_b), q->left_shift);
+        const int32x4_t sum = vaddq_s32(wn_mve_requant4(sa, q->a_mult, q->a_shift),
+                                        wn_mve_requant4(sb, q->b_mult, q->b_shift));
+        wn_mve_out4(y + i, wn_mve_requant4(sum, q->out_mult, q->out_shift), q->zp_out);
+    }
+    return i;
+}
+
+/* a lookup table of 4 lanes: entry x + 128 clamped to [first, last] (wn_lut8_at), gathered */
+static inline int32x4_t wn_mve_lut4(const wn_lut8 *lut, const int8_t *x)
+{
+    const int32x4_t i = vminq_s32(vmaxq_s32(vaddq_n_s32(vldrbq_s32(x), 128),
+                                            vdupq_n_s32(lut->first)), vdupq_n_s32(lut->last));
+    return vldrbq_gather_offset_s32(lut->values, vreinterpretq_u32_s32(vsubq_n_s32(i, lut->first)));
+}
+
+/* wn_gate_s8 of the first half - half % 4 elements, when single rounding and the shift <= 0
+ * (else none): both tables gathered, the product (|t * s| < 2^17) requantized */
+static inline int32_t wn_gate_bulk_s8(int8_t *y, const int8_t *a, int32_t half, int32_t tanh_at,
+                                      int32_t sigmoid_at, const wn_lut8 *lut_tanh,
+                                      const wn_lut8 *lut_sigmoid, const wn_mul_q *q)
+{
+    int32_t i = 0;
+    if (!WN_SINGLE_ROUNDING || q->shift > 0 || !wn_apart(y, a + tanh_at, half) ||
+        !wn_apart(y, a + sigmoid_at, half)) {
+        return 0;
+    }
+    for (; i + 4 <= half; i += 4) {
+        const int32x4_t t = vsubq_n_s32(wn_mve_lut4(lut_tanh, a + tanh_at + i), q->zp_a);
+        const int32x4_t s = vsubq_n_s32(wn_mve_lut4(lut_sigmoid, a + sigmoid_at + i), q->zp_b);
+        wn_mve_out4(y + i, wn_mve_requant4(vmulq_s32(t, s), q->mult, q->shift), q->zp_out);
+    }
+    return i;
 }
 #endif
 

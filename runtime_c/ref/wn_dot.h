@@ -30,6 +30,15 @@ static inline int32_t wn_dot_s4_span(const uint8_t *w, int32_t first, const int8
     return acc;
 }
 
+/* y[0..n) and x[0..n) are the same or apart: an ISA's bulk of an elementwise kernel may then
+ * work in any order (a partial overlap is left to the kernel's own loop, whose element order it
+ * depends on) */
+static inline int wn_apart(const int8_t *y, const int8_t *x, int32_t n)
+{
+    const uintptr_t a = (uintptr_t)y, b = (uintptr_t)x;
+    return a == b || a + (uintptr_t)n <= b || b + (uintptr_t)n <= a;
+}
+
 #include <wn_dot_isa.h> /* from the include path: the target's, or ref's empty one */
 
 #ifndef WN_HAVE_DOT_S8
