@@ -49,7 +49,7 @@ class Target:
     emulator_cpu: str | None = None  # qemu-user: -cpu
     cpu_flags: tuple[str, ...] = ()  # native: /proc/cpuinfo flags the build machine needs
     # [isa] packed: the weight layout of the target's packed int8 convolutions (wncc/ops/layout.py
-    # LAYOUTS: "vnni", "dsp4", "mve4"), or None (wncc/passes/packing.py)
+    # LAYOUTS: "vnni", "dsp4", "mve4", "sdot"), or None (wncc/passes/packing.py)
     packed: str | None = None
 
     @property

@@ -267,9 +267,9 @@ void wn_conv_ring_s8(int8_t *y, int8_t *ring, int32_t *pos, const int8_t *x, con
                      int32_t ring_len);
 void wn_convt_s8(int8_t *table, const int8_t *x, const int8_t *w, const wn_rq *q, int32_t cin,
                  int32_t cout, int32_t hop);
-/* the same on weights packed for an ISA (wncc/ops/layout.py): AVX-512 VNNI, Armv7E-M DSP, Helium
- * (runtime_c/avx512_vnni/wn_conv_vnni_s8.c, runtime_c/dsp/wn_conv_dsp4_s8.c,
- * runtime_c/mve/wn_conv_mve4_s8.c) */
+/* the same on weights packed for an ISA (wncc/ops/layout.py): AVX-512 VNNI, Armv7E-M DSP, Helium,
+ * AArch64 dot product (runtime_c/avx512_vnni/wn_conv_vnni_s8.c, runtime_c/dsp/wn_conv_dsp4_s8.c,
+ * runtime_c/mve/wn_conv_mve4_s8.c, runtime_c/neon_dotprod/wn_conv_sdot_s8.c) */
 void wn_conv_vnni_s8(int8_t *y, const int8_t *x, const int8_t *w, const wn_rq *q, int32_t cin,
                      int32_t cout);
 void wn_conv_ring_vnni_s8(int8_t *y, int8_t *ring, int32_t *pos, const int8_t *x,
@@ -282,6 +282,11 @@ void wn_conv_ring_dsp4_s8(int8_t *y, int8_t *ring, int32_t *pos, const int8_t *x
                           int32_t kernel, int32_t dilation, int32_t ring_len);
 void wn_conv_mve4_s8(int8_t *y, const int8_t *x, const int8_t *w, const wn_rq *q, int32_t cin,
                      int32_t cout);
+void wn_conv_sdot_s8(int8_t *y, const int8_t *x, const int8_t *w, const wn_rq *q, int32_t cin,
+                     int32_t cout);
+void wn_conv_ring_sdot_s8(int8_t *y, int8_t *ring, int32_t *pos, const int8_t *x,
+                          const int8_t *w, const wn_rq *q, int32_t cin, int32_t cout,
+                          int32_t kernel, int32_t dilation, int32_t ring_len);
 void wn_conv_ring_mve4_s8(int8_t *y, int8_t *ring, int32_t *pos, const int8_t *x,
                           const int8_t *w, const wn_rq *q, int32_t cin, int32_t cout,
                           int32_t kernel, int32_t dilation, int32_t ring_len);

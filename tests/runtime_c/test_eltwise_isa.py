@@ -1,5 +1,6 @@
 """The int8 add and gate with an ISA's bulk hooks (x86-vnni: 16 elements in AVX-512 lanes;
-cortex-m55: 4 in Helium lanes) against the same kernel file built portably, for equality, on
+cortex-m55: 4 in Helium lanes; NEON, armv7 on cortex-a7 and AArch64 on cortex-a76: 8 in two
+vectors) against the same kernel file built portably, for equality, on
 the target's core (tests/runtime_c/eltwise_harness.c: every short length, long ones, in place
 and apart, the parameter ranges the compiler makes, both roundings). A planted bug (an output
 zero point one off in the ISA build) must be caught."""
@@ -20,7 +21,7 @@ _spec = importlib.util.spec_from_file_location("wn_eltwise_optimized", HERE / "t
 opt = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(opt)  # test_optimized.py's builds and emulation (a file, not a package)
 
-TARGETS = ["x86-vnni", "cortex-m55"]  # the targets whose ISA headers have the bulk hooks
+TARGETS = ["x86-vnni", "cortex-m55", "cortex-a7", "cortex-a76"]  # ISA headers with bulk hooks
 KERNELS = opt.RUNTIME / "ref" / "wn_eltwise_s8.c"
 
 

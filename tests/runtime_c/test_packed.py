@@ -1,7 +1,7 @@
 """The packed int8 convolutions (runtime_c/avx512_vnni/wn_conv_vnni_s8.c, dsp/wn_conv_dsp4_s8.c,
-mve/wn_conv_mve4_s8.c) against the reference kernels of runtime_c/ref/wn_conv_s8.c, for
-equality, on the core of each layout's target (natively for x86-vnni when this CPU has AVX-512
-VNNI, under qemu for cortex-m4 and cortex-m55).
+mve/wn_conv_mve4_s8.c, neon_dotprod/wn_conv_sdot_s8.c) against the reference kernels of
+runtime_c/ref/wn_conv_s8.c, for equality, on the core of each layout's target (natively for
+x86-vnni when this CPU has AVX-512 VNNI, under qemu for cortex-m4, cortex-m55 and cortex-a76).
 
 Each case is one layer with its tables made the way the code generator makes them: the
 reference layout ([Cout][K][Cin], int32 biases, per-channel or shared multipliers) and the packed
@@ -33,7 +33,7 @@ _spec = importlib.util.spec_from_file_location("wn_packed_optimized", HERE / "te
 opt = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(opt)  # test_optimized.py's builds and emulation (a file, not a package)
 
-TARGETS = {"vnni": "x86-vnni", "dsp4": "cortex-m4", "mve4": "cortex-m55"}
+TARGETS = {"vnni": "x86-vnni", "dsp4": "cortex-m4", "mve4": "cortex-m55", "sdot": "cortex-a76"}
 SHAPES = [(1, 1, 1), (3, 5, 1), (4, 4, 1), (5, 17, 1), (17, 9, 1), (31, 33, 1), (64, 20, 1),
           (70, 17, 1), (7, 6, 2), (20, 13, 3), (33, 40, 2), (16, 64, 2), (40, 200, 1),
           (65, 129, 2)]
@@ -126,7 +126,7 @@ def _build(target: Target, layout: str, tmp: Path, single: int, corrupt: bool = 
     (tmp / "cases.c").write_text(source)
     isa = opt.write_isa_headers(target, tmp)
     rounding = f"-DWN_SINGLE_ROUNDING={single}"
-    folder = {"vnni": "avx512_vnni", "dsp4": "dsp", "mve4": "mve"}[layout]
+    folder = {"vnni": "avx512_vnni", "dsp4": "dsp", "mve4": "mve", "sdot": "neon_dotprod"}[layout]
     objs = [tmp / "ref.o", tmp / "packed.o", tmp / "cases.o"]
     opt._cc(target, ["-c", rounding, str(opt.RUNTIME / "ref" / "wn_conv_s8.c"), "-o", str(objs[0])])
     opt._cc(target, ["-c", rounding, f"-I{isa}", str(opt.RUNTIME / folder / f"wn_conv_{layout}_s8.c"),

@@ -111,6 +111,7 @@ LAYOUTS = {
     "vnni": Layout("vnni", 16, 4, 8, True),  # AVX-512 VNNI: 16 int32 lanes, VPDPBUSD quads
     "dsp4": Layout("dsp4", 4, 4, 1, False),  # Armv7E-M DSP: 4 rows, a word (SXTB16 + SMLAD)
     "mve4": Layout("mve4", 4, 16, 1, False),  # Helium: 4 rows, a vector (VMLADAVA)
+    "sdot": Layout("sdot", 4, 4, 8, False),  # AArch64 dot product: 4 int32 lanes, SDOT quads
 }
 
 

@@ -2,7 +2,7 @@
 
 A target whose ``[isa] packed`` names a layout (wncc/ops/layout.py LAYOUTS: "vnni" for
 runtime_c/avx512_vnni/wn_conv_vnni_s8.c, "dsp4" for runtime_c/dsp/wn_conv_dsp4_s8.c, "mve4" for
-runtime_c/mve/wn_conv_mve4_s8.c) gets its dense int8 pointwise and ring convolutions marked
+runtime_c/mve/wn_conv_mve4_s8.c, "sdot" for runtime_c/neon_dotprod/wn_conv_sdot_s8.c) gets its dense int8 pointwise and ring convolutions marked
 ``attrs["packed"]``: their weights are stored in the order that kernel reads them (pack_lanes)
 and the emitted C calls it instead of the reference kernel. The arithmetic is the reference's, bit for bit (the
 kernel's comment says why). Everything else keeps the reference layout: sparse storage,

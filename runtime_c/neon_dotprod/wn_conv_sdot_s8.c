@@ -1,0 +1,145 @@
+/* int8 convolutions for AArch64 with the dot product extension over weights packed at compile time
+ * (wncc/ops/layout.py, layout "sdot"): the output channels lie in the 4 int32 lanes of a vector,
+ * so a layer needs no horizontal sum and requantizes 4 channels at a time.
+ *
+ * Layout. Rows (output channels) are padded with zero rows to whole blocks of 4 and the blocks
+ * taken in passes of up to 8 (the accumulators of a pass stay in registers). Each input segment (a
+ * ring convolution's tap, a pointwise one's input) is padded with zero weights to whole quads of 4.
+ * A pass stores, for each segment, for each quad, for each of its blocks, 4 rows x 4 bytes: the 16
+ * bytes one SDOT multiplies by the quad's 4 activations, broadcast to every lane. The activations
+ * past a segment's end are not read (the last quad is assembled from the bytes that exist).
+ *
+ * SDOT adds four signed 8 x 8 products to each int32 lane modulo 2^32, so an accumulator is the
+ * reference's bias + sum w * x wherever that fits an int32, as the reference's own sum must.
+ * Requantization (single rounding, every shift of the block <= 0): SQRDMULH for a shift of 0,
+ * SQDMULH then SRSHL below (the proof in runtime_c/mve/wn_dot_mve.h's wn_mve_requant4, the same
+ * instructions), then the zero point and the int8 clamp; other blocks channel by channel. */
+#include <arm_neon.h>
+#include <string.h>
+
+#include "wn_runtime.h"
+#include "wn_packed.h"
+
+#if !defined(__ARM_FEATURE_DOTPROD)
+#error "wn_conv_sdot_s8.c needs the dot product extension (-march=armv8.2-a+dotprod)"
+#endif
+
+/* inlined into each pass size, where the accumulators become registers (gcc and clang) */
+#define WN_INLINE static inline __attribute__((always_inline))
+
+#define WN_LANES 4 /* output channels per block: the int32 lanes of a vector */
+#define WN_PASS 8  /* blocks per pass */
+
+/* activations j..j+3 of x[0..n) broadcast to every lane; past n the bytes are 0 (not read) */
+WN_INLINE int8x16_t wn_quad(const int8_t *x, int32_t j, int32_t n)
+{
+    int32_t v = 0;
+    if (n - j >= 4) {
+        memcpy(&v, x + j, 4);
+    } else {
+        memcpy(&v, x + j, (size_t)(n - j));
+    }
+    return vreinterpretq_s8_s32(vdupq_n_s32(v));
+}
+
+/* acc[0..nb) += the pass's products with the segment x[0..n); returns the weights after it */
+WN_INLINE const int8_t *wn_pass_segment(int32x4_t acc[WN_PASS], int32_t nb, const int8_t *w,
+                                        const int8_t *x, int32_t n)
+{
+    int32_t j, b;
+    for (j = 0; j < n; j += 4, w += nb * 16) {
+        const int8x16_t xq = wn_quad(x, j, n);
+        for (b = 0; b < nb; ++b) {
+            acc[b] = vdotq_s32(acc[b], vld1q_s8(w + 16 * b), xq);
+        }
+    }
+    return w;
+}
+
+/* y[c..c+rows) from the accumulator of channels c..c+3 */
+WN_INLINE void wn_store_block(int8_t *y, int32x4_t acc, const wn_rq *q, int32_t c, int32_t rows)
+{
+    int32_t a[WN_LANES], r;
+#if WN_SINGLE_ROUNDING
+    int8_t s4[WN_LANES];
+    memcpy(s4, q->shift + c, sizeof s4);
+    {
+        const int32x4_t shift = vmovl_s16(vget_low_s16(vmovl_s8(vcreate_s8(
+            (uint64_t)(uint8_t)s4[0] | (uint64_t)(uint8_t)s4[1] << 8 |
+            (uint64_t)(uint8_t)s4[2] << 16 | (uint64_t)(uint8_t)s4[3] << 24))));
+        const int32x4_t mult = vld1q_s32(q->mult + c);
+        if (vmaxvq_s32(shift) <= 0) {
+            const int32x4_t v = vbslq_s32(vceqzq_s32(shift), vqrdmulhq_s32(acc, mult),
+                                          vrshlq_s32(vqdmulhq_s32(acc, mult), shift));
+            const int32x4_t o = vminq_s32(vmaxq_s32(vaddq_s32(v, vdupq_n_s32(q->zp_out)),
+                                                    vdupq_n_s32(-128)), vdupq_n_s32(127));
+            vst1q_s32(a, o);
+            for (r = 0; r < rows; ++r) {
+                y[c + r] = (int8_t)a[r];
+            }
+            return;
+        }
+    }
+#endif
+    vst1q_s32(a, acc);
+    for (r = 0; r < rows; ++r) {
+        y[c + r] = wn_packed_out8(a[r], q, c + r);
+    }
+}
+
+/* the rows of one pass (nb blocks from channel o) over `segments` inputs of n values */
+WN_INLINE const int8_t *wn_pass(int8_t *y, const int8_t *const *seg, int32_t segments,
+                                int32_t n, const int8_t *w, const wn_rq *q, int32_t o,
+                                int32_t nb, int32_t cout)
+{
+    int32x4_t acc[WN_PASS];
+    int32_t b, k;
+    for (b = 0; b < nb; ++b) {
+        acc[b] = vld1q_s32((const int32_t *)q->bias + o + WN_LANES * b);
+    }
+    for (k = 0; k < segments; ++k) {
+        w = wn_pass_segment(acc, nb, w, seg[k], n);
+    }
+    for (b = 0; b < nb; ++b) {
+        const int32_t c = o + WN_LANES * b;
+        wn_store_block(y, acc[b], q, c, cout - c < WN_LANES ? cout - c : WN_LANES);
+    }
+    return w;
+}
+
+/* every pass; the pass size is a constant in each call, so its loops unroll into registers */
+static void wn_passes(int8_t *y, const int8_t *const *seg, int32_t segments, int32_t n,
+                      const int8_t *w, const wn_rq *q, int32_t cout)
+{
+    const int32_t blocks = (cout + WN_LANES - 1) / WN_LANES;
+    int32_t o;
+    for (o = 0; o < blocks * WN_LANES; o += WN_PASS * WN_LANES) {
+        switch ((blocks - o / WN_LANES) < WN_PASS ? blocks - o / WN_LANES : WN_PASS) {
+        case 8: w = wn_pass(y, seg, segments, n, w, q, o, 8, cout); break;
+        case 7: w = wn_pass(y, seg, segments, n, w, q, o, 7, cout); break;
+        case 6: w = wn_pass(y, seg, segments, n, w, q, o, 6, cout); break;
+        case 5: w = wn_pass(y, seg, segments, n, w, q, o, 5, cout); break;
+        case 4: w = wn_pass(y, seg, segments, n, w, q, o, 4, cout); break;
+        case 3: w = wn_pass(y, seg, segments, n, w, q, o, 3, cout); break;
+        case 2: w = wn_pass(y, seg, segments, n, w, q, o, 2, cout); break;
+        default: w = wn_pass(y, seg, segments, n, w, q, o, 1, cout); break;
+        }
+    }
+}
+
+/* pointwise (1x1) convolution of one time step */
+void wn_conv_sdot_s8(int8_t *y, const int8_t *x, const int8_t *w, const wn_rq *q, int32_t cin,
+                     int32_t cout)
+{
+    wn_passes(y, &x, 1, cin, w, q, cout);
+}
+
+/* one step of a causal dilated convolution over a ring buffer (wn_ring.h) */
+void wn_conv_ring_sdot_s8(int8_t *y, int8_t *ring, int32_t *pos, const int8_t *x,
+                          const int8_t *w, const wn_rq *q, int32_t cin, int32_t cout,
+                          int32_t kernel, int32_t dilation, int32_t ring_len)
+{
+    const int8_t *taps[WN_PACKED_TAPS];
+    wn_packed_taps(taps, ring, pos, x, cin, kernel, dilation, ring_len);
+    wn_passes(y, taps, kernel, cin, w, q, cout);
+}
