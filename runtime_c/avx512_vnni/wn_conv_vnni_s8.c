@@ -120,7 +120,7 @@ WN_INLINE const int8_t *wn_pass(int8_t *y, const int8_t *const *seg, int32_t seg
 }
 
 /* every pass; the pass size is a constant in each call, so its loops unroll into registers */
-static void wn_passes(int8_t *y, const int8_t *const *seg, int32_t segments, int32_t n,
+static void wn_conv_passes(int8_t *y, const int8_t *const *seg, int32_t segments, int32_t n,
                       const int8_t *w, const wn_rq *q, int32_t cout)
 {
     const int32_t blocks = (cout + WN_LANES - 1) / WN_LANES;
@@ -143,7 +143,7 @@ static void wn_passes(int8_t *y, const int8_t *const *seg, int32_t segments, int
 void wn_conv_vnni_s8(int8_t *y, const int8_t *x, const int8_t *w, const wn_rq *q, int32_t cin,
                      int32_t cout)
 {
-    wn_passes(y, &x, 1, cin, w, q, cout);
+    wn_conv_passes(y, &x, 1, cin, w, q, cout);
 }
 
 /* one step of a causal dilated convolution over a ring buffer (wn_ring.h) */
@@ -153,5 +153,5 @@ void wn_conv_ring_vnni_s8(int8_t *y, int8_t *ring, int32_t *pos, const int8_t *x
 {
     const int8_t *taps[WN_PACKED_TAPS];
     wn_packed_taps(taps, ring, pos, x, cin, kernel, dilation, ring_len);
-    wn_passes(y, taps, kernel, cin, w, q, cout);
+    wn_conv_passes(y, taps, kernel, cin, w, q, cout);
 }
