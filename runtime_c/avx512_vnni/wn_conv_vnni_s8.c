@@ -27,13 +27,13 @@
 #include "wn_runtime.h"
 #include "wn_packed.h"
 
+/* inlined into each pass size, where the accumulators become registers (gcc and clang) */
+#define WN_INLINE static inline __attribute__((always_inline))
+
 #if !defined(__AVX512F__) || !defined(__AVX512BW__) || !defined(__AVX512VL__) \
     || !defined(__AVX512VNNI__)
 #error "wn_conv_vnni_s8.c needs AVX-512 F, BW, VL, VNNI"
 #endif
-
-/* inlined into each pass size, where the accumulators become registers (gcc and clang) */
-#define WN_INLINE static inline __attribute__((always_inline))
 
 #define WN_LANES 16 /* output channels per block: the int32 lanes of a zmm */
 #define WN_PASS 8   /* blocks per pass */
@@ -51,21 +51,22 @@ WN_INLINE __m512i wn_quad(const int8_t *x, int32_t j, int32_t n)
 }
 
 /* acc[0..nb-1] += the pass's products with the segment x[0..n-1]; returns the weights after it */
-WN_INLINE const int8_t *wn_pass_segment(__m512i acc[WN_PASS], int32_t nb, const int8_t *w,
-                                            const int8_t *x, int32_t n)
+WN_INLINE const int8_t *wn_conv_lanes_segment(__m512i acc[WN_PASS], int32_t nb, const int8_t *w,
+                                              const int8_t *x, int32_t n)
 {
     int32_t j, b;
     for (j = 0; j < n; j += 4, w += nb * 64) {
         const __m512i xq = wn_quad(x, j, n);
         for (b = 0; b < nb; ++b) {
-            acc[b] = _mm512_dpbusd_epi32(acc[b], xq, _mm512_loadu_si512((const void *)(w + 64 * b)));
+            acc[b] = _mm512_dpbusd_epi32(acc[b], xq,
+                                         _mm512_loadu_si512((const void *)(w + 64 * b)));
         }
     }
     return w;
 }
 
 /* y[o..o+rows-1] from the accumulator of channels o..o+15 */
-WN_INLINE void wn_store_block(int8_t *y, __m512i acc, const wn_rq *q, int32_t o, int32_t rows)
+WN_INLINE void wn_conv_lanes_store(int8_t *y, __m512i acc, const wn_rq *q, int32_t o, int32_t rows)
 {
     const __mmask16 keep = (__mmask16)((1u << rows) - 1u);
 #if WN_SINGLE_ROUNDING
@@ -99,51 +100,20 @@ WN_INLINE void wn_store_block(int8_t *y, __m512i acc, const wn_rq *q, int32_t o,
 #endif
 }
 
-/* the rows of one pass (nb blocks from channel o) over `segments` inputs of n values */
-WN_INLINE const int8_t *wn_pass(int8_t *y, const int8_t *const *seg, int32_t segments,
-                                    int32_t n, const int8_t *w, const wn_rq *q, int32_t o,
-                                    int32_t nb, int32_t cout)
+/* the accumulator holding the WN_LANES int32 biases at b */
+WN_INLINE __m512i wn_conv_lanes_bias(const int32_t *b)
 {
-    __m512i acc[WN_PASS];
-    int32_t b, k;
-    for (b = 0; b < nb; ++b) {
-        acc[b] = _mm512_loadu_si512((const void *)((const int32_t *)q->bias + o + WN_LANES * b));
-    }
-    for (k = 0; k < segments; ++k) {
-        w = wn_pass_segment(acc, nb, w, seg[k], n);
-    }
-    for (b = 0; b < nb; ++b) {
-        const int32_t c = o + WN_LANES * b;
-        wn_store_block(y, acc[b], q, c, cout - c < WN_LANES ? cout - c : WN_LANES);
-    }
-    return w;
+    return _mm512_loadu_si512((const void *)b);
 }
 
-/* every pass; the pass size is a constant in each call, so its loops unroll into registers */
-static void wn_conv_passes(int8_t *y, const int8_t *const *seg, int32_t segments, int32_t n,
-                      const int8_t *w, const wn_rq *q, int32_t cout)
-{
-    const int32_t blocks = (cout + WN_LANES - 1) / WN_LANES;
-    int32_t o;
-    for (o = 0; o < blocks * WN_LANES; o += WN_PASS * WN_LANES) {
-        switch ((blocks - o / WN_LANES) < WN_PASS ? blocks - o / WN_LANES : WN_PASS) {
-        case 8: w = wn_pass(y, seg, segments, n, w, q, o, 8, cout); break;
-        case 7: w = wn_pass(y, seg, segments, n, w, q, o, 7, cout); break;
-        case 6: w = wn_pass(y, seg, segments, n, w, q, o, 6, cout); break;
-        case 5: w = wn_pass(y, seg, segments, n, w, q, o, 5, cout); break;
-        case 4: w = wn_pass(y, seg, segments, n, w, q, o, 4, cout); break;
-        case 3: w = wn_pass(y, seg, segments, n, w, q, o, 3, cout); break;
-        case 2: w = wn_pass(y, seg, segments, n, w, q, o, 2, cout); break;
-        default: w = wn_pass(y, seg, segments, n, w, q, o, 1, cout); break;
-        }
-    }
-}
+#define WN_ACC __m512i
+#include "wn_packed_lanes.h"
 
 /* pointwise (1x1) convolution of one time step */
 void wn_conv_vnni_s8(int8_t *y, const int8_t *x, const int8_t *w, const wn_rq *q, int32_t cin,
                      int32_t cout)
 {
-    wn_conv_passes(y, &x, 1, cin, w, q, cout);
+    wn_conv_lanes(y, &x, 1, cin, w, q, cout);
 }
 
 /* one step of a causal dilated convolution over a ring buffer (wn_ring.h) */
@@ -151,7 +121,5 @@ void wn_conv_ring_vnni_s8(int8_t *y, int8_t *ring, int32_t *pos, const int8_t *x
                           const int8_t *w, const wn_rq *q, int32_t cin, int32_t cout,
                           int32_t kernel, int32_t dilation, int32_t ring_len)
 {
-    const int8_t *taps[WN_PACKED_TAPS];
-    wn_packed_taps(taps, ring, pos, x, cin, kernel, dilation, ring_len);
-    wn_conv_passes(y, taps, kernel, cin, w, q, cout);
+    wn_conv_lanes_ring(y, ring, pos, x, w, q, cin, cout, kernel, dilation, ring_len);
 }

@@ -20,12 +20,12 @@
 #include "wn_runtime.h"
 #include "wn_packed.h"
 
+/* inlined into each pass size, where the accumulators become registers (gcc and clang) */
+#define WN_INLINE static inline __attribute__((always_inline))
+
 #if !defined(__ARM_FEATURE_DOTPROD)
 #error "wn_conv_sdot_s8.c needs the dot product extension (-march=armv8.2-a+dotprod)"
 #endif
-
-/* inlined into each pass size, where the accumulators become registers (gcc and clang) */
-#define WN_INLINE static inline __attribute__((always_inline))
 
 #define WN_LANES 4 /* output channels per block: the int32 lanes of a vector */
 #define WN_PASS 8  /* blocks per pass */
@@ -43,8 +43,8 @@ WN_INLINE int8x16_t wn_quad(const int8_t *x, int32_t j, int32_t n)
 }
 
 /* acc[0..nb) += the pass's products with the segment x[0..n); returns the weights after it */
-WN_INLINE const int8_t *wn_pass_segment(int32x4_t acc[WN_PASS], int32_t nb, const int8_t *w,
-                                        const int8_t *x, int32_t n)
+WN_INLINE const int8_t *wn_conv_lanes_segment(int32x4_t acc[WN_PASS], int32_t nb, const int8_t *w,
+                                              const int8_t *x, int32_t n)
 {
     int32_t j, b;
     for (j = 0; j < n; j += 4, w += nb * 16) {
@@ -57,7 +57,8 @@ WN_INLINE const int8_t *wn_pass_segment(int32x4_t acc[WN_PASS], int32_t nb, cons
 }
 
 /* y[c..c+rows) from the accumulator of channels c..c+3 */
-WN_INLINE void wn_store_block(int8_t *y, int32x4_t acc, const wn_rq *q, int32_t c, int32_t rows)
+WN_INLINE void wn_conv_lanes_store(int8_t *y, int32x4_t acc, const wn_rq *q, int32_t c,
+                                   int32_t rows)
 {
     int32_t a[WN_LANES], r;
 #if WN_SINGLE_ROUNDING
@@ -87,51 +88,20 @@ WN_INLINE void wn_store_block(int8_t *y, int32x4_t acc, const wn_rq *q, int32_t 
     }
 }
 
-/* the rows of one pass (nb blocks from channel o) over `segments` inputs of n values */
-WN_INLINE const int8_t *wn_pass(int8_t *y, const int8_t *const *seg, int32_t segments,
-                                int32_t n, const int8_t *w, const wn_rq *q, int32_t o,
-                                int32_t nb, int32_t cout)
+/* the accumulator holding the WN_LANES int32 biases at b */
+WN_INLINE int32x4_t wn_conv_lanes_bias(const int32_t *b)
 {
-    int32x4_t acc[WN_PASS];
-    int32_t b, k;
-    for (b = 0; b < nb; ++b) {
-        acc[b] = vld1q_s32((const int32_t *)q->bias + o + WN_LANES * b);
-    }
-    for (k = 0; k < segments; ++k) {
-        w = wn_pass_segment(acc, nb, w, seg[k], n);
-    }
-    for (b = 0; b < nb; ++b) {
-        const int32_t c = o + WN_LANES * b;
-        wn_store_block(y, acc[b], q, c, cout - c < WN_LANES ? cout - c : WN_LANES);
-    }
-    return w;
+    return vld1q_s32(b);
 }
 
-/* every pass; the pass size is a constant in each call, so its loops unroll into registers */
-static void wn_conv_passes(int8_t *y, const int8_t *const *seg, int32_t segments, int32_t n,
-                      const int8_t *w, const wn_rq *q, int32_t cout)
-{
-    const int32_t blocks = (cout + WN_LANES - 1) / WN_LANES;
-    int32_t o;
-    for (o = 0; o < blocks * WN_LANES; o += WN_PASS * WN_LANES) {
-        switch ((blocks - o / WN_LANES) < WN_PASS ? blocks - o / WN_LANES : WN_PASS) {
-        case 8: w = wn_pass(y, seg, segments, n, w, q, o, 8, cout); break;
-        case 7: w = wn_pass(y, seg, segments, n, w, q, o, 7, cout); break;
-        case 6: w = wn_pass(y, seg, segments, n, w, q, o, 6, cout); break;
-        case 5: w = wn_pass(y, seg, segments, n, w, q, o, 5, cout); break;
-        case 4: w = wn_pass(y, seg, segments, n, w, q, o, 4, cout); break;
-        case 3: w = wn_pass(y, seg, segments, n, w, q, o, 3, cout); break;
-        case 2: w = wn_pass(y, seg, segments, n, w, q, o, 2, cout); break;
-        default: w = wn_pass(y, seg, segments, n, w, q, o, 1, cout); break;
-        }
-    }
-}
+#define WN_ACC int32x4_t
+#include "wn_packed_lanes.h"
 
 /* pointwise (1x1) convolution of one time step */
 void wn_conv_sdot_s8(int8_t *y, const int8_t *x, const int8_t *w, const wn_rq *q, int32_t cin,
                      int32_t cout)
 {
-    wn_conv_passes(y, &x, 1, cin, w, q, cout);
+    wn_conv_lanes(y, &x, 1, cin, w, q, cout);
 }
 
 /* one step of a causal dilated convolution over a ring buffer (wn_ring.h) */
@@ -139,7 +109,5 @@ void wn_conv_ring_sdot_s8(int8_t *y, int8_t *ring, int32_t *pos, const int8_t *x
                           const int8_t *w, const wn_rq *q, int32_t cin, int32_t cout,
                           int32_t kernel, int32_t dilation, int32_t ring_len)
 {
-    const int8_t *taps[WN_PACKED_TAPS];
-    wn_packed_taps(taps, ring, pos, x, cin, kernel, dilation, ring_len);
-    wn_conv_passes(y, taps, kernel, cin, w, q, cout);
+    wn_conv_lanes_ring(y, ring, pos, x, w, q, cin, cout, kernel, dilation, ring_len);
 }

@@ -186,7 +186,8 @@ def render(graph: Graph, target: Target, command: str) -> dict[str, str | bytes]
     cmsis = cmsis_vars(graph)
     headers = (["wn_mathf.h", "wn_ring.h", "wn_sparse.h"]
                + (["wn_dot.h", "wn_requant.h"] if integer else [])
-               + (["wn_packed.h"] if any(n.attrs.get("packed") for n in graph.nodes) else [])
+               + (["wn_packed.h", "wn_packed_lanes.h"]
+                  if any(n.attrs.get("packed") for n in graph.nodes) else [])
                + (["wn_half.h"] if half is not None else [])
                + (["wn_cmsis.h"] if cmsis else []))
     env = _env()
