@@ -44,7 +44,8 @@ def _build(target, tmp: Path, single: int, defines: tuple[str, ...] = ()) -> Pat
     return opt.link(target, objs, tmp / "eltwise.elf")
 
 
-@pytest.mark.parametrize("single", [1, 0], ids=["single", "double"])
+@pytest.mark.parametrize("single", [1, pytest.param(0, marks=pytest.mark.long)],
+                         ids=["single", "double"])  # single rounding is the default (-m long: both)
 @pytest.mark.parametrize("name", TARGETS)
 def test_bulk_equals_portable(name, single, tmp_path):
     target = opt.core_target(name, None)

@@ -95,15 +95,17 @@ def _build(tmp: Path, single: int, isa: str = "portable"):
     return FFI, FFI.dlopen(str(out))
 
 
-@pytest.fixture(scope="module", params=[(s, isa) for isa in ISAS for s in (0, 1)],
-                ids=[f"{isa}-{r}" for isa in ISAS for r in ("double", "single")])
+@pytest.fixture(scope="module", params=[
+    pytest.param((s, isa), marks=[pytest.mark.long] if isa != "portable" and s == 0 else [],
+                 id=f"{isa}-{'single' if s else 'double'}") for isa in ISAS for s in (0, 1)])
 def lib(request, tmp_path_factory):
     single, isa = request.param
     ffi, c = _build(tmp_path_factory.mktemp(f"int{single}{isa}"), single, isa)
     return ffi, c, "single" if single else "double"
 
 
-@pytest.fixture(scope="module", params=[0, 1], ids=["double", "single"])
+@pytest.fixture(scope="module", params=[pytest.param(0, marks=pytest.mark.long), 1],
+                ids=["double", "single"])
 def isa_pair(request, tmp_path_factory):
     """(ffi, portable library, x86-vnni library) in one rounding mode."""
     ref_dir = tmp_path_factory.mktemp(f"pair{request.param}ref")

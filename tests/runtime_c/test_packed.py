@@ -135,7 +135,8 @@ def _build(target: Target, layout: str, tmp: Path, single: int, corrupt: bool = 
     return opt.link(target, objs, tmp / "packed.elf"), cases
 
 
-@pytest.mark.parametrize("single", [1, 0], ids=["single", "double"])
+@pytest.mark.parametrize("single", [1, pytest.param(0, marks=pytest.mark.long)],
+                         ids=["single", "double"])  # single rounding is the default (-m long: both)
 @pytest.mark.parametrize("layout", sorted(TARGETS))
 def test_packed_equals_reference(layout, single, tmp_path):
     target = opt.core_target(TARGETS[layout], None)
