@@ -23,6 +23,7 @@ _spec.loader.exec_module(opt)  # test_optimized.py's builds and emulation (a fil
 
 TARGETS = ["x86-vnni", "cortex-m55", "cortex-a7", "cortex-a76"]  # ISA headers with bulk hooks
 KERNELS = opt.RUNTIME / "ref" / "wn_eltwise_s8.c"
+LONG = ("cortex-a7", "cortex-a76")  # NEON's runs go to -m long (the default suite's time)
 
 
 def _renames() -> list[str]:
@@ -46,7 +47,8 @@ def _build(target, tmp: Path, single: int, defines: tuple[str, ...] = ()) -> Pat
 
 @pytest.mark.parametrize("single", [1, pytest.param(0, marks=pytest.mark.long)],
                          ids=["single", "double"])  # single rounding is the default (-m long: both)
-@pytest.mark.parametrize("name", TARGETS)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.long) if n in LONG else n
+                                  for n in TARGETS])
 def test_bulk_equals_portable(name, single, tmp_path):
     target = opt.core_target(name, None)
     opt.skip_unless_runnable(target)

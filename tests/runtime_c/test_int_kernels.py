@@ -4,8 +4,8 @@ int4 packing with odd lengths; random shapes for every conv variant.
 
 The same kernel files are also built with the x86 targets' vector hooks (wn_dot_isa.h of x86 and
 x86-vnni: four-row dots, four-channel requantization, the bulk of the int8 add and gate) where
-this CPU runs them: every golden test runs on those builds too, and the add and the gate are
-compared with the portable build on random parameters."""
+this CPU runs them: every golden test runs on those builds too (-m long), and the add and the
+gate are compared with the portable build on random parameters."""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ def _build(tmp: Path, single: int, isa: str = "portable"):
 
 
 @pytest.fixture(scope="module", params=[
-    pytest.param((s, isa), marks=[pytest.mark.long] if isa != "portable" and s == 0 else [],
+    pytest.param((s, isa), marks=[pytest.mark.long] if isa != "portable" else [],
                  id=f"{isa}-{'single' if s else 'double'}") for isa in ISAS for s in (0, 1)])
 def lib(request, tmp_path_factory):
     single, isa = request.param
