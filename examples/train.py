@@ -20,7 +20,9 @@ fresh machine, where only the git repository survives, continues from ``--keep F
 compact last.pt written with it: Adam's moments in bfloat16; commit it) when ``<out>/last.pt``
 is missing. With ``--keep-weights STATE_DICT`` (the shipped ``examples/models/base.pt``) the kept
 file names that file and its SHA-256 instead of storing the weights whenever the run's weights
-equal it exactly (3.4 MB instead of 6.8 MB for ``base``); a resume checks the digest. To ship a
+equal it exactly (3.4 MB instead of 6.8 MB for ``base``); a resume checks the digest. While they
+differ, the kept file holds the run's weights without Adam's moments, so it stays the same size
+(a resume from it restarts Adam, as a warm restart of the schedule does anyway). To ship a
 run's last weights: copy them to the model file, then rewrite the kept file with an empty
 session (``--resume --steps`` at the current step count). The cosine decay
 spans ``--decay-steps`` steps and/or ``--decay-minutes`` of training wall time counted over all
@@ -270,7 +272,8 @@ def main() -> None:
                     "is missing")
     ap.add_argument("--keep-weights", type=Path, metavar="STATE_DICT",
                     help="the --keep file refers to this state_dict file (by path and SHA-256) "
-                    "instead of storing the weights when they are equal")
+                    "instead of storing the weights when they are equal, and holds the weights "
+                    "without Adam's moments when they differ (it stays the size of the weights)")
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--val-every", type=int, default=500)
     ap.add_argument("--val-seconds", type=float, default=60.0, help="0: whole validation split")
@@ -287,7 +290,9 @@ def main() -> None:
         for path in (args.out / "last.pt", args.keep):
             if path and path.exists():
                 ck = torch.load(path, map_location="cpu", weights_only=False)
-                print(json.dumps({"resume": str(path), "step": ck["step"]}), flush=True)
+                print(json.dumps({"resume": str(path), "step": ck["step"],
+                                  "adam": "kept" if ck["optimizer"] is not None else "fresh"}),
+                      flush=True)
                 break
     if ck is not None:
         args.preemphasis = ck.get("preemphasis", 0.0)
@@ -311,7 +316,8 @@ def main() -> None:
         model.load_state_dict(resolve_weights(state.get("model", state)))
     if ck is not None:
         model.load_state_dict(resolve_weights(ck["model"]))
-        opt.load_state_dict(ck["optimizer"])
+        if ck["optimizer"] is not None:  # None: a kept file with its own weights (fresh Adam)
+            opt.load_state_dict(ck["optimizer"])
         rng.bit_generator.state = ck["rng"]
         torch.set_rng_state(ck["torch_rng"])
         step, wall_before, best = ck["step"], ck["wall"], ck.get("best_val_bits", math.inf)
@@ -339,8 +345,9 @@ def main() -> None:
             optim["state"] = {k: {n: v.to(torch.bfloat16) if n.startswith("exp_avg") else v
                                   for n, v in st.items()} for k, st in optim["state"].items()}
         weights = model.state_dict()
-        if compact:
-            weights = weights_reference(weights, args.keep_weights) or weights
+        if compact and args.keep_weights is not None:
+            reference = weights_reference(weights, args.keep_weights)
+            weights, optim = (reference, optim) if reference else (weights, None)
         save(path, model=weights, config=asdict(cfg), step=step,
              optimizer=optim, rng=rng.bit_generator.state,
              torch_rng=torch.get_rng_state(), wall=wall_before + time.time() - start,

@@ -137,10 +137,17 @@ def test_kept_checkpoint_resumes_on_a_fresh_machine(tmp_path: Path) -> None:
     assert [r["session_steps"] for r in history if r.get("done")] == [4, 4]
 
 
+def shipped_size(checkpoint: dict) -> int:
+    """Bytes of a checkpoint's weights as a saved state_dict."""
+    return sum(v.numel() * v.element_size() for v in checkpoint["model"].values())
+
+
 def test_kept_checkpoint_refers_to_shipped_weights(tmp_path: Path) -> None:
-    """--keep-weights: when the run's weights equal the shipped state_dict, the kept file holds
-    its path and digest instead of the weights (smaller), and a fresh resume from it trains on
-    exactly like a resume from the full last.pt; a changed shipped file is refused."""
+    """--keep-weights: while the run's weights differ from the shipped state_dict, the kept file
+    holds them without Adam's moments (the size of the weights; a resume restarts Adam); when
+    they are equal, it holds the path and digest instead of the weights, with the moments, and a
+    fresh resume from it trains on exactly like a resume from the full last.pt; a changed
+    shipped file is refused."""
     data = tmp_path / "corpus"
     _synthetic_corpus(data)
     shipped = tmp_path / "repo" / "model.pt"
@@ -152,12 +159,18 @@ def test_kept_checkpoint_refers_to_shipped_weights(tmp_path: Path) -> None:
 
     kept = tmp_path / "repo" / "last.pt"
     train("a", 4, kept)
-    full = kept.stat().st_size
-    assert "sha256" not in torch.load(kept, weights_only=False)["model"]  # nothing shipped yet
-    torch.save(torch.load(tmp_path / "a" / "last.pt", weights_only=False)["model"], shipped)
+    own = torch.load(kept, weights_only=False)  # nothing shipped yet: its own weights, no Adam
+    last = torch.load(tmp_path / "a" / "last.pt", weights_only=False)
+    assert own["optimizer"] is None and own["step"] == 4
+    assert all(torch.equal(own["model"][k], v) for k, v in last["model"].items())
+    assert kept.stat().st_size < shipped_size(last) + 65536
+    shutil.copy(kept, tmp_path / "own.pt")
+    train("e", 5, tmp_path / "own.pt", "--resume")  # a fresh machine resumes it, Adam anew
+    assert [r["step"] for r in _log(tmp_path / "e") if "train_bits" in r] == [5]
+    torch.save(last["model"], shipped)
     train("a", 4, kept, "--resume")  # an empty session rewrites it
-    assert set(torch.load(kept, weights_only=False)["model"]) == {"path", "sha256"}
-    assert kept.stat().st_size < full - shipped.stat().st_size + 4096  # the weights are gone
+    ref = torch.load(kept, weights_only=False)
+    assert set(ref["model"]) == {"path", "sha256"} and ref["optimizer"]["state"]
     for name in ("b.pt", "d.pt"):
         shutil.copy(kept, tmp_path / name)
     (tmp_path / "c").mkdir()
