@@ -1,5 +1,6 @@
 """`wncc bench --model M`: M's C on every native target against ONNX Runtime's teacher-forced
-pass, in one run (the outputs of the builds must be identical)."""
+pass and (float models) its one-step graph, in one run (the outputs of the builds must be
+identical)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ def test_every_runnable_target_times_the_same_samples(shipped_quantized):
     assert row.ratios["host"] == pytest.approx(row.c_us_per_sample["host"]
                                                / row.ort_tf_us_per_sample, abs=1e-3)
     assert row.macs_per_sample > 0 and row.samples == 800
+    assert row.ort_step_us_per_sample is None  # an integer model has no one-step peer
     assert "| tiny" in markdown([row])
 
 
@@ -34,4 +36,6 @@ def test_cli_writes_json(tmp_path):
     data = json.loads(out.read_text())
     assert list(data["c_us_per_sample"]) == ["host"] and data["dtype"] == "fp32"
     assert set(data["c_over_ort_tf"]) == {"host"}
+    # the float model's one-step graph, checked against the model, is timed beside the C
+    assert data["ort_step_us_per_sample"] > data["c_us_per_sample"]["host"]
 

@@ -117,6 +117,23 @@ def test_report_keeps_the_exact_names(hostile):
     assert any(label.startswith(HOSTILE[0]) or "\n" in label for label in labels)
 
 
+def test_step_graph_names_only_its_own_values(hostile, tmp_path):
+    """export-step: the graph's inputs, outputs, nodes and values are wncc's names; the IR's
+    tensor names (made from the model's) appear only in the metadata, as JSON data."""
+    from wncc.pipeline import load
+    from wncc.stepgraph import build
+
+    path, _ = hostile
+    graph = load(path)
+    model, info = build(graph)
+    g = model.graph
+    names = ([v.name for v in [*g.input, *g.output]] + [n.name for n in g.node]
+             + [v for n in g.node for v in [*n.input, *n.output]] + [t.name for t in g.initializer])
+    assert all(name.isascii() and name.isalnum() or name.endswith("_out") for name in names)
+    meta = json.loads({p.key: p.value for p in model.metadata_props}["wncc.step"])
+    assert meta["cond"] == info.cond and all(c["tensor"] in graph.tensors for c in meta["cond"])
+
+
 def test_errors_name_hostile_nodes_on_one_line(models, tmp_path, capsys):
     path = tmp_path / "bad.onnx"
     _hostile_copy(models["tiny"], path)

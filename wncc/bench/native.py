@@ -9,6 +9,11 @@ graph on teacher-forced inputs of the same length: a forward pass batched over t
 autoregressive generation cannot be. Its time per sample is the yardstick the issue's goals are
 stated in (C / ORT teacher-forced), because absolute times drift between machines.
 
+For a float model, the peer a user serving it with ONNX Runtime would run is timed too: the
+model's one-step graph (wncc/stepgraph.py, what `wncc export-step` writes) called once per sample
+with its states fed back, over ``STEP_SAMPLES`` teacher-forced samples; its logits are checked
+against the model's full-sequence pass first.
+
 Repeats interleave the peers so that machine noise hits all alike; each peer's best is kept.
 """
 
@@ -22,17 +27,20 @@ from pathlib import Path
 
 import numpy as np
 
-from wncc import emulate
+from wncc import emulate, stepgraph
 from wncc.bench.generate import c_generate, random_mel
 from wncc.compiler import compile_model
 from wncc.errors import WnccError
+from wncc.ir import Graph, is_integer
 from wncc.passes import lowered
 from wncc.pipeline import Ends
 from wncc.targets import Target
 from wncc.targets import load as load_target
-from wncc.verify import inputs, ort_feeds, ort_session
+from wncc.verify import (RELATIVE_TOLERANCE, inputs, onnxruntime_logits, ort_feeds,
+                         ort_session)
 
 NATIVE = ("host", "x86", "x86-vnni")
+STEP_SAMPLES = 2000  # the one-step peer is ~100x slower than the C: fewer samples suffice
 
 
 def runnable(names: tuple[str, ...] = NATIVE) -> list[Target]:
@@ -55,6 +63,7 @@ class NativeSpeed:
     c_us_per_sample: dict[str, float]  # target -> best of repeats
     ort_tf_us_per_sample: float  # one full-sequence forward of `samples` samples, per sample
     repeats: int
+    ort_step_us_per_sample: float | None = None  # the one-step graph per call (float models)
 
     @property
     def ratios(self) -> dict[str, float]:
@@ -94,8 +103,9 @@ def measure(model: str | Path, dtype: str, targets: list[Target], samples: int =
         x, tf_mel = inputs(graph, frames, seed, None)
         feeds = ort_feeds(session, x, tf_mel, graph)
         session.run(None, feeds)  # warm-up
+        step = None if is_integer(graph) else one_step(Path(model), graph, x, tf_mel)
         best = {name: float("inf") for name in models}
-        best_ort = float("inf")
+        best_ort = best_step = float("inf")
         for _ in range(repeats):
             for name, cm in models.items():
                 began = time.perf_counter()
@@ -104,22 +114,63 @@ def measure(model: str | Path, dtype: str, targets: list[Target], samples: int =
             began = time.perf_counter()
             session.run(None, feeds)
             best_ort = min(best_ort, time.perf_counter() - began)
+            if step is not None:
+                began = time.perf_counter()
+                step()
+                best_step = min(best_step, time.perf_counter() - began)
     st = lowered.of(graph).stats
     tf_samples = int(np.asarray(x).size)
     return NativeSpeed(Path(model).name, dtype, samples, st.macs_per_sample,
                        {n: round(1e6 * b / samples, 3) for n, b in best.items()},
-                       round(1e6 * best_ort / tf_samples, 3), repeats)
+                       round(1e6 * best_ort / tf_samples, 3), repeats,
+                       None if step is None else round(1e6 * best_step / step.samples, 3))
+
+
+def one_step(model: Path, graph: Graph, x: np.ndarray, mel: np.ndarray) -> StepPeer:
+    """The one-step peer over the whole frames of the first STEP_SAMPLES teacher-forced inputs,
+    checked against ONNX Runtime's full-sequence logits of the model first."""
+    step_model, info = stepgraph.build(graph)
+    runner = stepgraph.OrtStep(step_model, info)
+    frames = min(-(-STEP_SAMPLES // graph.hop), np.asarray(x).size // graph.hop)
+    x = np.asarray(x).reshape(-1)[:frames * graph.hop]
+    mel = mel[:frames - graph.time.frames_delta]  # the whole frames' mel, as the model wants
+    rows = stepgraph.cond_rows(graph, info, mel, x.size)
+    got = runner.run(x, rows)
+    want = onnxruntime_logits(model, x, mel, graph=graph)
+    error = float(np.abs(got - want).max())
+    if not error <= RELATIVE_TOLERANCE["fp32"] * float(np.abs(want).max()):
+        raise WnccError(f"the one-step graph differs from the model by {error:.3g}: not timed")
+    return StepPeer(runner, x, rows)
+
+
+@dataclasses.dataclass
+class StepPeer:
+    """The one-step peer's timed work: stepping over `samples` teacher-forced inputs."""
+
+    runner: stepgraph.OrtStep
+    x: np.ndarray
+    rows: list[dict[str, np.ndarray]]
+
+    @property
+    def samples(self) -> int:
+        return int(self.x.size)
+
+    def __call__(self) -> None:
+        self.runner.run(self.x, self.rows)
 
 
 def markdown(rows: list[NativeSpeed]) -> str:
-    """Rows: model, dtype, each target's us/sample and its ratio to ORT teacher-forced."""
+    """Rows: model, dtype, each target's us/sample, ONNX Runtime's one-step graph (float models)
+    and teacher-forced pass, and each target's ratio to the teacher-forced pass."""
     targets = sorted({t for r in rows for t in r.c_us_per_sample}, key=NATIVE.index)
     lines = ["| model | dtype | " + " | ".join(f"C {t} µs/sample" for t in targets)
-             + " | ORT teacher-forced µs/sample | " + " | ".join(f"{t} / ORT TF" for t in targets)
-             + " |", "|---|---|" + "---:|" * (2 * len(targets) + 1)]
+             + " | ORT one-step µs/sample | ORT teacher-forced µs/sample | "
+             + " | ".join(f"{t} / ORT TF" for t in targets)
+             + " |", "|---|---|" + "---:|" * (2 * len(targets) + 2)]
     for r in rows:
         us = [f"{r.c_us_per_sample[t]:.2f}" if t in r.c_us_per_sample else "" for t in targets]
         ratio = [f"{r.ratios[t]:.2f}x" if t in r.ratios else "" for t in targets]
+        step = "" if r.ort_step_us_per_sample is None else f"{r.ort_step_us_per_sample:.1f}"
         lines.append(f"| {r.model} | {r.dtype} | " + " | ".join(us)
-                     + f" | {r.ort_tf_us_per_sample:.2f} | " + " | ".join(ratio) + " |")
+                     + f" | {step} | {r.ort_tf_us_per_sample:.2f} | " + " | ".join(ratio) + " |")
     return "\n".join(lines)

@@ -15,7 +15,7 @@ from wncc.options import Parser
 
 
 def parser() -> argparse.ArgumentParser:
-    from wncc.cli import bench, compile, inspect, study, verify, vocode
+    from wncc.cli import bench, compile, export, inspect, study, verify, vocode
     from wncc.fidelity import command as fidelity
     from wncc.mlperf import command as mlperf
     from wncc.prune import command as prune
@@ -26,7 +26,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--version", action="version", version=f"wncc {__version__}")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (compile, verify, quantize, prune, study, fidelity, bench, mlperf, inspect,
-                   vocode):
+                   vocode, export):
         module.register(sub)
     return ap
 

@@ -12,7 +12,8 @@ from wncc.arith.qmath import clamp, requant
 from wncc.arith.tables import (ACT16_DOMAIN_BITS, ACT16_RANGE, ACT16_TABLE_BITS, act16_table,
                                lut8)
 from wncc.ir import ACT_DTYPES, Graph, Node, QuantParams
-from wncc.ops.base import Context, Entry, Eval, Op, act_suffix, one_multiplier, register
+from wncc.ops.base import (Context, Entry, Eval, Op, StepBuilder, act_suffix, one_multiplier,
+                           register)
 from wncc.ops.layout import struct, trimmed_lut
 
 ACT16_TABLES = {name: act16_table(name) for name in ("tanh", "sigmoid")}
@@ -78,6 +79,9 @@ class Activation(Op):
         if ev.integer:
             return act_int(node.attrs["q"], ins[0], ev.rounding)
         return FLOAT[node.op](ins[0])
+
+    def step(self, node: Node, ins: list[str], b: StepBuilder, graph: Graph) -> str:
+        return b.node({"tanh": "Tanh", "sigmoid": "Sigmoid"}[node.op], ins)
 
     def emit(self, node: Node, ctx: Context) -> str:
         y, x, c = ctx.io(node)

@@ -9,7 +9,8 @@ import numpy as np
 from wncc.arith.params import AddQ
 from wncc.arith.qmath import clamp, requant
 from wncc.ir import Graph, Node, QuantParams
-from wncc.ops.base import Context, Entry, Eval, Op, act_suffix, one_multiplier, register
+from wncc.ops.base import (Context, Entry, Eval, Op, StepBuilder, act_suffix, one_multiplier,
+                           register)
 from wncc.ops.layout import struct
 
 LEFT_SHIFT = {"i8": 20, "i16": 15}
@@ -55,6 +56,9 @@ class Add(Op):
         ra = requant(sa, q.a_mult, q.a_shift, rnd)
         rb = requant(sb, q.b_mult, q.b_shift, rnd)
         return clamp(requant(ra + rb, q.out_mult, q.out_shift, rnd) + q.zp_out, ev.dtype)
+
+    def step(self, node: Node, ins: list[str], b: StepBuilder, graph: Graph) -> str:
+        return b.node("Add", ins)
 
     def emit(self, node: Node, ctx: Context) -> str:
         return binary_call("wn_add", node, ctx)

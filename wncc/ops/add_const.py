@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from wncc.ir import Node
-from wncc.ops.base import Context, Eval, Op, register
+from wncc.ir import Graph, Node
+from wncc.ops.base import Context, Eval, Op, StepBuilder, register
 
 
 @register
@@ -14,6 +14,9 @@ class AddConst(Op):
 
     def golden(self, node: Node, ins: list[np.ndarray], ev: Eval) -> np.ndarray:
         return ins[0] + node.weights["b"][:, None]
+
+    def step(self, node: Node, ins: list[str], b: StepBuilder, graph: Graph) -> str:
+        return b.node("Add", [ins[0], b.channel_vector(node.weights["b"])])
 
     def emit(self, node: Node, ctx: Context) -> str:
         y, x, c = ctx.io(node)

@@ -3,9 +3,10 @@
 An IR op (``Node.op``) is one ``Op`` subclass in one module of wncc/ops/, registered under its
 names. Its methods are the op's whole life after import: ``params`` (integer preparation:
 multipliers, shifts, tables; TFLM's Prepare), ``golden`` (the numpy specification the C must
-equal), ``emit`` (the C call), ``kernels`` (the runtime_c sources that call needs) and ``entries``
-(its integer weight and parameter tables). The frontend maps ONNX nodes onto these ops; the
-passes, the golden model and the code generator look the op up here instead of switching on it.
+equal), ``emit`` (the C call), ``kernels`` (the runtime_c sources that call needs), ``entries``
+(its integer weight and parameter tables) and ``step`` (its nodes in the one-step ONNX graph).
+The frontend maps ONNX nodes onto these ops; the passes, the golden model and the code generator
+look the op up here instead of switching on it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from wncc.arith.precision import ACT_KERNEL, CONV_KERNEL
 from wncc.arith.qmath import quantize_multiplier
 from wncc.errors import WnccError
 from wncc.ir import Graph, Len, Node, Rate
+from wncc.ops.step import StepBuilder
 
 Entry = tuple[str, str, np.ndarray, str, bool]  # (key, C type, values, role, is a struct)
 
@@ -111,6 +113,11 @@ class Op:
 
     def kernels(self, node: Node, ctx: Context) -> tuple[str, ...]:
         return ()
+
+    def step(self, node: Node, ins: list[str], b: StepBuilder, graph: Graph) -> str:
+        """The op in the one-step ONNX graph (wncc/stepgraph.py): its nodes added to ``b``
+        from the input values' names ([1, C, 1] floats), the output value's name returned."""
+        raise WnccError(f"{node.op} has no one-step ONNX form", node=node.name)
 
     def entries(self, graph: Graph, node: Node) -> list[Entry]:
         """Integer weight and parameter tables."""

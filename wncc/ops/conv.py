@@ -15,8 +15,8 @@ from wncc.arith.params import ConvQ
 from wncc.arith.qmath import clamp, requant, requant64
 from wncc.errors import WnccError
 from wncc.ir import Graph, Len, Node, QuantParams
-from wncc.ops.base import (Context, Entry, Eval, WindowOp, conv_suffix, float_kernel, is_sparse,
-                           multipliers, register)
+from wncc.ops.base import (Context, Entry, Eval, StepBuilder, WindowOp, conv_suffix, float_kernel,
+                           is_sparse, multipliers, register)
 from wncc.ops.layout import ACT_BITS, LAYOUTS, conv_entries, packed_entries
 
 F = np.float32
@@ -150,6 +150,14 @@ class Conv(WindowOp):
         """A padded convolution over a whole conditioning sequence: the padding rows take part
         in the sums like the zero rows of the C's window buffers."""
         return self.taps(node, padded_taps(node, ins[0], pad[0]), ev)
+
+    def step(self, node: Node, ins: list[str], b: StepBuilder, graph: Graph) -> str:
+        x = ins[0]
+        if node.op == "conv_ring":
+            x = b.ring(node, x, graph.tensors[node.inputs[0]].channels)
+        w = np.asarray(node.weights["w"], np.float32)
+        return b.node("Conv", [x, b.const(w), b.const(np.asarray(node.weights["b"], np.float32))],
+                      dilations=[node.attrs["dilation"]], kernel_shape=[w.shape[2]])
 
     def emit(self, node: Node, ctx: Context) -> str:
         y, x, cout = ctx.io(node)

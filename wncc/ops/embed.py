@@ -7,7 +7,8 @@ import numpy as np
 from wncc.arith.params import EmbedQ
 from wncc.errors import WnccError
 from wncc.ir import ACT_DTYPES, Graph, Node
-from wncc.ops.base import Context, Entry, Eval, Op, act_suffix, is_sparse, register
+from wncc.ops.base import (Context, Entry, Eval, Op, StepBuilder, act_suffix, is_sparse,
+                           register)
 from wncc.ops.layout import ACT_BITS, INT_CTYPES, sparse_entries, sparse_storage
 
 
@@ -30,6 +31,10 @@ class Embed(Op):
         if ev.integer:
             return node.attrs["q"].table[x].T.copy()
         return node.weights["table"][x].T.astype(np.float32)
+
+    def step(self, node: Node, ins: list[str], b: StepBuilder, graph: Graph) -> str:
+        table = np.asarray(node.weights["table"], np.float32).T[None]  # [1, C, classes]
+        return b.node("Gather", [b.const(np.ascontiguousarray(table)), ins[0]], axis=2)
 
     def emit(self, node: Node, ctx: Context) -> str:
         y, x, c = ctx.io(node)

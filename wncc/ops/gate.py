@@ -8,7 +8,7 @@ import numpy as np
 from wncc.arith.params import GateQ
 from wncc.ir import Graph, Node
 from wncc.ops.activation import FLOAT, act_entries, act_int, act_params
-from wncc.ops.base import Context, Entry, Eval, Op, act_suffix, register
+from wncc.ops.base import Context, Entry, Eval, Op, StepBuilder, act_suffix, register
 from wncc.ops.layout import struct
 from wncc.ops.mul import mul_int, mul_params
 
@@ -33,6 +33,11 @@ class Gate(Op):
         return mul_int(q.mul, act_int(q.tanh, at, ev.rounding), act_int(q.sigmoid, as_,
                                                                           ev.rounding),
                        ev.dtype, ev.rounding)
+
+    def step(self, node: Node, ins: list[str], b: StepBuilder, graph: Graph) -> str:
+        half, t0, s0 = node.attrs["half"], node.attrs["tanh_at"], node.attrs["sigmoid_at"]
+        tanh = b.node("Tanh", [b.channels(ins[0], t0, t0 + half)])
+        return b.node("Mul", [tanh, b.node("Sigmoid", [b.channels(ins[0], s0, s0 + half)])])
 
     def emit(self, node: Node, ctx: Context) -> str:
         y, x, c = ctx.io(node)

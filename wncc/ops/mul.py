@@ -8,7 +8,7 @@ from wncc.arith.params import MulQ
 from wncc.arith.qmath import clamp, requant
 from wncc.ir import Graph, Node, QuantParams
 from wncc.ops.add import binary_call, eltwise_kernels
-from wncc.ops.base import Context, Entry, Eval, Op, one_multiplier, register
+from wncc.ops.base import Context, Entry, Eval, Op, StepBuilder, one_multiplier, register
 from wncc.ops.layout import struct
 
 
@@ -34,6 +34,9 @@ class Mul(Op):
         if not ev.integer:
             return ins[0] * ins[1]
         return mul_int(node.attrs["q"], ins[0], ins[1], ev.dtype, ev.rounding)
+
+    def step(self, node: Node, ins: list[str], b: StepBuilder, graph: Graph) -> str:
+        return b.node("Mul", ins)
 
     def emit(self, node: Node, ctx: Context) -> str:
         return binary_call("wn_mul", node, ctx)

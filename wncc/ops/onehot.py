@@ -9,7 +9,7 @@ import numpy as np
 
 from wncc.arith.params import OnehotQ
 from wncc.ir import Graph, Node
-from wncc.ops.base import Context, Eval, Op, act_suffix, register
+from wncc.ops.base import Context, Eval, Op, StepBuilder, act_suffix, register
 from wncc.ops.quantize import output_quantize, quantize_int
 
 
@@ -30,6 +30,12 @@ class Onehot(Op):
             q = node.attrs["q"]
             return np.where(hit, q.on, q.off).astype(np.int64)
         return np.where(hit, np.float32(node.attrs["on"]), np.float32(node.attrs["off"]))
+
+    def step(self, node: Node, ins: list[str], b: StepBuilder, graph: Graph) -> str:
+        depth = node.attrs["depth"]
+        table = np.where(np.eye(depth, dtype=bool), np.float32(node.attrs["on"]),
+                         np.float32(node.attrs["off"]))[None]  # [1, depth, class]
+        return b.node("Gather", [b.const(table.astype(np.float32)), ins[0]], axis=2)
 
     def emit(self, node: Node, ctx: Context) -> str:
         y, x, c = ctx.io(node)

@@ -8,8 +8,8 @@ import numpy as np
 from wncc.arith.params import RescaleQ
 from wncc.arith.qmath import clamp, requant
 from wncc.ir import Graph, Node
-from wncc.ops.base import (Context, Entry, Eval, Op, act_suffix, in_suffix, one_multiplier,
-                           register)
+from wncc.ops.base import (Context, Entry, Eval, Op, StepBuilder, act_suffix, in_suffix,
+                           one_multiplier, register)
 from wncc.ops.layout import struct
 
 
@@ -30,6 +30,11 @@ class Rescale(Op):
         if node.op == "relu":
             acc = np.maximum(acc, 0)
         return clamp(requant(acc, q.mult, q.shift, ev.rounding) + q.zp_out, ev.dtype)
+
+    def step(self, node: Node, ins: list[str], b: StepBuilder, graph: Graph) -> str:
+        if node.op != "relu":
+            return super().step(node, ins, b, graph)
+        return b.node("Relu", ins)
 
     def emit(self, node: Node, ctx: Context) -> str:
         y, x, c = ctx.io(node)

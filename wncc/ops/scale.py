@@ -9,7 +9,7 @@ from wncc.arith.params import MulQ
 from wncc.arith.qmath import clamp, requant
 from wncc.ir import Graph, Node, QuantParams
 from wncc.ops.add import eltwise_kernels
-from wncc.ops.base import Context, Entry, Eval, Op, act_suffix, register
+from wncc.ops.base import Context, Entry, Eval, Op, StepBuilder, act_suffix, register
 from wncc.ops.layout import struct
 from wncc.ops.mul import mul_params
 
@@ -32,6 +32,9 @@ class Scale(Op):
         q = node.attrs["q"]
         acc = (ins[0].astype(np.int64) - q.zp_a) * q.c
         return clamp(requant(acc, q.mult, q.shift, ev.rounding) + q.zp_out, ev.dtype)
+
+    def step(self, node: Node, ins: list[str], b: StepBuilder, graph: Graph) -> str:
+        return b.node("Mul", [ins[0], b.const(np.array(node.attrs["value"], np.float32))])
 
     def emit(self, node: Node, ctx: Context) -> str:
         y, x, c = ctx.io(node)

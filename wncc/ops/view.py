@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from wncc.ir import Len, Node
-from wncc.ops.base import Context, Eval, Op, register, repeated_needs
+from wncc.ir import Graph, Len, Node
+from wncc.ops.base import Context, Eval, Op, StepBuilder, register, repeated_needs
 
 
 @register
@@ -17,6 +17,11 @@ class View(Op):
         if node.op == "slice":
             return ins[0][node.attrs["start"]:node.attrs["stop"]]
         return ins[0]
+
+    def step(self, node: Node, ins: list[str], b: StepBuilder, graph: Graph) -> str:
+        if node.op == "slice":
+            return b.channels(ins[0], node.attrs["start"], node.attrs["stop"])
+        return ins[0]  # a frame row read at every sample of its frame
 
     def emit(self, node: Node, ctx: Context) -> str:
         return ""

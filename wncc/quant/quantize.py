@@ -46,8 +46,6 @@ import dataclasses
 import fnmatch
 import io
 import logging
-import os
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +55,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto
 
+from wncc import onnxfile
 from wncc.arith.precision import DTYPES
 from wncc.errors import WnccError
 from wncc.frontend.inputs import input_roles, samples_kind
@@ -131,21 +130,6 @@ def weights_bytes(model: onnx.ModelProto) -> int:
         else:
             total += n * size.get(init.data_type, 4)
     return total
-
-
-def _save_atomic(model: onnx.ModelProto | None, out: Path, src: Path | None = None) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    try:
-        if model is None:
-            shutil.copyfile(src, tmp)
-        else:
-            onnx.save(model, tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @contextlib.contextmanager
@@ -325,10 +309,10 @@ def quantize(model_path: str | Path, dtype: str, calib: str | Path | None = None
     if layer_dtypes and dtype not in INT_SPECS:
         raise WnccError(f"per-layer dtypes need an integer model dtype, got '{dtype}'")
     if dtype == "fp32":
-        _save_atomic(None, out, src)
+        onnxfile.save(None, out, src)
         return out
     if dtype in floats.FLOAT_TYPES:
-        _save_atomic(floats.convert(model, dtype), out)
+        onnxfile.save(floats.convert(model, dtype), out)
         return out
 
     names = input_names(model, inputs)
@@ -363,5 +347,5 @@ def quantize(model_path: str | Path, dtype: str, calib: str | Path | None = None
                             activation_type=QuantType[spec.activation],
                             weight_type=QuantType[spec.weight], calibrate_method=calib_method,
                             extra_options=extra, calibration_cache_path=str(cache))
-        _save_atomic(None, out, result)
+        onnxfile.save(None, out, result)
     return out
