@@ -29,6 +29,7 @@ int wn_push_frame(wn_state *s, const float *mel);
 int wn_flush(wn_state *s);
 int32_t wn_available(const wn_state *s);
 int wn_generate(wn_state *s, int16_t *pcm, size_t n);
+int wn_generate_batch(wn_state *const *streams, size_t count, int16_t *pcm, size_t n);
 int wn_step_logits(wn_state *s, {input_t} x, void *logits);
 int32_t wn_last_class(const wn_state *s);
 float wn_last_value(const wn_state *s);
@@ -183,3 +184,58 @@ class CModel:
                 history.append(last(self.state))
         return (np.array(history, np.int64 if self.categorical else np.float32),
                 np.array(samples, np.int16))
+
+
+class Streams:
+    """``count`` independent states of one compiled model, generated together in one pass per
+    op (wn_generate_batch); stream b is bit-identical to a CModel run with the same calls."""
+
+    def __init__(self, model: CModel, count: int) -> None:
+        self.model, self.count = model, count
+        ffi, lib = model.ffi, model.lib
+        self._mem = [ffi.new("char[]", lib.wn_state_size()) for _ in range(count)]
+        self.states = [ffi.cast("wn_state *", m) for m in self._mem]
+        self.array = ffi.new("wn_state *[]", self.states)
+        for state in self.states:
+            CModel._check(lib.wn_init(state), "wn_init")
+
+    def reset(self, seeds: list[int], temperature: float = 1.0) -> None:
+        for state, seed in zip(self.states, seeds, strict=True):
+            CModel._check(self.model.lib.wn_set_temperature(state, temperature),
+                          "wn_set_temperature")
+            CModel._check(self.model.lib.wn_reset(state, seed), "wn_reset")
+
+    def push_frame(self, mels: np.ndarray) -> None:
+        """One mel frame per stream: mels [count, n_mels]."""
+        mels = np.ascontiguousarray(mels, dtype=np.float32)
+        for state, mel in zip(self.states, mels, strict=True):
+            CModel._check(self.model.lib.wn_push_frame(
+                state, self.model.ffi.from_buffer("float[]", mel)), "wn_push_frame")
+
+    def generate(self, n: int) -> np.ndarray:
+        """n samples on every stream: [count, n] PCM."""
+        pcm = np.empty((self.count, n), np.int16)
+        CModel._check(self.model.lib.wn_generate_batch(
+            self.array, self.count, self.model.ffi.from_buffer("int16_t[]", pcm), n),
+            "wn_generate_batch")
+        return pcm
+
+    def vocode(self, mels: np.ndarray, seeds: list[int], temperature: float = 1.0) -> np.ndarray:
+        """CModel.vocode's PCM on every stream at once: mels [count, frames, n_mels] pushed in
+        lockstep, the available samples generated together after each frame and flush."""
+        lib = self.model.lib
+        self.reset(seeds, temperature)
+        parts = []
+        for f in range(mels.shape[1]):
+            self.push_frame(mels[:, f])
+            if lib.wn_available(self.states[0]):
+                parts.append(self.generate(lib.wn_available(self.states[0])))
+        while True:
+            ended = [lib.wn_flush(state) for state in self.states]
+            if any(status not in (0, WN_END) for status in ended):
+                raise RuntimeError(f"wn_flush returned {ended}")
+            if ended[0] == WN_END:
+                break
+            parts.append(self.generate(lib.wn_available(self.states[0])))
+        return np.concatenate(parts, axis=1) if parts else np.zeros((self.count, 0), np.int16)
+

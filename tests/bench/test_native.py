@@ -32,10 +32,19 @@ def test_every_runnable_target_times_the_same_samples(shipped_quantized):
 def test_cli_writes_json(tmp_path):
     out = tmp_path / "speed.json"
     assert main(["bench", "--model", str(TINY), "--native", "host", "--samples", "400",
-                 "--repeats", "1", "--json", str(out)]) == 0
+                 "--repeats", "1", "--batch", "2", "--json", str(out)]) == 0
     data = json.loads(out.read_text())
     assert list(data["c_us_per_sample"]) == ["host"] and data["dtype"] == "fp32"
     assert set(data["c_over_ort_tf"]) == {"host"}
     # the float model's one-step graph, checked against the model, is timed beside the C
     assert data["ort_step_us_per_sample"] > data["c_us_per_sample"]["host"]
+    # two streams generated together (stream 0 checked equal to the single run), per stream
+    assert data["batch"] == 2 and set(data["c_batch_us_per_sample"]) == {"host"}
+    assert data["batch_gain"]["host"] == pytest.approx(
+        data["c_us_per_sample"]["host"] / data["c_batch_us_per_sample"]["host"], abs=1e-3)
+
+
+def test_batch_below_one_is_refused(capsys):
+    assert main(["bench", "--model", str(TINY), "--native", "host", "--batch", "0"]) == 2
+    assert "--batch 0" in capsys.readouterr().err
 

@@ -93,7 +93,7 @@ static int calls(long n)
     int initialized = 0, remaining = 0;
     memset(&g_state, 0, sizeof g_state);
     for (k = 0; k < n; ++k) {
-        const int op = below(16);
+        const int op = below(18);
         const int refuse_state = !initialized;
         memcpy(&g_before, &g_state, sizeof g_state);
         if (op == 0) {
@@ -150,6 +150,24 @@ static int calls(long n)
             expect("wn_step_logits", wn_step_logits(&g_state, x, null ? NULL : g_logits), want,
                    want != WN_OK);
             remaining -= want == WN_OK ? 1 : 0;
+        } else if (op <= 16) {
+            /* one stream, or the same state twice (refused: streams must be distinct) */
+            wn_state *streams[2] = {&g_state, &g_state};
+            const int count = below(WN_HOP + 3), null = below(16) == 0, twice = below(8) == 0;
+            int want = WN_OK;
+            if (null && count > 0) {
+                want = WN_ERR_ARG;
+            } else if (refuse_state) {
+                want = WN_ERR_STATE;
+            } else if (twice) {
+                want = WN_ERR_ARG;
+            } else if (count > remaining) {
+                want = WN_ERR_NEED_FRAME;
+            }
+            expect("wn_generate_batch", wn_generate_batch(streams, twice ? 2u : 1u,
+                                                          null ? NULL : g_pcm, (size_t)count),
+                   want, want != WN_OK);
+            remaining -= want == WN_OK ? count : 0;
         } else {
             const int32_t c = wn_last_class(&g_state);
             expect("wn_last_class", refuse_state ? c == -1 : (c >= 0 && c < WN_CLASSES), 1, 1);
@@ -162,6 +180,12 @@ static int calls(long n)
     expect("wn_push_frame(NULL)", wn_push_frame(NULL, g_mel), WN_ERR_ARG, 0);
     expect("wn_generate(NULL)", wn_generate(NULL, g_pcm, 1u), WN_ERR_ARG, 0);
     expect("wn_step_logits(NULL)", wn_step_logits(NULL, 0, g_logits), WN_ERR_ARG, 0);
+    expect("wn_generate_batch(NULL)", wn_generate_batch(NULL, 1u, g_pcm, 1u), WN_ERR_ARG, 0);
+    {
+        wn_state *none[1] = {NULL};
+        expect("wn_generate_batch({NULL})", wn_generate_batch(none, 1u, g_pcm, 1u), WN_ERR_ARG, 0);
+        expect("wn_generate_batch(count 0)", wn_generate_batch(none, 0u, g_pcm, 1u), WN_ERR_ARG, 0);
+    }
     expect("wn_last_class(NULL)", wn_last_class(NULL), -1, 0);
     printf("ok %ld\n", g_calls);
     return 0;

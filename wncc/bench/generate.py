@@ -286,6 +286,20 @@ def c_generate(cmodel: Any, mel: np.ndarray, n: int, seed: int = 0,
     return out
 
 
+def c_generate_batch(streams: Any, mels: np.ndarray, n: int, seeds: list[int],
+                     temperature: float = 1.0) -> np.ndarray:
+    """c_generate on several streams at once (harness.Streams): mels [count, frames, n_mels],
+    one seed each; [count, n] PCM."""
+    streams.reset(seeds, temperature)
+    hop = streams.model.hop
+    out = np.empty((streams.count, n), np.int16)
+    for f in range(-(-n // hop)):
+        streams.push_frame(mels[:, f])
+        done = f * hop
+        out[:, done:done + min(hop, n - done)] = streams.generate(min(hop, n - done))
+    return out
+
+
 def pcm_to_classes(pcm: np.ndarray, classes: int = 256) -> np.ndarray:
     """Invert the mu-law PCM table (it is one-to-one)."""
     table = pcm_table(classes).astype(np.int32)

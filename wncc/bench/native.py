@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from wncc import emulate, stepgraph
-from wncc.bench.generate import c_generate, random_mel
+from wncc.bench.generate import c_generate, c_generate_batch, random_mel
 from wncc.compiler import compile_model
 from wncc.errors import WnccError
 from wncc.ir import Graph, is_integer
@@ -64,6 +64,14 @@ class NativeSpeed:
     ort_tf_us_per_sample: float  # one full-sequence forward of `samples` samples, per sample
     repeats: int
     ort_step_us_per_sample: float | None = None  # the one-step graph per call (float models)
+    batch: int = 1  # streams generated together by wn_generate_batch (1: not timed)
+    c_batch_us_per_sample: dict[str, float] | None = None  # target -> per sample per stream
+
+    @property
+    def batch_gains(self) -> dict[str, float]:
+        """Samples/s of `batch` streams together over one stream's, per target."""
+        return {t: round(self.c_us_per_sample[t] / us, 3)
+                for t, us in (self.c_batch_us_per_sample or {}).items()}
 
     @property
     def ratios(self) -> dict[str, float]:
@@ -71,17 +79,22 @@ class NativeSpeed:
         return {t: round(us / self.ort_tf_us_per_sample, 3) for t, us in self.c_us_per_sample.items()}
 
     def to_dict(self) -> dict:
-        return {**dataclasses.asdict(self), "c_over_ort_tf": self.ratios}
+        return {**dataclasses.asdict(self), "c_over_ort_tf": self.ratios,
+                "batch_gain": self.batch_gains}
 
 
 def measure(model: str | Path, dtype: str, targets: list[Target], samples: int = 20000,
             repeats: int = 3, seed: int = 0, temperature: float = 1.0,
-            sparse: list[str] | None = None, ends: Ends | None = None) -> NativeSpeed:
-    """Time the model's C on each target and ONNX Runtime's teacher-forced forward pass."""
-    from wncc.harness import CModel
+            sparse: list[str] | None = None, ends: Ends | None = None,
+            batch: int = 1) -> NativeSpeed:
+    """Time the model's C on each target (and, batch > 1, `batch` streams generated together:
+    stream 0 must equal the single run) and ONNX Runtime's teacher-forced forward pass."""
+    from wncc.harness import CModel, Streams
 
     if not targets:
         raise WnccError("no native target runs on this machine (host, x86, x86-vnni)")
+    if batch < 1:
+        raise WnccError(f"--batch {batch}: at least one stream")
     with tempfile.TemporaryDirectory(prefix="wncc-bench-") as tmp:
         models, graph = {}, None
         for target in targets:
@@ -99,18 +112,32 @@ def measure(model: str | Path, dtype: str, targets: list[Target], samples: int =
             if not np.array_equal(pcm, outputs[reference]):
                 raise WnccError(f"the {name} build generated other samples than the "
                                 f"{reference} build: a kernel is not exact")
+        streams = {name: Streams(cm, batch) for name, cm in models.items()} if batch > 1 else {}
+        mels = np.stack([mel] + [random_mel(frames, first.n_mels, seed + b)
+                                 for b in range(1, batch)])
+        seeds = [seed + b for b in range(batch)]
+        for name, group in streams.items():
+            if not np.array_equal(c_generate_batch(group, mels, samples, seeds, temperature)[0],
+                                  outputs[reference]):
+                raise WnccError(f"the {name} build's stream 0 of {batch} generated other samples "
+                                "than one stream alone: wn_generate_batch is not exact")
         session = ort_session(Path(model))
         x, tf_mel = inputs(graph, frames, seed, None)
         feeds = ort_feeds(session, x, tf_mel, graph)
         session.run(None, feeds)  # warm-up
         step = None if is_integer(graph) else one_step(Path(model), graph, x, tf_mel)
         best = {name: float("inf") for name in models}
+        best_batch = {name: float("inf") for name in streams}
         best_ort = best_step = float("inf")
         for _ in range(repeats):
             for name, cm in models.items():
                 began = time.perf_counter()
                 c_generate(cm, mel, samples, seed, temperature)
                 best[name] = min(best[name], time.perf_counter() - began)
+            for name, group in streams.items():
+                began = time.perf_counter()
+                c_generate_batch(group, mels, samples, seeds, temperature)
+                best_batch[name] = min(best_batch[name], time.perf_counter() - began)
             began = time.perf_counter()
             session.run(None, feeds)
             best_ort = min(best_ort, time.perf_counter() - began)
@@ -123,7 +150,9 @@ def measure(model: str | Path, dtype: str, targets: list[Target], samples: int =
     return NativeSpeed(Path(model).name, dtype, samples, st.macs_per_sample,
                        {n: round(1e6 * b / samples, 3) for n, b in best.items()},
                        round(1e6 * best_ort / tf_samples, 3), repeats,
-                       None if step is None else round(1e6 * best_step / step.samples, 3))
+                       None if step is None else round(1e6 * best_step / step.samples, 3),
+                       batch, {n: round(1e6 * b / (samples * batch), 3)
+                               for n, b in best_batch.items()} if streams else None)
 
 
 def one_step(model: Path, graph: Graph, x: np.ndarray, mel: np.ndarray) -> StepPeer:
@@ -173,4 +202,13 @@ def markdown(rows: list[NativeSpeed]) -> str:
         step = "" if r.ort_step_us_per_sample is None else f"{r.ort_step_us_per_sample:.1f}"
         lines.append(f"| {r.model} | {r.dtype} | " + " | ".join(us)
                      + f" | {step} | {r.ort_tf_us_per_sample:.2f} | " + " | ".join(ratio) + " |")
+    batched = [r for r in rows if r.c_batch_us_per_sample]
+    if batched:
+        lines += ["", "| model | dtype | streams | " + " | ".join(
+            f"C {t} µs/sample/stream | {t} gain" for t in targets) + " |",
+            "|---|---|---:|" + "---:|" * (2 * len(targets))]
+        for r in batched:
+            cells = [f"{r.c_batch_us_per_sample[t]:.2f} | {r.batch_gains[t]:.2f}x"
+                     if t in r.batch_gains else " | " for t in targets]
+            lines.append(f"| {r.model} | {r.dtype} | {r.batch} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

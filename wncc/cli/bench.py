@@ -56,7 +56,7 @@ def native(args: argparse.Namespace) -> int:
         update(", ".join(t.name for t in targets))
         row = measure(model, args.dtype, targets, int(_setting(args, "samples")),
                       int(_setting(args, "repeats")), args.seed, args.temperature, args.sparse,
-                      ends(args))
+                      ends(args), args.batch)
     out.print(markdown([row]), markup=False, highlight=False)
     if args.json:
         Path(args.json).write_text(json.dumps(row.to_dict(), indent=2) + "\n")
@@ -140,6 +140,10 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     host.add_argument("--native", nargs="+", metavar="TARGET",
                       help="with --model and no --target: the native targets to time (default: "
                       "host x86 x86-vnni, those this CPU runs)")
+    host.add_argument("--batch", type=options.number(int, "--batch"), default=1, metavar="B",
+                      help="with --model and no --target: also time B streams generated together "
+                      "(wn_generate_batch), per sample per stream, against one stream (default 1: "
+                      "not timed)")
     options.sampling(p, sample_rate=False)
     counts = p.add_argument_group("instruction counts on targets (--target)")
     options.target(counts, repeatable=True, note=": count instructions of --model on it "
