@@ -36,33 +36,30 @@
 #endif
 
 #define WN_LANES 16 /* output channels per block: the int32 lanes of a zmm */
-#define WN_PASS 8   /* blocks per pass */
+#define WN_BLOCK 64 /* a block's weights for one quad: 16 rows x 4 bytes */
+#define WN_ACC __m512i
+#define WN_QUAD __m512i
 
-/* activations j..j+3 of x[0..n-1] plus 128, broadcast; past n the bytes are 0 (not read) */
-WN_INLINE __m512i wn_quad(const int8_t *x, int32_t j, int32_t n)
+/* activations x[0..3] plus 128, broadcast */
+WN_INLINE __m512i wn_lanes_quad(const int8_t *x)
 {
-    int32_t v = 0;
-    if (n - j >= 4) {
-        memcpy(&v, x + j, 4);
-    } else {
-        memcpy(&v, x + j, (size_t)(n - j));
-    }
+    int32_t v;
+    memcpy(&v, x, 4);
     return _mm512_xor_si512(_mm512_set1_epi32(v), _mm512_set1_epi8(-128));
 }
 
-/* acc[0..nb-1] += the pass's products with the segment x[0..n-1]; returns the weights after it */
-WN_INLINE const int8_t *wn_conv_lanes_segment(__m512i acc[WN_PASS], int32_t nb, const int8_t *w,
-                                              const int8_t *x, int32_t n)
+/* the last n < 4 activations plus 128, broadcast; the bytes after them are 0 (not read) */
+WN_INLINE __m512i wn_lanes_quad_tail(const int8_t *x, int32_t n)
 {
-    int32_t j, b;
-    for (j = 0; j < n; j += 4, w += nb * 64) {
-        const __m512i xq = wn_quad(x, j, n);
-        for (b = 0; b < nb; ++b) {
-            acc[b] = _mm512_dpbusd_epi32(acc[b], xq,
-                                         _mm512_loadu_si512((const void *)(w + 64 * b)));
-        }
-    }
-    return w;
+    int32_t v = 0;
+    memcpy(&v, x, (size_t)n);
+    return _mm512_xor_si512(_mm512_set1_epi32(v), _mm512_set1_epi8(-128));
+}
+
+/* acc + the block's 16 rows x 4 weights at w times the quad */
+WN_INLINE __m512i wn_lanes_mac(__m512i acc, __m512i xq, const int8_t *w)
+{
+    return _mm512_dpbusd_epi32(acc, xq, _mm512_loadu_si512((const void *)w));
 }
 
 /* y[o..o+rows-1] from the accumulator of channels o..o+15 */
@@ -106,7 +103,6 @@ WN_INLINE __m512i wn_conv_lanes_bias(const int32_t *b)
     return _mm512_loadu_si512((const void *)b);
 }
 
-#define WN_ACC __m512i
 #include "wn_packed_lanes.h"
 
 /* pointwise (1x1) convolution of one time step */

@@ -27,33 +27,31 @@
 #error "wn_conv_sdot_s8.c needs the dot product extension (-march=armv8.2-a+dotprod)"
 #endif
 
-#define WN_LANES 4 /* output channels per block: the int32 lanes of a vector */
-#define WN_PASS 8  /* blocks per pass */
+#define WN_LANES 4  /* output channels per block: the int32 lanes of a vector */
+#define WN_BLOCK 16 /* a block's weights for one quad: 4 rows x 4 bytes */
+#define WN_ACC int32x4_t
+#define WN_QUAD int8x16_t
 
-/* activations j..j+3 of x[0..n) broadcast to every lane; past n the bytes are 0 (not read) */
-WN_INLINE int8x16_t wn_quad(const int8_t *x, int32_t j, int32_t n)
+/* activations x[0..3] broadcast to every lane */
+WN_INLINE int8x16_t wn_lanes_quad(const int8_t *x)
 {
-    int32_t v = 0;
-    if (n - j >= 4) {
-        memcpy(&v, x + j, 4);
-    } else {
-        memcpy(&v, x + j, (size_t)(n - j));
-    }
+    int32_t v;
+    memcpy(&v, x, 4);
     return vreinterpretq_s8_s32(vdupq_n_s32(v));
 }
 
-/* acc[0..nb) += the pass's products with the segment x[0..n); returns the weights after it */
-WN_INLINE const int8_t *wn_conv_lanes_segment(int32x4_t acc[WN_PASS], int32_t nb, const int8_t *w,
-                                              const int8_t *x, int32_t n)
+/* the last n < 4 activations broadcast; the bytes after them are 0 (not read) */
+WN_INLINE int8x16_t wn_lanes_quad_tail(const int8_t *x, int32_t n)
 {
-    int32_t j, b;
-    for (j = 0; j < n; j += 4, w += nb * 16) {
-        const int8x16_t xq = wn_quad(x, j, n);
-        for (b = 0; b < nb; ++b) {
-            acc[b] = vdotq_s32(acc[b], vld1q_s8(w + 16 * b), xq);
-        }
-    }
-    return w;
+    int32_t v = 0;
+    memcpy(&v, x, (size_t)n);
+    return vreinterpretq_s8_s32(vdupq_n_s32(v));
+}
+
+/* acc + the block's 4 rows x 4 weights at w times the quad */
+WN_INLINE int32x4_t wn_lanes_mac(int32x4_t acc, int8x16_t xq, const int8_t *w)
+{
+    return vdotq_s32(acc, vld1q_s8(w), xq);
 }
 
 /* y[c..c+rows) from the accumulator of channels c..c+3 */
@@ -94,7 +92,6 @@ WN_INLINE int32x4_t wn_conv_lanes_bias(const int32_t *b)
     return vld1q_s32(b);
 }
 
-#define WN_ACC int32x4_t
 #include "wn_packed_lanes.h"
 
 /* pointwise (1x1) convolution of one time step */
