@@ -43,8 +43,10 @@ def test_tiny_steps_compute_the_model():
 
 
 @pytest.mark.xdist_group("families")  # the worker that exports the families once a session
-@pytest.mark.parametrize("family", ["kan-bayashi", "nv-wavenet", "r9y9-mol", "r9y9-mulaw",
-                                    "r9y9-gaussian"])
+@pytest.mark.parametrize("family", [
+    "kan-bayashi", "r9y9-mol",  # one-hot input with a gate; scalar input with a mixture head
+    *(pytest.param(f, marks=pytest.mark.long) for f in ("nv-wavenet", "r9y9-mulaw",
+                                                         "r9y9-gaussian"))])
 def test_every_family_steps_like_its_model(family_export, family):
     _, path = family_export(family)
     vs_ort, vs_golden, scale = _step_vs_model(path, frames=1)
