@@ -22,7 +22,6 @@
  * and zp added (wn_clamp_zp; the clamp also does wn_requant's saturation, whose range contains
  * it). Double rounding requantizes the 16 accumulators one by one with wn_rq_out8. */
 #include <immintrin.h>
-#include <string.h>
 
 #include "wn_runtime.h"
 #include "wn_packed.h"
@@ -40,19 +39,9 @@
 #define WN_ACC __m512i
 #define WN_QUAD __m512i
 
-/* activations x[0..3] plus 128, broadcast */
-WN_INLINE __m512i wn_lanes_quad(const int8_t *x)
+/* the quad's 4 activations (a little-endian word) plus 128, broadcast to every lane */
+WN_INLINE __m512i wn_lanes_broadcast(int32_t v)
 {
-    int32_t v;
-    memcpy(&v, x, 4);
-    return _mm512_xor_si512(_mm512_set1_epi32(v), _mm512_set1_epi8(-128));
-}
-
-/* the last n < 4 activations plus 128, broadcast; the bytes after them are 0 (not read) */
-WN_INLINE __m512i wn_lanes_quad_tail(const int8_t *x, int32_t n)
-{
-    int32_t v = 0;
-    memcpy(&v, x, (size_t)n);
     return _mm512_xor_si512(_mm512_set1_epi32(v), _mm512_set1_epi8(-128));
 }
 

@@ -32,19 +32,9 @@
 #define WN_ACC int32x4_t
 #define WN_QUAD int8x16_t
 
-/* activations x[0..3] broadcast to every lane */
-WN_INLINE int8x16_t wn_lanes_quad(const int8_t *x)
+/* the quad's 4 activations (a word) broadcast to every lane */
+WN_INLINE int8x16_t wn_lanes_broadcast(int32_t v)
 {
-    int32_t v;
-    memcpy(&v, x, 4);
-    return vreinterpretq_s8_s32(vdupq_n_s32(v));
-}
-
-/* the last n < 4 activations broadcast; the bytes after them are 0 (not read) */
-WN_INLINE int8x16_t wn_lanes_quad_tail(const int8_t *x, int32_t n)
-{
-    int32_t v = 0;
-    memcpy(&v, x, (size_t)n);
     return vreinterpretq_s8_s32(vdupq_n_s32(v));
 }
 

@@ -7,8 +7,8 @@
  *                          multiply-accumulate takes it (broadcast to every lane)
  *   WN_LANES, WN_BLOCK     channels per block (the vector's int32 lanes); a block's weight bytes
  *                          for one quad (WN_LANES x 4)
- *   wn_lanes_quad(x)       the quad x[0..4)
- *   wn_lanes_quad_tail(x, n)   the quad of x[0..n), n < 4, zero bytes after them (not read)
+ *   wn_lanes_broadcast(v)  the quad whose 4 activations are the bytes of the int32 v (memory
+ *                          order), as the multiply-accumulate takes it
  *   wn_lanes_mac(acc, xq, w)   acc + the products of the block's weights at w with the quad
  *   wn_conv_lanes_bias(b)  the accumulator holding the WN_LANES int32 biases at b
  *   wn_conv_lanes_store(y, acc, q, c, rows)   y[c..c+rows) from the accumulator of channels c..
@@ -21,7 +21,25 @@
 
 #include "wn_packed.h"
 
+#include <string.h>
+
 #define WN_PASS 8 /* blocks per pass: a0..a7 */
+
+/* the quad x[0..4) */
+WN_INLINE WN_QUAD wn_lanes_quad(const int8_t *x)
+{
+    int32_t v;
+    memcpy(&v, x, 4);
+    return wn_lanes_broadcast(v);
+}
+
+/* the quad of the last n < 4 activations x[0..n); the bytes after them are 0 (not read) */
+WN_INLINE WN_QUAD wn_lanes_quad_tail(const int8_t *x, int32_t n)
+{
+    int32_t v = 0;
+    memcpy(&v, x, (size_t)n);
+    return wn_lanes_broadcast(v);
+}
 
 /* one quad into the first nb accumulators, the block weights at w */
 #define WN_LANES_MACS(xq, w)                                                       \
