@@ -20,7 +20,7 @@ def wncc(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 
 
 COMMANDS = ["compile", "verify", "inspect", "vocode", "quantize", "prune", "study", "fidelity",
-            "bench", "mlperf", "mlperf-accuracy", "export-step"]
+            "bench", "mlperf", "mlperf-accuracy", "export-step", "sensitivity"]
 ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT / "examples" / "data" / "test_clip.wav"
 

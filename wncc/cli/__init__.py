@@ -15,7 +15,8 @@ from wncc.options import Parser
 
 
 def parser() -> argparse.ArgumentParser:
-    from wncc.cli import bench, compile, export, inspect, study, verify, vocode
+    from wncc.cli import (bench, compile, export, inspect, sensitivity, study, verify,
+                          vocode)
     from wncc.fidelity import command as fidelity
     from wncc.mlperf import command as mlperf
     from wncc.prune import command as prune
@@ -25,8 +26,8 @@ def parser() -> argparse.ArgumentParser:
                 "verified against the model.")
     ap.add_argument("--version", action="version", version=f"wncc {__version__}")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (compile, verify, quantize, prune, study, fidelity, bench, mlperf, inspect,
-                   vocode, export):
+    for module in (compile, verify, quantize, prune, sensitivity, study, fidelity, bench, mlperf,
+                   inspect, vocode, export):
         module.register(sub)
     return ap
 

@@ -30,7 +30,10 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
     from wncc.prune.examples import load_model
 
     # cheap checks first: a request that cannot be met fails before any model is loaded
-    core.check_sparsity(args.sparsity)
+    allocation = _allocation(args.allocation) if args.allocation else None
+    if args.sparsity is None and allocation is None:
+        raise WnccError("pass --sparsity S, or --allocation FILE (wncc sensitivity --json)")
+    core.check_sparsity(args.sparsity if args.sparsity is not None else 0.0)
     pattern = core.parse_pattern(args.pattern)
     if args.method == "iterative" and not args.data:
         raise WnccError("iterative pruning fine-tunes on a corpus: pass --data DIR (formerly "
@@ -57,6 +60,12 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
         update("loading the model")
         model, cfg, source = load_model(args.model, args.config, args.seed)
         core.check_pattern(core.targets(model, args.embedding), pattern)
+        if allocation is not None:
+            overall = core.allocated_sparsity(core.targets(model, args.embedding), allocation)
+            if args.sparsity is not None and abs(args.sparsity - overall) > 1e-6:
+                raise WnccError(f"--sparsity {args.sparsity:g} differs from the allocation's "
+                                f"overall {overall:.6f}: leave --sparsity out")
+            args.sparsity = overall
         if args.data and args.eval_seconds > 0:
             update("NLL before")
             before = core.evaluate(model, args.data, args.eval_seconds)
@@ -68,7 +77,7 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
                             bias_correction=args.bias_correction, distill=args.distill,
                             temperature=args.distill_temperature, val_every=args.val_every,
                             val_seconds=args.eval_seconds, patience=args.patience, qat=args.qat,
-                            log=log)
+                            allocation=allocation, log=log)
         if args.data and args.eval_seconds > 0:
             update("NLL after")
             after = core.evaluate(model, args.data, args.eval_seconds)
@@ -114,6 +123,19 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def _allocation(path: str) -> dict[str, float]:
+    """The per-weight sparsities of a ``wncc sensitivity --target-sparsity S --json`` file."""
+    from wncc.errors import WnccError
+
+    try:
+        data = json.loads(Path(path).read_text())
+        layers = data["allocation"]["layers"]
+        return {str(k): float(v) for k, v in layers.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise WnccError(f"not an allocation (wncc sensitivity --target-sparsity S --json): "
+                        f"{type(exc).__name__}", path=path) from None
+
+
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``prune`` subcommand (its handler is ``args.func(args, argv) -> int``)."""
     p = subparsers.add_parser("prune", help="magnitude-prune a WaveNet (PyTorch checkpoint, "
@@ -121,8 +143,12 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("model", metavar="CHECKPOINT_OR_CONFIG",
                    help="a .pt state_dict / train.py checkpoint, an .onnx written by "
                         "examples/wavenet.py, or a config name (random weights)")
-    p.add_argument("--sparsity", type=float, required=True,
-                   help="fraction of the conv weights to zero, in [0, 1)")
+    p.add_argument("--sparsity", type=float,
+                   help="fraction of the conv weights to zero, in [0, 1) (or --allocation)")
+    p.add_argument("--allocation", metavar="FILE",
+                   help="per-layer sparsities from 'wncc sensitivity --target-sparsity S --json "
+                        "FILE': each layer pruned to its own (scope layer; --sparsity may be "
+                        "left out)")
     p.add_argument("--method", default="oneshot", choices=METHODS,
                    help="oneshot, or iterative (cubic schedule with fine-tuning; needs --data)")
     p.add_argument("--pattern", default="unstructured",

@@ -199,10 +199,12 @@ def _count(s: float, n: int) -> int:
 
 
 @torch.no_grad()
-def compute_masks(tgts: list[Target], sparsity: float, pattern: Pattern, scope: str = "global",
-                  norm: str = "l2", previous: dict[str, torch.Tensor] | None = None
-                  ) -> dict[str, torch.Tensor]:
-    """Keep-masks (bool, parameter shape) pruning the lowest-scoring blocks to ``sparsity``."""
+def compute_masks(tgts: list[Target], sparsity: float | dict[str, float], pattern: Pattern,
+                  scope: str = "global", norm: str = "l2",
+                  previous: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+    """Keep-masks (bool, parameter shape) pruning the lowest-scoring blocks to ``sparsity``: one
+    fraction (over all weights, or in each layer), or each layer's own (weight name -> fraction,
+    scope "layer"; a layer left out keeps every weight)."""
     scores = []
     for t in tgts:
         sc = block_scores(t.to_matrix(t.param), pattern, norm)
@@ -212,14 +214,17 @@ def compute_masks(tgts: list[Target], sparsity: float, pattern: Pattern, scope: 
         scores.append(sc)
     keeps = []
     if scope == "global":
+        if isinstance(sparsity, dict):
+            raise WnccError("per-layer sparsities need scope 'layer'")
         flat = torch.cat([s.flatten() for s in scores]) if scores else torch.zeros(0)
         keep = torch.ones(flat.numel(), dtype=torch.bool)
         keep[torch.argsort(flat, stable=True)[:_count(sparsity, flat.numel())]] = False
         keeps = list(keep.split([s.numel() for s in scores]))
     else:
-        for s in scores:
+        for t, s in zip(tgts, scores):
+            share = sparsity.get(t.name, 0.0) if isinstance(sparsity, dict) else sparsity
             keep = torch.ones(s.numel(), dtype=torch.bool)
-            keep[torch.argsort(s.flatten(), stable=True)[:_count(sparsity, s.numel())]] = False
+            keep[torch.argsort(s.flatten(), stable=True)[:_count(share, s.numel())]] = False
             keeps.append(keep)
     return {t.name: t.from_matrix(_expand(k.reshape(s.shape), pattern))
             for t, k, s in zip(tgts, keeps, scores)}
@@ -315,6 +320,7 @@ class PruneResult:
     temperature: float = 1.0
     qat: str | None = None
     validation: list[dict] = field(default_factory=list)
+    allocation: dict[str, float] | None = None  # each weight's final sparsity, when allocated
 
     @property
     def params(self) -> int:
@@ -334,7 +340,7 @@ class PruneResult:
                 "include_embedding": self.include_embedding,
                 "bias_correction": self.bias_correction, "distill": self.distill,
                 "temperature": self.temperature, "qat": self.qat,
-                "validation": self.validation,
+                "validation": self.validation, "allocation": self.allocation,
                 "params": self.params,
                 "zeros": self.zeros, "seconds": round(self.seconds, 1),
                 "layers": [asdict(layer) for layer in self.layers], "history": self.history}
@@ -455,6 +461,7 @@ def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
           bias_correction: bool = False, calib_crops: int = 32, distill: float = 0.0,
           temperature: float = 1.0, val_every: int = 0, val_seconds: float = 10.0,
           patience: int = 3, qat: str | None = None,
+          allocation: dict[str, float] | None = None,
           log: Callable[[dict], None] | None = None) -> PruneResult:
     """Prune ``model`` (an examples/wavenet.py WaveNet) in place to ``sparsity`` of its
     Conv1d/ConvTranspose1d weights (plus the embedding with ``include_embedding``).
@@ -470,6 +477,11 @@ def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
     ``qat`` ("int4" or "int8", iterative only): the fine-tuning sees the conv weights as that
     precision will store them and ends with them on its grid (``wncc.prune.qat``); with sparsity
     0 it is quantization-aware fine-tuning alone.
+
+    ``allocation`` (weight name -> final sparsity, e.g. from ``wncc sensitivity``): each
+    layer pruned to its own fraction (scope "layer"; ``sparsity`` must be their weighted mean,
+    which ``allocated_sparsity`` gives); the iterative schedule scales every layer's fraction
+    alike.
 
     ``distill`` (alpha in [0, 1]) and ``temperature``: distillation from the unpruned model;
     ``val_every``, ``val_seconds``, ``patience``: early stopping on the validation NLL (see the
@@ -489,6 +501,11 @@ def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
     _choice(norm, NORMS, "norm")
     tgts = targets(model, include_embedding)
     check_pattern(tgts, pat)
+    if allocation is not None:
+        scope = "layer"
+        if abs(allocated_sparsity(tgts, allocation) - s_f) > 1e-6:
+            raise WnccError(f"the allocation prunes {allocated_sparsity(tgts, allocation):.6f} "
+                            f"of the weights, not the requested {s_f:g}")
     history: list[dict] = []
     validation: list[dict] = []
     if method == "iterative" and corpus is None:
@@ -520,7 +537,9 @@ def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
             calib = train.batch(np.random.default_rng(seed + 1), calib_crops, frames, 0)
 
     def cut(target: float, previous):
-        new = compute_masks(tgts, target, pat, scope, norm, previous)
+        share = (target if allocation is None else
+                 {name: a * target / s_f for name, a in allocation.items()})
+        new = compute_masks(tgts, share, pat, scope, norm, previous)
         if calib is None:
             apply_masks(tgts, new)
             return new
@@ -584,7 +603,21 @@ def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
                        layers=sparsity_report(model, pat, include_embedding), masks=masks,
                        history=history, seconds=time.time() - start,
                        bias_correction=bias_correction, distill=distill,
-                       temperature=temperature, qat=qat, validation=validation)
+                       temperature=temperature, qat=qat, validation=validation,
+                       allocation=allocation)
+
+
+def allocated_sparsity(tgts: list[Target], allocation: dict[str, float]) -> float:
+    """The overall sparsity of per-layer fractions (weight name -> fraction), checked: every
+    name is a prunable weight and every fraction in [0, 1)."""
+    names = {t.name for t in tgts}
+    for name, share in allocation.items():
+        if name not in names:
+            raise WnccError(f"the allocation names '{name}', which is not a prunable weight "
+                            f"of this model")
+        check_sparsity(share)
+    total = sum(t.param.numel() for t in tgts)
+    return sum(allocation.get(t.name, 0.0) * t.param.numel() for t in tgts) / total
 
 
 def _frozen_copy(model: nn.Module) -> nn.Module:
