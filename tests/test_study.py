@@ -212,3 +212,26 @@ def test_full_tiny_study(tmp_path):
     assert all(r.exact for r in rows)
     int8 = [r.compression_ratio for r in rows if r.dtype == "int8"]
     assert int8 == sorted(int8)
+
+
+def test_describe_measures_a_pruned_file_named_plainly(tmp_path):
+    """A file without the naming tags is judged by its convolution weights' zeros, so a pruned
+    model named plainly is neither labelled dense nor taken as the fp32 reference."""
+    from onnx import helper
+
+    def model(path: Path, w: np.ndarray) -> Path:
+        graph = helper.make_graph(
+            [helper.make_node("Conv", ["x", "w"], ["y"])], "g",
+            [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 4, 8])],
+            [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 4, 8])],
+            [numpy_helper.from_array(w.astype(np.float32), "w")])
+        onnx.save(helper.make_model(graph), str(path))
+        return path
+
+    w = np.arange(1, 33, dtype=np.float32).reshape(4, 4, 2)
+    dense = model(tmp_path / "mine.onnx", w)
+    w[:2] = 0.0  # half the weights
+    pruned = model(tmp_path / "mine-small.onnx", w)
+    assert study.describe(dense) == ("dense", "-", 0.0)
+    assert study.describe(pruned) == ("pruned", "-", 0.5)
+    assert study.reference_model([pruned, dense]) == dense

@@ -51,6 +51,7 @@ PATTERN_RE = re.compile(r"-(unstructured|b\d+x\d+)\b")
 SPARSITY_RE = re.compile(r"-s(\d+)$")
 PLOTS = ("study_quality.png", "study_pareto.png")
 SPEECH_SEED = 0  # of the speech each variant's C generates for the report (temperature 1)
+PRUNED_FROM = 0.01  # a model whose convolution weights are this share zeros or more is pruned
 
 
 @dataclasses.dataclass
@@ -93,12 +94,27 @@ class Study:
 
 def describe(path: Path) -> tuple[str, str, float]:
     """(method, pattern, sparsity) from a pruned model's file name, e.g.
-    tiny-iterative-b4x4-layer-s90.onnx; unpruned models are ('dense', '-', 0)."""
+    tiny-iterative-b4x4-layer-s90.onnx; a file named otherwise is ('dense', '-', 0) unless its
+    convolution weights hold zeros (at least PRUNED_FROM of them): ('pruned', '-', the share)."""
     method, pattern = METHOD_RE.search(path.stem), PATTERN_RE.search(path.stem)
     sparsity = SPARSITY_RE.search(path.stem)
-    if not (method and pattern and sparsity):
-        return "dense", "-", 0.0
-    return method[1], pattern[1], int(sparsity[1]) / 100
+    if method and pattern and sparsity:
+        return method[1], pattern[1], int(sparsity[1]) / 100
+    zeros = conv_zeros(path) if path.exists() else 0.0
+    return ("dense", "-", 0.0) if zeros < PRUNED_FROM else ("pruned", "-", round(zeros, 2))
+
+
+def conv_zeros(path: Path) -> float:
+    """The share of exact zeros among a model's convolution weights (initializers of rank 3)."""
+    import onnx
+    from onnx import numpy_helper
+
+    zeros = total = 0
+    for init in onnx.load(str(path)).graph.initializer:
+        if len(init.dims) == 3:
+            w = numpy_helper.to_array(init)
+            zeros, total = zeros + int(np.count_nonzero(w == 0)), total + w.size
+    return zeros / total if total else 0.0
 
 
 def real_logits(c: CModel, graph, logits: np.ndarray) -> np.ndarray:
@@ -254,7 +270,7 @@ def precision(r: Row) -> str:
 
 def variant(r: Row) -> str:
     """'90% sparsity, iterative b4x4, int8 per-tensor'."""
-    pattern = "dense" if r.method == "dense" else f"{r.method} {r.pattern}"
+    pattern = r.method if r.pattern == "-" else f"{r.method} {r.pattern}"
     return f"{100 * r.sparsity:.0f}% sparsity, {pattern}, {precision(r)}"
 
 
