@@ -30,10 +30,11 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
     from wncc.prune.examples import load_model
 
     # cheap checks first: a request that cannot be met fails before any model is loaded
-    allocation = _allocation(args.allocation) if args.allocation else None
-    if args.sparsity is None and allocation is None:
-        raise WnccError("pass --sparsity S, or --allocation FILE (wncc sensitivity --json)")
-    core.check_sparsity(args.sparsity if args.sparsity is not None else 0.0)
+    if (args.sparsity is None) == (args.allocation is None):
+        raise WnccError("pass --sparsity S or --allocation FILE (wncc sensitivity --json), "
+                        "one of them")
+    sparsity = (_allocation(args.allocation) if args.allocation
+                else core.check_sparsity(args.sparsity))
     pattern = core.parse_pattern(args.pattern)
     if args.method == "iterative" and not args.data:
         raise WnccError("iterative pruning fine-tunes on a corpus: pass --data DIR (formerly "
@@ -60,24 +61,19 @@ def handler(args: argparse.Namespace, argv: list[str]) -> int:
         update("loading the model")
         model, cfg, source = load_model(args.model, args.config, args.seed)
         core.check_pattern(core.targets(model, args.embedding), pattern)
-        if allocation is not None:
-            overall = core.allocated_sparsity(core.targets(model, args.embedding), allocation)
-            if args.sparsity is not None and abs(args.sparsity - overall) > 1e-6:
-                raise WnccError(f"--sparsity {args.sparsity:g} differs from the allocation's "
-                                f"overall {overall:.6f}: leave --sparsity out")
-            args.sparsity = overall
         if args.data and args.eval_seconds > 0:
             update("NLL before")
             before = core.evaluate(model, args.data, args.eval_seconds)
-        update(f"{args.method} to {args.sparsity:g}")
-        result = core.prune(model, args.sparsity, method=args.method, pattern=pattern,
+        update(f"{args.method} to "
+               + (f"{args.sparsity:g}" if args.sparsity is not None else "the allocation"))
+        result = core.prune(model, sparsity, method=args.method, pattern=pattern,
                             scope=args.scope, norm=args.norm, include_embedding=args.embedding,
                             corpus=args.data, steps=args.steps, lr=args.lr, batch=args.batch,
                             frames=args.frames, seed=args.seed,
                             bias_correction=args.bias_correction, distill=args.distill,
                             temperature=args.distill_temperature, val_every=args.val_every,
                             val_seconds=args.eval_seconds, patience=args.patience, qat=args.qat,
-                            allocation=allocation, log=log)
+                            log=log)
         if args.data and args.eval_seconds > 0:
             update("NLL after")
             after = core.evaluate(model, args.data, args.eval_seconds)
@@ -147,8 +143,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="fraction of the conv weights to zero, in [0, 1) (or --allocation)")
     p.add_argument("--allocation", metavar="FILE",
                    help="per-layer sparsities from 'wncc sensitivity --target-sparsity S --json "
-                        "FILE': each layer pruned to its own (scope layer; --sparsity may be "
-                        "left out)")
+                        "FILE': each layer pruned to its own (scope layer), instead of "
+                        "--sparsity")
     p.add_argument("--method", default="oneshot", choices=METHODS,
                    help="oneshot, or iterative (cubic schedule with fine-tuning; needs --data)")
     p.add_argument("--pattern", default="unstructured",

@@ -453,7 +453,7 @@ def schedule_steps(steps: int, events: int = 10, ramp: float = 0.75) -> tuple[in
     return n, max(1, span // n)
 
 
-def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
+def prune(model: nn.Module, sparsity: float | dict[str, float], method: str = "oneshot",
           pattern: str | Pattern = "unstructured", scope: str = "global", *, norm: str = "l2",
           include_embedding: bool = False, corpus: str | Path | None = None, steps: int = 300,
           events: int = 10, ramp: float = 0.75, lr: float = 5e-4, batch: int = 16,
@@ -461,7 +461,6 @@ def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
           bias_correction: bool = False, calib_crops: int = 32, distill: float = 0.0,
           temperature: float = 1.0, val_every: int = 0, val_seconds: float = 10.0,
           patience: int = 3, qat: str | None = None,
-          allocation: dict[str, float] | None = None,
           log: Callable[[dict], None] | None = None) -> PruneResult:
     """Prune ``model`` (an examples/wavenet.py WaveNet) in place to ``sparsity`` of its
     Conv1d/ConvTranspose1d weights (plus the embedding with ``include_embedding``).
@@ -478,10 +477,10 @@ def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
     precision will store them and ends with them on its grid (``wncc.prune.qat``); with sparsity
     0 it is quantization-aware fine-tuning alone.
 
-    ``allocation`` (weight name -> final sparsity, e.g. from ``wncc sensitivity``): each
-    layer pruned to its own fraction (scope "layer"; ``sparsity`` must be their weighted mean,
-    which ``allocated_sparsity`` gives); the iterative schedule scales every layer's fraction
-    alike.
+    ``sparsity`` as a dict (weight name -> final sparsity, an allocation of ``wncc
+    sensitivity``): each layer pruned to its own fraction (scope "layer"; the overall target is
+    their weighted mean, ``allocated_sparsity``); the iterative schedule scales every layer's
+    fraction alike.
 
     ``distill`` (alpha in [0, 1]) and ``temperature``: distillation from the unpruned model;
     ``val_every``, ``val_seconds``, ``patience``: early stopping on the validation NLL (see the
@@ -494,18 +493,18 @@ def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
     inputs have a large mean: the post-ReLU inputs of head1/head2 and the log-mel input of the
     conditioning projections."""
     start = time.time()
-    s_f = check_sparsity(sparsity)
     pat = parse_pattern(pattern)
     _choice(method, METHODS, "method")
     _choice(scope, SCOPES, "scope")
     _choice(norm, NORMS, "norm")
     tgts = targets(model, include_embedding)
     check_pattern(tgts, pat)
+    allocation = sparsity if isinstance(sparsity, dict) else None
     if allocation is not None:
         scope = "layer"
-        if abs(allocated_sparsity(tgts, allocation) - s_f) > 1e-6:
-            raise WnccError(f"the allocation prunes {allocated_sparsity(tgts, allocation):.6f} "
-                            f"of the weights, not the requested {s_f:g}")
+        s_f = allocated_sparsity(tgts, allocation)
+    else:
+        s_f = check_sparsity(sparsity)
     history: list[dict] = []
     validation: list[dict] = []
     if method == "iterative" and corpus is None:
@@ -537,8 +536,9 @@ def prune(model: nn.Module, sparsity: float, method: str = "oneshot",
             calib = train.batch(np.random.default_rng(seed + 1), calib_crops, frames, 0)
 
     def cut(target: float, previous):
-        share = (target if allocation is None else
-                 {name: a * target / s_f for name, a in allocation.items()})
+        share: float | dict[str, float] = target
+        if allocation is not None:  # every layer's share scaled alike along the schedule
+            share = {name: a * target / s_f if s_f else a for name, a in allocation.items()}
         new = compute_masks(tgts, share, pat, scope, norm, previous)
         if calib is None:
             apply_masks(tgts, new)

@@ -11,7 +11,7 @@ they rank layers, which is what the allocation needs.
 The allocation: every group starts dense; the next grid step with the least NLL per pruned
 weight is taken until the overall target is reached, the last step taken only as far as needed
 (costs made non-decreasing along each group's grid first). ``wncc prune --allocation`` prunes to
-it (``prune(..., allocation=...)``).
+it (``prune(model, allocation)``: a dict of per-weight sparsities).
 """
 
 from __future__ import annotations
