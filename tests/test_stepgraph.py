@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 
 import numpy as np
@@ -97,12 +98,25 @@ def test_an_op_without_a_step_form_is_named():
 def test_cli_writes_a_checked_graph(tmp_path, capsys):
     out = tmp_path / "deep" / "step.onnx"
     assert main(["export-step", str(TINY), "-o", str(out)]) == 0
-    assert "checked against ONNX Runtime" in capsys.readouterr().out
+    said = re.search(r"checked against ONNX Runtime on the model: max abs err (\S+) over "
+                     r"(\d+) samples", capsys.readouterr().out)
+    assert said and float(said[1]) < 1e-4 and int(said[2]) == 2 * load(TINY).hop
     onnx.checker.check_model(onnx.load(str(out)))
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask
     assert [p.name for p in out.parent.iterdir()] == ["step.onnx"]  # no temporary file left
+
+
+def test_cli_writes_nothing_when_the_graph_differs(tmp_path, capsys, monkeypatch):
+    """A step graph whose adds subtract fails the check against the model: exit 1, no file."""
+    from wncc.ops.add import Add
+
+    monkeypatch.setattr(Add, "step", lambda self, node, ins, b, graph: b.node("Sub", ins))
+    out = tmp_path / "step.onnx"
+    assert main(["export-step", str(TINY), "-o", str(out)]) == 1
+    assert "logits differ" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
 
 
 def test_cli_refuses_an_integer_model(shipped_quantized, tmp_path, capsys):

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import onnx
@@ -37,6 +39,9 @@ from wncc.errors import WnccError
 from wncc.ir import Graph, Rate, is_integer
 from wncc.ops.step import StepBuilder
 from wncc.passes import lowered
+
+if TYPE_CHECKING:
+    from wncc.verify import Check
 
 OPSET = 17
 
@@ -134,16 +139,13 @@ class OrtStep:
 
 def cond_rows(graph: Graph, info: StepInfo, mel: np.ndarray, samples: int
               ) -> list[dict[str, np.ndarray]]:
-    """Each sample's conditioning inputs (input name -> [C] float32) for mel frames [F, n_mels],
-    from the golden model's frame program (the rows the C reads at each sample)."""
+    """Each sample's conditioning inputs (input name -> [C] float32) for mel frames [F, n_mels]:
+    the rows the golden model (and the C) read at each sample."""
     from wncc.golden.model import GoldenModel
 
-    env = GoldenModel(graph).conditioning(mel)
-    hop = graph.hop
-    columns = {c["input"]: (env[c["tensor"]] if c["rate"] == "table"
-                            else np.repeat(env[c["tensor"]], hop, axis=1))
-               for c in info.cond}
-    return [{name: np.ascontiguousarray(col[:, i], np.float32) for name, col in columns.items()}
+    columns = GoldenModel(graph).sample_conditioning(mel, samples)
+    by_input = {c["input"]: columns[c["tensor"]] for c in info.cond}
+    return [{name: np.ascontiguousarray(col[:, i], np.float32) for name, col in by_input.items()}
             for i in range(samples)]
 
 
@@ -151,3 +153,11 @@ def teacher_forced(runner: OrtStep, graph: Graph, x: np.ndarray, mel: np.ndarray
     """Logits [T, classes] of the step graph over sample inputs x [T] from a fresh state: what
     GoldenModel.teacher_forced computes, one ONNX Runtime call per sample."""
     return runner.run(x, cond_rows(graph, runner.info, mel, x.size))
+
+
+def check(model: Path, graph: Graph, runner: OrtStep, x: np.ndarray, mel: np.ndarray) -> Check:
+    """The step graph's teacher-forced logits against ONNX Runtime's full-sequence pass of the
+    model it came from: verify's fp32 contract (logits_vs_onnxruntime)."""
+    from wncc.verify import onnxruntime_check
+
+    return onnxruntime_check(model, graph, "fp32", x, mel, teacher_forced(runner, graph, x, mel))

@@ -36,8 +36,7 @@ from wncc.passes import lowered
 from wncc.pipeline import Ends
 from wncc.targets import Target
 from wncc.targets import load as load_target
-from wncc.verify import (RELATIVE_TOLERANCE, inputs, onnxruntime_logits, ort_feeds,
-                         ort_session)
+from wncc.verify import inputs, ort_feeds, ort_session
 
 NATIVE = ("host", "x86", "x86-vnni")
 STEP_SAMPLES = 2000  # the one-step peer is ~100x slower than the C: fewer samples suffice
@@ -163,13 +162,11 @@ def one_step(model: Path, graph: Graph, x: np.ndarray, mel: np.ndarray) -> StepP
     frames = min(-(-STEP_SAMPLES // graph.hop), np.asarray(x).size // graph.hop)
     x = np.asarray(x).reshape(-1)[:frames * graph.hop]
     mel = mel[:frames - graph.time.frames_delta]  # the whole frames' mel, as the model wants
-    rows = stepgraph.cond_rows(graph, info, mel, x.size)
-    got = runner.run(x, rows)
-    want = onnxruntime_logits(model, x, mel, graph=graph)
-    error = float(np.abs(got - want).max())
-    if not error <= RELATIVE_TOLERANCE["fp32"] * float(np.abs(want).max()):
-        raise WnccError(f"the one-step graph differs from the model by {error:.3g}: not timed")
-    return StepPeer(runner, x, rows)
+    check = stepgraph.check(model, graph, runner, x, mel)
+    if not check.passed:
+        raise WnccError(f"the one-step graph differs from the model ({check.value}, limit "
+                        f"{check.limit}): not timed")
+    return StepPeer(runner, x, stepgraph.cond_rows(graph, info, mel, x.size))
 
 
 @dataclasses.dataclass

@@ -190,6 +190,16 @@ class GoldenModel:
                         self.sampler.history_dtype())
 
     # -- whole sequences -------------------------------------------------------------------
+    def sample_conditioning(self, mel: np.ndarray, samples: int) -> dict[str, np.ndarray]:
+        """What the sample program reads of the conditioning at each of the first ``samples``
+        samples, for mel frames [F, n_mels]: every frame-rate tensor it reads, (C, samples) (a
+        table's rows in order, a frame's row repeated over its hop)."""
+        cond = self.conditioning(mel)
+        frames, hop = self.frames_out(np.asarray(mel).shape[0]), self.graph.hop
+        return {name: (cond[name][:, :samples] if rate == Rate.TABLE
+                       else np.repeat(cond[name][:, :frames], hop, axis=1)[:, :samples])
+                for name, rate in self.read.items()}
+
     def teacher_forced(self, x: np.ndarray, mel: np.ndarray,
                        trace: dict[str, np.ndarray] | None = None) -> np.ndarray:
         """Logits [T, classes] for sample inputs x [T] (classes, or values for a scalar input)
@@ -202,12 +212,7 @@ class GoldenModel:
         frames = self.frames_out(mel.shape[0])
         if x.shape[0] > frames * g.hop:
             raise ValueError(f"{x.shape[0]} samples for {frames} output frames of hop {g.hop}")
-        env: dict[str, np.ndarray] = {}
-        cond = self.conditioning(mel)
-        for name, rate in self.read.items():
-            val = cond[name]
-            env[name] = (val[:, :x.shape[0]] if rate == Rate.TABLE
-                         else np.repeat(val[:, :frames], g.hop, axis=1)[:, :x.shape[0]])
+        env = self.sample_conditioning(mel, x.shape[0])
         env[g.class_input] = x[None, :].astype(self.sampler.input_dtype)
         for node in self.programs.sample:
             ins = [env[t] for t in node.inputs]
